@@ -1,0 +1,90 @@
+//! `/_emulator/...`: the library's controls over HTTP, so tests in C, Go or .NET can drive the
+//! binary. Admin requests are not counted, so they never disturb the stats they read.
+
+use crate::config::ReplyShape;
+use crate::faults::{Fault, FaultTarget};
+use crate::http::{Incoming, Reply};
+use crate::state::State;
+use serde::Deserialize;
+use serde_json::json;
+
+pub(crate) const PREFIX: &str = "/_emulator/";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigChange {
+    token_lifetime: Option<u64>,
+    expired_status: Option<u16>,
+    reply_shape: Option<ReplyShape>,
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    #[serde(default)]
+    target: FaultTarget,
+    #[serde(default = "one")]
+    count: u32,
+    #[serde(flatten)]
+    fault: Fault,
+}
+
+fn one() -> u32 {
+    1
+}
+
+pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
+    let action = &req.path[PREFIX.len()..];
+    match (req.method.as_str(), action) {
+        ("GET", "stats") => Reply::json(200, &state.stats.snapshot()),
+        ("POST", "reset") => {
+            state.reset();
+            ok()
+        }
+        ("POST", "revoke") => {
+            state.tokens().revoke_all();
+            ok()
+        }
+        ("POST", "expire") => {
+            state.tokens().expire_all();
+            ok()
+        }
+        ("POST", "config") => match serde_json::from_slice::<ConfigChange>(body) {
+            Ok(change) => {
+                let mut settings = state.settings();
+                if let Some(v) = change.token_lifetime {
+                    settings.token_lifetime = v;
+                }
+                if let Some(v) = change.expired_status {
+                    settings.expired_status = v;
+                }
+                if let Some(v) = change.reply_shape {
+                    settings.reply_shape = v;
+                }
+                Reply::json(200, &*settings)
+            }
+            Err(e) => bad_request(&e),
+        },
+        ("POST", "faults") => match serde_json::from_slice::<FaultRequest>(body) {
+            Ok(r) => {
+                state.faults.push(r.target, r.fault, r.count);
+                ok()
+            }
+            Err(e) => bad_request(&e),
+        },
+        (_, "stats" | "reset" | "revoke" | "expire" | "config" | "faults") => {
+            Reply::json(405, &json!({"message": "Method Not Allowed"}))
+        }
+        _ => Reply::json(
+            404,
+            &json!({"message": format!("Unknown admin endpoint {}", req.path)}),
+        ),
+    }
+}
+
+fn ok() -> Reply {
+    Reply::json(200, &json!({"ok": true}))
+}
+
+fn bad_request(e: &serde_json::Error) -> Reply {
+    Reply::json(400, &json!({"message": format!("Bad request: {e}")}))
+}

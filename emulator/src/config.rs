@@ -1,0 +1,165 @@
+//! What an emulator is started with: its clients and how it answers.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The products 8x8's document lists as using this OAuth flow; a default client holds all of them.
+pub const OAUTH_PRODUCTS: [&str; 4] = ["analytics realtime-api", "storage", "QM - API", "vcc"];
+
+/// The product the realtime-metrics API requires of a token.
+pub const REALTIME_PRODUCT: &str = "analytics realtime-api";
+
+/// One API key as the Admin Console would issue it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSpec {
+    pub id: String,
+    pub secret: String,
+    pub products: Vec<String>,
+}
+
+impl ClientSpec {
+    pub fn new(id: impl Into<String>, secret: impl Into<String>, products: &[&str]) -> ClientSpec {
+        ClientSpec {
+            id: id.into(),
+            secret: secret.into(),
+            products: products.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+}
+
+/// Parses the CLI's `ID:SECRET[:PRODUCT,PRODUCT...]`. Without products the client gets
+/// [`OAUTH_PRODUCTS`]; an empty product list (`ID:SECRET:`) gives a key entitled to nothing,
+/// which is how a test reaches the "no apiproduct match" fault.
+impl FromStr for ClientSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ClientSpec, String> {
+        let mut parts = s.splitn(3, ':');
+        let id = parts.next().unwrap_or_default();
+        let secret = parts
+            .next()
+            .ok_or_else(|| format!("expected ID:SECRET[:PRODUCT,...], got {s:?}"))?;
+        if id.is_empty() || secret.is_empty() {
+            return Err(format!("client id and secret must not be empty in {s:?}"));
+        }
+        let products = match parts.next() {
+            None => OAUTH_PRODUCTS.iter().map(|p| p.to_string()).collect(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect(),
+        };
+        Ok(ClientSpec {
+            id: id.to_string(),
+            secret: secret.to_string(),
+            products,
+        })
+    }
+}
+
+/// 8x8 publishes two shapes of the token reply; a client must parse both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyShape {
+    /// The OAuth document's: `api_product_list` is a bracketed string.
+    #[default]
+    Doc,
+    /// The Contact Center Chat spec's `AuthResponse`: `api_product_list` is an array,
+    /// plus `organization_name` and `application_name`.
+    Chat,
+}
+
+impl FromStr for ReplyShape {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ReplyShape, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "doc" => Ok(ReplyShape::Doc),
+            "chat" => Ok(ReplyShape::Chat),
+            _ => Err(format!("reply shape must be doc or chat, got {s:?}")),
+        }
+    }
+}
+
+impl fmt::Display for ReplyShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ReplyShape::Doc => "doc",
+            ReplyShape::Chat => "chat",
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    pub clients: Vec<ClientSpec>,
+    /// Seconds, sent as the string `expires_in`; 8x8's is 1799.
+    pub token_lifetime_secs: u64,
+    pub reply_shape: ReplyShape,
+    /// How many queues the sample realtime-metrics data has.
+    pub queues: usize,
+    /// HTTP status of the "Access Token expired" fault: some Apigee deployments send 500 or 400.
+    pub expired_status: u16,
+    pub tls_self_signed: bool,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Worker threads answering requests; at least one is always started.
+    pub threads: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> EmulatorConfig {
+        EmulatorConfig {
+            clients: vec![ClientSpec::new(
+                "demo-client",
+                "demo-secret",
+                &OAUTH_PRODUCTS,
+            )],
+            token_lifetime_secs: 1799,
+            reply_shape: ReplyShape::Doc,
+            queues: 7,
+            expired_status: 401,
+            tls_self_signed: false,
+            port: 0,
+            threads: 8,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_spec_without_products_gets_the_oauth_products() {
+        let c: ClientSpec = "id:secret".parse().unwrap();
+        assert_eq!(c.id, "id");
+        assert_eq!(c.secret, "secret");
+        assert_eq!(c.products, OAUTH_PRODUCTS);
+    }
+
+    #[test]
+    fn client_spec_with_products() {
+        let c: ClientSpec = "id:secret:storage, QM - API".parse().unwrap();
+        assert_eq!(c.products, ["storage", "QM - API"]);
+        let none: ClientSpec = "id:secret:".parse().unwrap();
+        assert!(none.products.is_empty());
+    }
+
+    #[test]
+    fn client_spec_rejects_missing_secret() {
+        assert!("id".parse::<ClientSpec>().is_err());
+        assert!(":secret".parse::<ClientSpec>().is_err());
+        assert!("id:".parse::<ClientSpec>().is_err());
+    }
+
+    #[test]
+    fn reply_shape_parses() {
+        assert_eq!("doc".parse::<ReplyShape>().unwrap(), ReplyShape::Doc);
+        assert_eq!("Chat".parse::<ReplyShape>().unwrap(), ReplyShape::Chat);
+        assert!("json".parse::<ReplyShape>().is_err());
+    }
+}

@@ -1,0 +1,101 @@
+//! What the worker threads share: the clients, the settings tests may change while the server
+//! runs, the issued tokens, the pending faults and the counters.
+
+use crate::config::{ClientSpec, EmulatorConfig, ReplyShape};
+use crate::faults::FaultQueues;
+use crate::http::Wire;
+use crate::stats::Recorder;
+use crate::tokens::{fill_random, TokenStore};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+
+pub(crate) struct Client {
+    pub(crate) spec: ClientSpec,
+    /// Apigee names each app by a UUID, sent in the Chat reply shape.
+    pub(crate) application_name: String,
+}
+
+/// The part of the configuration that may change while the server runs.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Settings {
+    pub(crate) token_lifetime: u64,
+    pub(crate) expired_status: u16,
+    pub(crate) reply_shape: ReplyShape,
+}
+
+pub(crate) struct State {
+    pub(crate) clients: Vec<Client>,
+    pub(crate) queues: usize,
+    pub(crate) settings: Mutex<Settings>,
+    pub(crate) tokens: Mutex<TokenStore>,
+    pub(crate) faults: FaultQueues,
+    pub(crate) stats: Recorder,
+    pub(crate) wire: Wire,
+    pub(crate) verbose: AtomicBool,
+}
+
+impl State {
+    pub(crate) fn new(cfg: &EmulatorConfig, server_addr: SocketAddr) -> State {
+        State {
+            clients: cfg
+                .clients
+                .iter()
+                .map(|spec| Client {
+                    spec: spec.clone(),
+                    application_name: random_uuid(),
+                })
+                .collect(),
+            queues: cfg.queues,
+            settings: Mutex::new(Settings {
+                token_lifetime: cfg.token_lifetime_secs,
+                expired_status: cfg.expired_status,
+                reply_shape: cfg.reply_shape,
+            }),
+            tokens: Mutex::default(),
+            faults: FaultQueues::default(),
+            stats: Recorder::default(),
+            wire: Wire::new(server_addr),
+            verbose: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn settings(&self) -> MutexGuard<'_, Settings> {
+        lock(&self.settings)
+    }
+
+    pub(crate) fn tokens(&self) -> MutexGuard<'_, TokenStore> {
+        lock(&self.tokens)
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.wire.stopping()
+    }
+
+    pub(crate) fn reset(&self) {
+        self.stats.reset();
+        self.faults.clear();
+    }
+}
+
+/// A handler that panicked mid-update leaves state that is still good enough for a test double.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn random_uuid() -> String {
+    let mut b = [0u8; 16];
+    fill_random(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
