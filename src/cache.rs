@@ -1,0 +1,511 @@
+//! The token cache: a cached hit is one atomic load, one coarse clock read and a compare; everything else is
+//! off that path.
+//!
+//! A cached token is in one of three states, measured on the monotonic clock from the moment its reply arrived:
+//! - fresh: before `refresh_at`. Callers get it; nothing else happens.
+//! - stale: between `refresh_at` and `expires_at`. Callers still get it at hit speed; the first one starts a
+//!   renewal on a background thread. If the renewal fails, callers keep the still-valid token and the renewal
+//!   is retried after a growing backoff, not on every call.
+//! - expired: after `expires_at` (a safety margin before the server's expiry). Callers block on a fetch.
+//!
+//! Fetches are single-flight: however many threads find no valid token, one request goes to the token source
+//! and the rest wait for its result or share its error. A failed fetch is remembered for a short backoff so
+//! that a thousand callers during an outage do not stampede the endpoint. No lock is held across the fetch.
+//!
+//! The source is a trait so that shared stores (a cache file, Redis) can sit in front of the token endpoint
+//! without the cache knowing.
+
+use arc_swap::ArcSwapOption;
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::monotonic_ms;
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::{Level, Logger};
+use crate::stats::Stats;
+use crate::token::Token;
+use crate::transport::Deadline;
+
+/// A token from a source, and how much longer it is valid (its whole lifetime when just minted; less when it
+/// was read from a shared store).
+pub struct Fetched {
+    pub token: Token,
+    pub valid_for_ms: u64,
+}
+
+pub trait TokenSource: Send + Sync {
+    /// Gets a new token, within `deadline`. Called by one thread at a time per cache.
+    fn fetch(&self, deadline: Deadline) -> Result<Fetched>;
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub refresh_margin_ms: u64,
+    pub expiry_safety_ms: u64,
+    /// Bound on a fetch started for a caller that is not waiting (background renewal).
+    pub background_timeout: Duration,
+    pub failure_backoff_min_ms: u64,
+    pub failure_backoff_max_ms: u64,
+}
+
+struct Entry {
+    token: Arc<Token>,
+    refresh_at: u64,
+    expires_at: u64,
+}
+
+impl Entry {
+    /// Margins scale down for short lifetimes (a fifth of the lifetime for the refresh margin, a tenth for the
+    /// safety margin), so a token that lives less than the configured margin still serves many calls instead
+    /// of causing a fetch per call.
+    fn new(token: Arc<Token>, valid_for_ms: u64, now: u64, policy: &Policy) -> Entry {
+        let lifetime_ms = token.lifetime_secs().saturating_mul(1000);
+        let safety = policy.expiry_safety_ms.min(lifetime_ms / 10);
+        let margin = policy.refresh_margin_ms.min(lifetime_ms / 5).max(safety);
+        Entry {
+            token,
+            refresh_at: now + valid_for_ms.saturating_sub(margin),
+            expires_at: now + valid_for_ms.saturating_sub(safety),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Flight {
+    /// Bumped each time a fetch finishes, so waiters know theirs has landed.
+    generation: u64,
+    last_error: Option<Error>,
+    /// Until then (monotonic ms), callers with no valid token get `last_error` instead of a new fetch.
+    error_until: u64,
+    consecutive_failures: u32,
+}
+
+pub struct TokenCache {
+    source: Box<dyn TokenSource>,
+    policy: Policy,
+    current: ArcSwapOption<Entry>,
+    in_flight: AtomicBool,
+    next_background_try: AtomicU64,
+    flight: Mutex<Flight>,
+    landed: Condvar,
+    stats: Arc<Stats>,
+    logger: Logger,
+}
+
+impl TokenCache {
+    pub fn new(source: Box<dyn TokenSource>, policy: Policy, stats: Arc<Stats>, logger: Logger) -> TokenCache {
+        TokenCache {
+            source,
+            policy,
+            current: ArcSwapOption::empty(),
+            in_flight: AtomicBool::new(false),
+            next_background_try: AtomicU64::new(0),
+            flight: Mutex::new(Flight::default()),
+            landed: Condvar::new(),
+            stats,
+            logger,
+        }
+    }
+
+    /// Runs `f` on a valid token: the cached one when fresh or stale, else a newly fetched one (waiting at most
+    /// `timeout`). The hot path takes no lock and allocates nothing.
+    #[inline]
+    pub fn with_token<R>(self: &Arc<Self>, timeout: Duration, f: impl FnOnce(&Arc<Token>) -> R) -> Result<R> {
+        let now = monotonic_ms();
+        {
+            let guard = self.current.load();
+            if let Some(entry) = guard.as_ref() {
+                if now < entry.refresh_at {
+                    self.stats.cache_hits.add();
+                    return Ok(f(&entry.token));
+                }
+                if now < entry.expires_at {
+                    self.start_background_refresh(now);
+                    self.stats.cache_hits.add();
+                    return Ok(f(&entry.token));
+                }
+            }
+        }
+        let token = self.fetch_blocking(Deadline::after(timeout))?;
+        Ok(f(&token))
+    }
+
+    /// The cached token whatever its state, without fetching.
+    pub fn peek(&self) -> Option<Arc<Token>> {
+        self.current.load().as_ref().map(|e| e.token.clone())
+    }
+
+    /// Seconds until the cached token expires (by our safety-adjusted clock), or -1 when none is cached.
+    pub fn seconds_left(&self) -> i64 {
+        match self.current.load().as_ref() {
+            Some(e) => (e.expires_at.saturating_sub(monotonic_ms()) / 1000) as i64,
+            None => -1,
+        }
+    }
+
+    /// Drops the cached token so the next caller fetches a new one. With `only_if`, drops it only if it is still
+    /// that token: when a hundred threads see the same token rejected, the first drops it, the others find a
+    /// newer one (or none) and leave it, and one fetch follows. Returns whether a token was dropped.
+    pub fn invalidate(&self, only_if: Option<&Arc<Token>>) -> bool {
+        let dropped = match only_if {
+            None => self.current.swap(None).is_some(),
+            Some(rejected) => {
+                let current = self.current.load();
+                match current.as_ref() {
+                    Some(entry) if Arc::ptr_eq(&entry.token, rejected) => {
+                        let previous = self.current.compare_and_swap(&*current, None);
+                        matches!((&*previous, &*current), (Some(p), Some(c)) if Arc::ptr_eq(p, c))
+                    }
+                    _ => false,
+                }
+            }
+        };
+        if dropped || only_if.is_none() {
+            // An explicit invalidation means the caller wants a new token now, not after a failure backoff.
+            let mut flight = self.flight.lock();
+            flight.error_until = 0;
+            self.next_background_try.store(0, Ordering::Relaxed);
+        }
+        dropped
+    }
+
+    fn begin_flight(&self) -> bool {
+        self.in_flight.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+    }
+
+    fn start_background_refresh(self: &Arc<Self>, now: u64) {
+        if now < self.next_background_try.load(Ordering::Relaxed) || !self.begin_flight() {
+            return;
+        }
+        let cache = Arc::clone(self);
+        let spawned = std::thread::Builder::new().name("x8-token-refresh".into()).spawn(move || {
+            let deadline = Deadline::after(cache.policy.background_timeout);
+            let _ = cache.run_flight(deadline, true);
+        });
+        if let Err(e) = spawned {
+            // No thread to be had: leave the token as it is and let a later caller try again.
+            self.logger.log(Level::Warn, || format!("could not start a background token refresh: {e}"));
+            self.next_background_try.store(now + self.policy.failure_backoff_min_ms, Ordering::Relaxed);
+            self.in_flight.store(false, Ordering::Release);
+        }
+    }
+
+    fn fetch_blocking(self: &Arc<Self>, deadline: Deadline) -> Result<Arc<Token>> {
+        loop {
+            let now = monotonic_ms();
+            if let Some(entry) = self.current.load().as_ref() {
+                if now < entry.expires_at {
+                    return Ok(entry.token.clone());
+                }
+            }
+            {
+                let flight = self.flight.lock();
+                if let (Some(err), true) = (&flight.last_error, now < flight.error_until) {
+                    return Err(err.clone());
+                }
+            }
+            if self.begin_flight() {
+                return self.run_flight(deadline, false);
+            }
+            let mut flight = self.flight.lock();
+            let generation = flight.generation;
+            while self.in_flight.load(Ordering::Acquire) && flight.generation == generation {
+                if self.landed.wait_until(&mut flight, deadline.instant()).timed_out() {
+                    return Err(Error::new(
+                        ErrorKind::Timeout,
+                        "timed out waiting for the token fetch already in progress on another thread",
+                    ));
+                }
+            }
+            if flight.generation != generation {
+                if let Some(err) = &flight.last_error {
+                    return Err(err.clone());
+                }
+            }
+        }
+    }
+
+    /// Fetches, publishes the result, and wakes the waiters. Only the thread that won `begin_flight` runs this.
+    fn run_flight(&self, deadline: Deadline, background: bool) -> Result<Arc<Token>> {
+        self.logger.log(Level::Debug, || {
+            if background { "renewing the token ahead of expiry" } else { "fetching a token" }.to_owned()
+        });
+        let result = self.source.fetch(deadline);
+        let now = monotonic_ms();
+        let mut flight = self.flight.lock();
+        flight.generation += 1;
+        let outcome = match result {
+            Ok(fetched) => {
+                let token = Arc::new(fetched.token);
+                let entry = Entry::new(token.clone(), fetched.valid_for_ms, now, &self.policy);
+                self.current.store(Some(Arc::new(entry)));
+                flight.last_error = None;
+                flight.error_until = 0;
+                flight.consecutive_failures = 0;
+                self.next_background_try.store(0, Ordering::Relaxed);
+                Stats::bump(&self.stats.token_fetches);
+                if background {
+                    Stats::bump(&self.stats.background_refreshes);
+                }
+                self.logger.log(Level::Info, || {
+                    format!(
+                        "{} a token valid for {} s with products [{}]",
+                        if background { "renewed" } else { "fetched" },
+                        fetched.valid_for_ms / 1000,
+                        token.products().join(", ")
+                    )
+                });
+                Ok(token)
+            }
+            Err(err) => {
+                flight.consecutive_failures = flight.consecutive_failures.saturating_add(1);
+                let backoff = self.failure_backoff_ms(flight.consecutive_failures, &err);
+                flight.last_error = Some(err.clone());
+                flight.error_until = now + backoff;
+                if background {
+                    self.next_background_try.store(now + backoff, Ordering::Relaxed);
+                }
+                self.stats.count_failure(&err);
+                self.logger.log(if background { Level::Warn } else { Level::Error }, || {
+                    let keep = if background { "; the current token is kept until it expires" } else { "" };
+                    format!("token fetch failed ({err}){keep}; next attempt in {backoff} ms")
+                });
+                Err(err)
+            }
+        };
+        self.in_flight.store(false, Ordering::Release);
+        drop(flight);
+        self.landed.notify_all();
+        outcome
+    }
+
+    fn failure_backoff_ms(&self, failures: u32, err: &Error) -> u64 {
+        let grown = self.policy.failure_backoff_min_ms.saturating_mul(1u64 << failures.saturating_sub(1).min(16));
+        let backoff = grown.min(self.policy.failure_backoff_max_ms);
+        // A server that said when to come back is believed, within reason.
+        match err.retry_after() {
+            Some(ra) => backoff.max(ra.as_millis() as u64).min(self.policy.failure_backoff_max_ms.max(backoff)),
+            None => backoff,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Barrier;
+
+    /// A token source under test control: counts fetches, can fail, can block until released.
+    #[derive(Default)]
+    struct FakeSource {
+        fetches: AtomicUsize,
+        fail_with: Mutex<Option<ErrorKind>>,
+        lifetime_secs: AtomicU64,
+        gate: Mutex<Option<Arc<Barrier>>>,
+    }
+
+    impl TokenSource for Arc<FakeSource> {
+        fn fetch(&self, _deadline: Deadline) -> Result<Fetched> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+            let gate = self.gate.lock().clone();
+            if let Some(gate) = gate {
+                gate.wait();
+            }
+            if let Some(kind) = *self.fail_with.lock() {
+                return Err(Error::new(kind, "fake failure"));
+            }
+            let life = self.lifetime_secs.load(Ordering::SeqCst).max(1);
+            let token = Token::new(format!("tok{n}"), "BearerToken".into(), vec!["vcc".into()], life, None, 0)?;
+            Ok(Fetched { token, valid_for_ms: life * 1000 })
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            refresh_margin_ms: 300_000,
+            expiry_safety_ms: 30_000,
+            background_timeout: Duration::from_secs(5),
+            failure_backoff_min_ms: 1_000,
+            failure_backoff_max_ms: 30_000,
+        }
+    }
+
+    fn cache_with(lifetime: u64) -> (Arc<TokenCache>, Arc<FakeSource>) {
+        let source = Arc::new(FakeSource::default());
+        source.lifetime_secs.store(lifetime, Ordering::SeqCst);
+        let cache = TokenCache::new(Box::new(source.clone()), policy(), Arc::default(), Logger::default());
+        (Arc::new(cache), source)
+    }
+
+    fn get(cache: &Arc<TokenCache>) -> Result<String> {
+        cache.with_token(Duration::from_secs(5), |t| t.access_token().to_owned())
+    }
+
+    /// Rewinds a cached entry's clock marks by `ms`, as if that much time had passed.
+    fn age(cache: &TokenCache, ms: u64) {
+        let entry = cache.current.load_full().unwrap();
+        cache.current.store(Some(Arc::new(Entry {
+            token: entry.token.clone(),
+            refresh_at: entry.refresh_at.saturating_sub(ms),
+            expires_at: entry.expires_at.saturating_sub(ms),
+        })));
+    }
+
+    #[test]
+    fn margins_follow_the_lifetime() {
+        let now = 1_000_000;
+        let t = |life| Arc::new(Token::new("a".into(), "Bearer".into(), vec![], life, None, 0).unwrap());
+        let long = Entry::new(t(1799), 1_799_000, now, &policy());
+        assert_eq!(long.refresh_at, now + 1_799_000 - 300_000);
+        assert_eq!(long.expires_at, now + 1_799_000 - 30_000);
+        // 3 s token: refresh in the last fifth (600 ms), expire a tenth (300 ms) early.
+        let short = Entry::new(t(3), 3_000, now, &policy());
+        assert_eq!(short.refresh_at, now + 2_400);
+        assert_eq!(short.expires_at, now + 2_700);
+        // A token read from a shared store with 100 s left keeps the margins of its full lifetime.
+        let partial = Entry::new(t(1799), 100_000, now, &policy());
+        assert_eq!(partial.expires_at, now + 70_000);
+        assert_eq!(partial.refresh_at, now);
+    }
+
+    #[test]
+    fn reuses_the_token_until_the_refresh_margin() {
+        let (cache, source) = cache_with(1799);
+        for _ in 0..1000 {
+            assert_eq!(get(&cache).unwrap(), "tok1");
+        }
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.stats.cache_hits.sum(), 999);
+    }
+
+    #[test]
+    fn stale_token_is_served_while_one_background_refresh_runs() {
+        let (cache, source) = cache_with(1799);
+        get(&cache).unwrap();
+        let gate = Arc::new(Barrier::new(2));
+        *source.gate.lock() = Some(gate.clone());
+        age(&cache, 1_500_000); // into the stale window
+        for _ in 0..100 {
+            assert_eq!(get(&cache).unwrap(), "tok1", "stale callers must not wait");
+        }
+        gate.wait(); // let the single background fetch finish
+        *source.gate.lock() = None;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while cache.peek().unwrap().access_token() == "tok1" {
+            assert!(std::time::Instant::now() < deadline, "background refresh never landed");
+            std::thread::yield_now();
+        }
+        assert_eq!(get(&cache).unwrap(), "tok2");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+        assert_eq!(cache.stats.background_refreshes.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn failed_background_refresh_keeps_the_token_and_backs_off() {
+        let (cache, source) = cache_with(1799);
+        get(&cache).unwrap();
+        *source.fail_with.lock() = Some(ErrorKind::TokenEndpoint);
+        age(&cache, 1_500_000);
+        assert_eq!(get(&cache).unwrap(), "tok1");
+        // Wait for the failed renewal to land, then hammer: the backoff must stop further attempts.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while cache.flight.lock().generation == 1 {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::yield_now();
+        }
+        for _ in 0..1000 {
+            assert_eq!(get(&cache).unwrap(), "tok1");
+        }
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn expired_token_forces_a_fetch_and_its_error_is_reported() {
+        let (cache, source) = cache_with(1799);
+        get(&cache).unwrap();
+        *source.fail_with.lock() = Some(ErrorKind::Auth);
+        age(&cache, 1_800_000);
+        assert_eq!(get(&cache).unwrap_err().kind(), ErrorKind::Auth);
+        // Within the failure backoff the error is served from memory, not by another fetch.
+        assert_eq!(get(&cache).unwrap_err().kind(), ErrorKind::Auth);
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+        // An explicit invalidation lifts the backoff.
+        *source.fail_with.lock() = None;
+        cache.invalidate(None);
+        assert_eq!(get(&cache).unwrap(), "tok3");
+    }
+
+    #[test]
+    fn concurrent_callers_cause_one_fetch_and_share_its_result() {
+        let (cache, source) = cache_with(1799);
+        let gate = Arc::new(Barrier::new(2));
+        *source.gate.lock() = Some(gate.clone());
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let cache = cache.clone();
+                std::thread::spawn(move || get(&cache))
+            })
+            .collect();
+        while source.fetches.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        gate.wait();
+        *source.gate.lock() = None;
+        for t in threads {
+            assert_eq!(t.join().unwrap().unwrap(), "tok1");
+        }
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn concurrent_callers_share_one_failure() {
+        let (cache, source) = cache_with(1799);
+        *source.fail_with.lock() = Some(ErrorKind::Transport);
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let cache = cache.clone();
+                std::thread::spawn(move || get(&cache))
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap().unwrap_err().kind(), ErrorKind::Transport);
+        }
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn invalidate_only_drops_the_rejected_token() {
+        let (cache, source) = cache_with(1799);
+        get(&cache).unwrap();
+        let first = cache.peek().unwrap();
+        assert!(cache.invalidate(Some(&first)));
+        assert_eq!(get(&cache).unwrap(), "tok2");
+        // A second thread that saw the first token rejected must not drop the new one.
+        assert!(!cache.invalidate(Some(&first)));
+        assert_eq!(get(&cache).unwrap(), "tok2");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn a_one_second_token_does_not_cause_a_fetch_per_call() {
+        let (cache, source) = cache_with(1);
+        for _ in 0..10_000 {
+            get(&cache).unwrap();
+        }
+        // 10,000 calls take well under the 800 ms before the first refresh on any machine that runs tests;
+        // even a very slow one would see a handful of fetches, never one per call.
+        assert!(source.fetches.load(Ordering::SeqCst) < 100);
+    }
+
+    #[test]
+    fn seconds_left_reports_the_cached_token() {
+        let (cache, _) = cache_with(1799);
+        assert_eq!(cache.seconds_left(), -1);
+        get(&cache).unwrap();
+        let left = cache.seconds_left();
+        assert!((1700..=1769).contains(&left), "{left}");
+    }
+}

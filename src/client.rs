@@ -1,0 +1,269 @@
+//! The safe Rust API: a `Client` that hands out cached tokens and makes authenticated requests. Cloning a
+//! client is cheap and shares its cache, connection pool and counters; it is `Send + Sync`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::{Policy, TokenCache};
+use crate::config::{Credentials, Options, Settings};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fork;
+use crate::log::Level;
+use crate::oauth::TokenEndpoint;
+use crate::origin::refuse_control_chars;
+use crate::response::Response;
+use crate::stats::{Stats, StatsSnapshot};
+use crate::token::Token;
+use crate::transport::{Deadline, Transport};
+
+/// Headers the library sets itself: letting a caller set them would break authentication or message framing.
+const RESERVED_HEADERS: [&str; 4] = ["authorization", "host", "content-length", "transfer-encoding"];
+
+/// Apigee fault codes that mean "this token is no good": a new token may fix the call.
+const TOKEN_FAULTS: [&str; 4] = [
+    "keymanagement.service.invalid_access_token",
+    "keymanagement.service.access_token_expired",
+    "oauth.v2.invalidaccesstoken",
+    "oauth.v2.accesstokenexpired",
+];
+const NO_PRODUCT_FAULT: &str = "keymanagement.service.invalidapicallasnoapiproductmatchfound";
+
+/// One API call. `path` is relative to the base URL, or an absolute URL on the same origin.
+#[derive(Clone, Debug, Default)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: Vec<(&'a str, &'a str)>,
+    pub body: Option<&'a [u8]>,
+    /// Overrides the client's overall timeout for this call.
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    cache: Arc<TokenCache>,
+    transport: Arc<Transport>,
+    stats: Arc<Stats>,
+    fork_generation: u64,
+}
+
+enum Verdict {
+    Accepted,
+    TokenRejected,
+    NotEntitled,
+}
+
+impl Client {
+    pub fn new(credentials: Credentials, options: Options) -> Result<Client> {
+        let fork_generation = fork::generation();
+        let settings = Settings::new(options)?;
+        let stats = Arc::new(Stats::default());
+        let transport = Arc::new(Transport::new(&settings)?);
+        let source = TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone());
+        let o = &settings.options;
+        let policy = Policy {
+            refresh_margin_ms: o.refresh_margin.as_millis() as u64,
+            expiry_safety_ms: o.expiry_safety.as_millis() as u64,
+            background_timeout: o.timeout,
+            failure_backoff_min_ms: 1_000,
+            failure_backoff_max_ms: 30_000,
+        };
+        let cache = Arc::new(TokenCache::new(Box::new(source), policy, stats.clone(), o.logger.clone()));
+        Ok(Client { inner: Arc::new(Inner { settings, cache, transport, stats, fork_generation }) })
+    }
+
+    /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; `X8_BASE_URL` / `X8_TOKEN_URL` override `options`.
+    pub fn from_env(mut options: Options) -> Result<Client> {
+        options.apply_env()?;
+        Client::new(Credentials::from_env()?, options)
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.inner.settings.options
+    }
+
+    #[inline]
+    fn check_fork(&self) -> Result<()> {
+        if fork::changed_since(self.inner.fork_generation) {
+            return Err(Error::new(
+                ErrorKind::Forked,
+                "this client was created before fork(); create a new client in the child process",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on a valid token without copying it: the allocation-free path behind `x8_get_token`.
+    #[inline]
+    pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R> {
+        self.check_fork()?;
+        self.inner.cache.with_token(self.inner.settings.options.timeout, |t| f(t))
+    }
+
+    /// A valid token (fetched if none is cached or it is expiring), shared with the cache.
+    pub fn token(&self, timeout: Option<Duration>) -> Result<Arc<Token>> {
+        self.check_fork()?;
+        self.inner.cache.with_token(timeout.unwrap_or(self.inner.settings.options.timeout), Arc::clone)
+    }
+
+    pub fn has_product(&self, product: &str) -> Result<bool> {
+        self.with_token(|t| t.has_product(product))
+    }
+
+    /// Drops the cached token: the next call fetches a new one (e.g. after products were added to the key).
+    pub fn invalidate(&self) {
+        self.inner.cache.invalidate(None);
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot(self.inner.cache.seconds_left())
+    }
+
+    /// Sends an authenticated request. When the API says the token is invalid or expired (a 401, or an Apigee
+    /// fault saying so whatever the status), the token is dropped — only if it is still the cached one — and the
+    /// request is sent once more with a new token; a second rejection is returned as the response.
+    pub fn request(&self, req: &Request) -> Result<Response> {
+        self.check_fork()?;
+        let s = &self.inner.settings;
+        validate_method(req.method)?;
+        for (name, value) in &req.headers {
+            validate_header(name, value)?;
+        }
+        let url = s.api_origin.resolve(&s.api_prefix, req.path)?;
+        let deadline = Deadline::after(req.timeout.unwrap_or(s.options.timeout));
+        Stats::bump(&self.inner.stats.requests);
+
+        let token = self.token_within(deadline)?;
+        let reply = self.send(&token, req, &url, deadline)?;
+        match classify(&reply) {
+            Verdict::Accepted => Ok(reply),
+            Verdict::NotEntitled => Err(not_entitled(&token, &reply)),
+            Verdict::TokenRejected => {
+                self.inner.cache.invalidate(Some(&token));
+                if !s.options.replay_on_401 {
+                    return Ok(reply);
+                }
+                Stats::bump(&self.inner.stats.replays_after_401);
+                s.options.logger.log(Level::Info, || {
+                    format!("the API rejected the token ({}); replaying once with a new token", reply.status)
+                });
+                let token = self.token_within(deadline)?;
+                let reply = self.send(&token, req, &url, deadline)?;
+                match classify(&reply) {
+                    Verdict::NotEntitled => Err(not_entitled(&token, &reply)),
+                    Verdict::TokenRejected => {
+                        self.inner.cache.invalidate(Some(&token));
+                        Ok(reply)
+                    }
+                    Verdict::Accepted => Ok(reply),
+                }
+            }
+        }
+    }
+
+    fn token_within(&self, deadline: Deadline) -> Result<Arc<Token>> {
+        self.inner.cache.with_token(deadline.remaining(), Arc::clone)
+    }
+
+    fn send(&self, token: &Token, req: &Request, url: &str, deadline: Deadline) -> Result<Response> {
+        let bearer = zeroize::Zeroizing::new(format!("Bearer {}", token.access_token()));
+        let mut headers = Vec::with_capacity(req.headers.len() + 1);
+        headers.push(("Authorization", bearer.as_str()));
+        headers.extend(req.headers.iter().copied());
+        self.inner.transport.send(req.method, url, &headers, req.body, deadline)
+    }
+}
+
+fn classify(reply: &Response) -> Verdict {
+    if reply.status < 400 {
+        return Verdict::Accepted;
+    }
+    match reply.apigee_errorcode().map(|c| c.to_ascii_lowercase()) {
+        Some(code) if code == NO_PRODUCT_FAULT => Verdict::NotEntitled,
+        Some(code) if TOKEN_FAULTS.contains(&code.as_str()) => Verdict::TokenRejected,
+        _ if reply.status == 401 => Verdict::TokenRejected,
+        _ => Verdict::Accepted,
+    }
+}
+
+fn not_entitled(token: &Token, reply: &Response) -> Error {
+    Error::new(
+        ErrorKind::NotEntitled,
+        format!(
+            "the API answered {} \"no API product match\": this key's token carries [{}], not the product this API needs. \
+             Products added to a key in 8x8 Admin Console take a few minutes to replicate; then call \
+             x8_client_invalidate (Client::invalidate) so the next call fetches a token with the new products",
+            reply.status,
+            token.products().join(", ")
+        ),
+    )
+    .with_http_status(reply.status)
+}
+
+/// RFC 9110 method token: letters, digits and a few symbols.
+fn validate_method(method: &str) -> Result<()> {
+    refuse_control_chars(method, "method")?;
+    let ok = !method.is_empty()
+        && method.len() <= 32
+        && method.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("{method:?} is not a valid HTTP method")))
+    }
+}
+
+fn validate_header(name: &str, value: &str) -> Result<()> {
+    refuse_control_chars(name, "header name")?;
+    refuse_control_chars(value, "header value")?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+        return Err(Error::invalid(format!("{name:?} is not a valid header name")));
+    }
+    if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(Error::invalid(format!("the {name} header is set by x8 and cannot be supplied")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, body: &str) -> Response {
+        Response { status, headers: vec![], body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn classifies_token_rejections_by_fault_code_whatever_the_status() {
+        let expired = r#"{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}"#;
+        let no_product = r#"{"fault":{"faultstring":"Invalid API call as no apiproduct match found","detail":{"errorcode":"keymanagement.service.InvalidAPICallAsNoApiProductMatchFound"}}}"#;
+        let malformed = r#"{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}"#;
+        assert!(matches!(classify(&reply(500, expired)), Verdict::TokenRejected));
+        assert!(matches!(classify(&reply(400, malformed)), Verdict::TokenRejected));
+        assert!(matches!(classify(&reply(401, "")), Verdict::TokenRejected));
+        assert!(matches!(classify(&reply(401, no_product)), Verdict::NotEntitled));
+        assert!(matches!(classify(&reply(403, no_product)), Verdict::NotEntitled));
+        assert!(matches!(classify(&reply(500, "{}")), Verdict::Accepted));
+        assert!(matches!(classify(&reply(404, "")), Verdict::Accepted));
+        assert!(matches!(classify(&reply(200, expired)), Verdict::Accepted));
+    }
+
+    #[test]
+    fn validates_methods_and_headers() {
+        assert!(validate_method("GET").is_ok());
+        assert!(validate_method("PROPFIND").is_ok());
+        for bad in ["", "GE T", "GET\r\n", "G\0", "GET/", &"A".repeat(40)] {
+            assert!(validate_method(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_header("X-Tenant-Info", "acme").is_ok());
+        assert!(validate_header("Accept", "application/json; q=1\t").is_ok());
+        for (n, v) in [("X\r\nEvil", "1"), ("X", "a\r\nEvil: 1"), ("X", "a\nb"), ("", "v"), ("A B", "v"), ("authorization", "Bearer x"), ("Host", "evil")] {
+            assert!(validate_header(n, v).is_err(), "{n:?}: {v:?}");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The 8x8 token endpoint as a `TokenSource`: `POST` with HTTP Basic `base64(clientId:secret)` and the form
+//! body `grant_type=client_credentials`, retried with exponential backoff and jitter when the failure can pass
+//! (5xx, 429, network), never when the credentials were refused.
+
+use base64::Engine;
+use std::sync::Arc;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+use crate::cache::{Fetched, TokenSource};
+use crate::clock::wall_ms;
+use crate::config::{Credentials, Settings};
+use crate::error::{redact, truncate_for_message, Error, ErrorKind, Result};
+use crate::log::{Level, Logger};
+use crate::stats::Stats;
+use crate::token::parse_token_reply;
+use crate::response::Response;
+use crate::transport::{Deadline, Transport};
+
+pub struct TokenEndpoint {
+    transport: Arc<Transport>,
+    url: String,
+    client_id: String,
+    /// The secret, kept only to scrub it from any text a server sends back.
+    secret: Zeroizing<String>,
+    authorization: Zeroizing<String>,
+    max_retries: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    stats: Arc<Stats>,
+    logger: Logger,
+}
+
+impl TokenEndpoint {
+    pub fn new(
+        credentials: &Credentials,
+        settings: &Settings,
+        transport: Arc<Transport>,
+        stats: Arc<Stats>,
+    ) -> TokenEndpoint {
+        let pair = Zeroizing::new(format!("{}:{}", credentials.client_id(), credentials.secret()));
+        let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+        let o = &settings.options;
+        TokenEndpoint {
+            transport,
+            url: settings.token_url.clone(),
+            client_id: credentials.client_id().to_owned(),
+            secret: Zeroizing::new(credentials.secret().to_owned()),
+            authorization: Zeroizing::new(format!("Basic {}", encoded.as_str())),
+            max_retries: o.max_retries,
+            base_delay: o.retry_base_delay,
+            max_delay: o.retry_max_delay,
+            stats,
+            logger: o.logger.clone(),
+        }
+    }
+
+    fn fetch_once(&self, deadline: Deadline) -> Result<Fetched> {
+        let headers = [
+            ("Authorization", self.authorization.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "application/json"),
+        ];
+        let reply = self
+            .transport
+            .send("POST", &self.url, &headers, Some(b"grant_type=client_credentials"), deadline)
+            .map_err(|e| e.context("token endpoint"))?;
+        let received = wall_ms();
+        match reply.status {
+            200..=299 => {
+                let token =
+                    parse_token_reply(&reply.body, received).map_err(|e| e.with_http_status(reply.status))?;
+                let valid_for_ms = token.lifetime_secs() * 1000;
+                Ok(Fetched { token, valid_for_ms })
+            }
+            400 | 401 | 403 => Err(Error::new(
+                ErrorKind::Auth,
+                format!(
+                    "token endpoint answered {} {} — check the client id and secret of the API key in 8x8 Admin Console (client id {:?})",
+                    reply.status,
+                    self.describe_error_body(&reply),
+                    self.client_id
+                ),
+            )
+            .with_http_status(reply.status)),
+            408 | 429 | 500..=599 => Err(Error::new(
+                ErrorKind::TokenEndpoint,
+                format!("token endpoint answered {} {}", reply.status, self.describe_error_body(&reply)),
+            )
+            .with_http_status(reply.status)
+            .with_retry_after(reply.header("retry-after").and_then(parse_retry_after))),
+            other => Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "token endpoint answered {other} {} — check the token URL {}",
+                    self.describe_error_body(&reply),
+                    self.url
+                ),
+            )
+            .with_http_status(other)),
+        }
+    }
+
+    /// The server's own words, from Apigee's `{"ErrorCode","Error"}` or RFC 6749's `{"error",
+    /// "error_description"}`, else the start of the body; with the secret scrubbed in case it was echoed.
+    fn describe_error_body(&self, reply: &Response) -> String {
+        let text = match serde_json::from_slice::<serde_json::Value>(&reply.body) {
+            Ok(v) => {
+                let field = |names: &[&str]| names.iter().find_map(|n| v.get(*n).and_then(|x| x.as_str()));
+                match (field(&["ErrorCode", "error"]), field(&["Error", "error_description", "message"])) {
+                    (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                    (Some(one), None) | (None, Some(one)) => one.to_owned(),
+                    (None, None) => String::from_utf8_lossy(&reply.body).into_owned(),
+                }
+            }
+            Err(_) => String::from_utf8_lossy(&reply.body).into_owned(),
+        };
+        let text = truncate_for_message(&redact(&text, &[self.secret.as_str()]), 300);
+        if text.is_empty() {
+            "(empty body)".to_owned()
+        } else {
+            text
+        }
+    }
+
+    /// Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries from many
+    /// processes spread out without any of them retrying at once.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16)).min(self.max_delay);
+        let half = exp / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+impl TokenSource for TokenEndpoint {
+    fn fetch(&self, deadline: Deadline) -> Result<Fetched> {
+        let mut attempt = 0;
+        loop {
+            let err = match self.fetch_once(deadline) {
+                Ok(fetched) => return Ok(fetched),
+                Err(err) => err,
+            };
+            if !err.is_transient() || attempt >= self.max_retries {
+                return Err(err);
+            }
+            let delay = err.retry_after().unwrap_or_else(|| self.backoff(attempt));
+            if delay >= deadline.remaining() {
+                return Err(err.context(&format!(
+                    "gave up after {} attempt(s): the next retry (in {} ms) would pass the call's timeout",
+                    attempt + 1,
+                    delay.as_millis()
+                )));
+            }
+            attempt += 1;
+            Stats::bump(&self.stats.fetch_retries);
+            self.logger.log(Level::Warn, || {
+                format!("token fetch attempt {attempt} failed ({err}); retrying in {} ms", delay.as_millis())
+            });
+            std::thread::sleep(delay);
+        }
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the past means "now".
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(24 * 3600)));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
+        let future = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
+        let d = parse_retry_after(&future).unwrap();
+        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+}

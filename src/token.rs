@@ -1,0 +1,361 @@
+//! The token endpoint's reply: parsing it, and the token value that the rest of the library passes around.
+//!
+//! 8x8 sends every number as a string (`"expires_in": "1799"`, `"issued_at": "1683045181383"`) and the product
+//! list twice (a bracketed string and a JSON array), while the Contact Center Chat spec's variant sends the list
+//! as an array in `api_product_list`. RFC 6749 servers send numbers as numbers. We accept all of these and
+//! nothing vaguer: a reply we cannot read with certainty is a protocol error, never a guess.
+
+use serde_json::Value;
+use std::fmt;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Longest lifetime we believe: anything longer is a server bug, and would overflow expiry arithmetic.
+const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
+/// Longest access token we accept; 8x8's are 28 characters, JWT-style tokens run to a few kilobytes.
+const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// An access token and what the endpoint said about it. Immutable once parsed; shared by `Arc`.
+pub struct Token {
+    access_token: Zeroizing<String>,
+    token_type: String,
+    products: Vec<String>,
+    lifetime_secs: u64,
+    issued_at_ms: Option<i64>,
+    received_wall_ms: i64,
+}
+
+impl Token {
+    /// The bearer value to put after `Authorization: Bearer `.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// The endpoint's `token_type` as sent ("BearerToken" for 8x8). Requests always use the `Bearer` scheme.
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+
+    pub fn products(&self) -> &[String] {
+        &self.products
+    }
+
+    /// Whether the token is good for `product` (compared ignoring ASCII case and surrounding blanks).
+    pub fn has_product(&self, product: &str) -> bool {
+        let wanted = product.trim();
+        self.products.iter().any(|p| p.eq_ignore_ascii_case(wanted))
+    }
+
+    /// The lifetime the endpoint granted (`expires_in`).
+    pub fn lifetime_secs(&self) -> u64 {
+        self.lifetime_secs
+    }
+
+    /// The server's `issued_at` (epoch ms on the server's clock), for diagnostics only.
+    pub fn issued_at_ms(&self) -> Option<i64> {
+        self.issued_at_ms
+    }
+
+    /// When the token expires, in epoch milliseconds on the local wall clock: the time the reply was received
+    /// plus its lifetime. Computed from our receipt rather than `issued_at` so a skewed server clock cannot
+    /// make a fresh token look dead.
+    pub fn expires_at_wall_ms(&self) -> i64 {
+        self.received_wall_ms.saturating_add((self.lifetime_secs as i64).saturating_mul(1000))
+    }
+
+    pub fn received_wall_ms(&self) -> i64 {
+        self.received_wall_ms
+    }
+
+    /// Builds a token from parts; used by the parser, by shared caches that stored a token, and by tests.
+    pub fn new(
+        access_token: String,
+        token_type: String,
+        products: Vec<String>,
+        lifetime_secs: u64,
+        issued_at_ms: Option<i64>,
+        received_wall_ms: i64,
+    ) -> Result<Token> {
+        validate_access_token(&access_token)?;
+        if lifetime_secs == 0 || lifetime_secs > MAX_LIFETIME_SECS {
+            return Err(protocol(format!(
+                "expires_in {lifetime_secs} is outside 1..={MAX_LIFETIME_SECS} seconds"
+            )));
+        }
+        Ok(Token {
+            access_token: Zeroizing::new(access_token),
+            token_type,
+            products,
+            lifetime_secs,
+            issued_at_ms,
+            received_wall_ms,
+        })
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("access_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("products", &self.products)
+            .field("lifetime_secs", &self.lifetime_secs)
+            .field("issued_at_ms", &self.issued_at_ms)
+            .finish()
+    }
+}
+
+fn protocol(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Protocol, message.into()).context("token endpoint sent an unusable reply")
+}
+
+/// A token goes into an HTTP header verbatim, so it must be visible ASCII: a server (or a man in the middle on a
+/// plain-HTTP test setup) must not be able to inject headers through it.
+fn validate_access_token(token: &str) -> Result<()> {
+    if token.is_empty() {
+        return Err(protocol("access_token is empty"));
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(protocol(format!("access_token is longer than {MAX_TOKEN_LEN} bytes")));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(protocol("access_token contains characters that cannot go in an HTTP header"));
+    }
+    Ok(())
+}
+
+/// Parses a 2xx reply body. Error messages describe the shape, never quote the body: a truncated reply may still
+/// hold most of a token.
+pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        if body.iter().all(|b| b.is_ascii_whitespace()) {
+            protocol("the body is empty")
+        } else {
+            protocol(format!("the body is not JSON ({} bytes; {})", body.len(), json_error_position(&e)))
+        }
+    })?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| protocol(format!("expected a JSON object, got {}", kind_of(&value))))?;
+
+    let access_token = match obj.get("access_token") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(protocol(format!("access_token is {}, not a string", kind_of(other)))),
+        None => return Err(protocol("access_token is missing")),
+    };
+    let token_type = match obj.get("token_type") {
+        Some(Value::String(s)) if is_bearer_type(s) => s.clone(),
+        Some(Value::String(s)) => {
+            return Err(protocol(format!(
+                "token_type {:?} is not a bearer type",
+                crate::error::truncate_for_message(s, 40)
+            )))
+        }
+        Some(other) => return Err(protocol(format!("token_type is {}, not a string", kind_of(other)))),
+        // RFC 6749 makes token_type required, but a missing one is harmless: we only ever send Bearer.
+        None => "Bearer".to_owned(),
+    };
+    let lifetime_secs = match obj.get("expires_in") {
+        Some(v) => integer_field("expires_in", v)?,
+        None => return Err(protocol("expires_in is missing")),
+    };
+    if lifetime_secs <= 0 {
+        return Err(protocol(format!("expires_in is {lifetime_secs}; a token must live at least a second")));
+    }
+    let issued_at_ms = match obj.get("issued_at") {
+        Some(Value::Null) | None => None,
+        Some(v) => Some(integer_field("issued_at", v)?),
+    };
+    let products = products_of(obj)?;
+    Token::new(access_token, token_type, products, lifetime_secs as u64, issued_at_ms, received_wall_ms)
+}
+
+fn is_bearer_type(s: &str) -> bool {
+    s.eq_ignore_ascii_case("bearer") || s.eq_ignore_ascii_case("bearertoken")
+}
+
+/// A whole number sent as a JSON number or as a decimal string (8x8's habit).
+fn integer_field(name: &str, v: &Value) -> Result<i64> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+            .ok_or_else(|| protocol(format!("{name} is not a whole number"))),
+        Value::String(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| protocol(format!("{name} {:?} is not a whole number", crate::error::truncate_for_message(s, 24)))),
+        other => Err(protocol(format!("{name} is {}, not a number", kind_of(other)))),
+    }
+}
+
+/// Products from `api_product_list_json` (the document's array), else `api_product_list` as an array (the Chat
+/// spec's variant) or as the bracketed string `"[a, b]"`. A reply without any list has no products.
+fn products_of(obj: &serde_json::Map<String, Value>) -> Result<Vec<String>> {
+    if let Some(v) = obj.get("api_product_list_json") {
+        if !v.is_null() {
+            return string_array("api_product_list_json", v);
+        }
+    }
+    match obj.get("api_product_list") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(v @ Value::Array(_)) => string_array("api_product_list", v),
+        Some(Value::String(s)) => Ok(parse_bracketed_list(s)),
+        Some(other) => Err(protocol(format!("api_product_list is {}", kind_of(other)))),
+    }
+}
+
+fn string_array(name: &str, v: &Value) -> Result<Vec<String>> {
+    let items = v.as_array().ok_or_else(|| protocol(format!("{name} is {}, not an array", kind_of(v))))?;
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(s) => Ok(s.trim().to_owned()),
+            other => Err(protocol(format!("{name} holds {}, not strings", kind_of(other)))),
+        })
+        .collect()
+}
+
+/// `"[CE-PCS-Product, QM - API, vcc]"` → `["CE-PCS-Product", "QM - API", "vcc"]`. Product names contain spaces
+/// and dashes but not commas, so the comma is the only separator.
+pub fn parse_bracketed_list(s: &str) -> Vec<String> {
+    let inner = s.trim();
+    let inner = inner.strip_prefix('[').unwrap_or(inner);
+    let inner = inner.strip_suffix(']').unwrap_or(inner);
+    inner.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// serde_json's syntax errors name a line and column and, for a few kinds, the offending text; keep only the
+/// position so no part of the body leaks into the message.
+fn json_error_position(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "truncated",
+        serde_json::error::Category::Syntax => "syntax error",
+        _ => "unreadable",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC_REPLY: &str = r#"{
+        "access_token": "3yKcgVwWCJM14dXxKDBAEDGcythJ",
+        "token_type": "BearerToken",
+        "api_product_list": "[CE-PCS-Product, CE-RCS-Product, Chat, QM - API, analytics product, analytics realtime-api, chat-gateway, storage, vcc]",
+        "status": "approved", "scope": "", "refresh_token_expires_in": "0",
+        "expires_in": "1799", "refresh_count": "0", "developer.email": "deprecated",
+        "issued_at": "1683045181383", "client_id": "deprecated",
+        "api_product_list_json": ["QM - API", "analytics product", "analytics realtime-api"]
+    }"#;
+
+    fn parse(s: &str) -> Result<Token> {
+        parse_token_reply(s.as_bytes(), 1_000_000)
+    }
+
+    #[test]
+    fn parses_the_documented_reply() {
+        let t = parse(DOC_REPLY).unwrap();
+        assert_eq!(t.access_token(), "3yKcgVwWCJM14dXxKDBAEDGcythJ");
+        assert_eq!(t.token_type(), "BearerToken");
+        assert_eq!(t.lifetime_secs(), 1799);
+        assert_eq!(t.issued_at_ms(), Some(1_683_045_181_383));
+        // The JSON array wins over the bracketed string when both are present.
+        assert_eq!(t.products(), ["QM - API", "analytics product", "analytics realtime-api"]);
+        assert!(t.has_product("analytics realtime-api"));
+        assert!(t.has_product(" Analytics Realtime-API "));
+        assert!(!t.has_product("storage"));
+        assert_eq!(t.expires_at_wall_ms(), 1_000_000 + 1_799_000);
+    }
+
+    #[test]
+    fn parses_the_chat_spec_variant_with_an_array_list() {
+        let t = parse(
+            r#"{"access_token":"abc","token_type":"BearerToken","expires_in":"3600","issued_at":"1",
+                "api_product_list":["vcc","storage"],"organization_name":"8x8gateway","application_name":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.products(), ["vcc", "storage"]);
+        assert_eq!(t.lifetime_secs(), 3600);
+    }
+
+    #[test]
+    fn falls_back_to_the_bracketed_string() {
+        let t = parse(r#"{"access_token":"abc","token_type":"Bearer","expires_in":60,"api_product_list":"[a, QM - API ,b]"}"#)
+            .unwrap();
+        assert_eq!(t.products(), ["a", "QM - API", "b"]);
+        assert_eq!(t.issued_at_ms(), None);
+    }
+
+    #[test]
+    fn accepts_numbers_as_numbers_and_any_bearer_case() {
+        let t = parse(r#"{"access_token":"abc","token_type":"bearer","expires_in":1799.0,"issued_at":5}"#).unwrap();
+        assert_eq!(t.lifetime_secs(), 1799);
+        assert!(t.products().is_empty());
+    }
+
+    #[test]
+    fn rejects_malformed_replies_with_protocol_errors() {
+        let cases = [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("<html>", "not JSON"),
+            (r#"{"access_token":"abcdef"#, "truncated"),
+            ("[]", "JSON object"),
+            (r#"{"token_type":"Bearer","expires_in":"1"}"#, "access_token is missing"),
+            (r#"{"access_token":7,"expires_in":"1"}"#, "not a string"),
+            (r#"{"access_token":"","expires_in":"1"}"#, "empty"),
+            (r#"{"access_token":"a b","expires_in":"1"}"#, "HTTP header"),
+            (r#"{"access_token":"a\r\nX: y","expires_in":"1"}"#, "HTTP header"),
+            (r#"{"access_token":"abc"}"#, "expires_in is missing"),
+            (r#"{"access_token":"abc","expires_in":"soon"}"#, "not a whole number"),
+            (r#"{"access_token":"abc","expires_in":"0"}"#, "at least a second"),
+            (r#"{"access_token":"abc","expires_in":-5}"#, "at least a second"),
+            (r#"{"access_token":"abc","expires_in":"99999999999999"}"#, "outside"),
+            (r#"{"access_token":"abc","expires_in":true}"#, "not a number"),
+            (r#"{"access_token":"abc","expires_in":"1","token_type":"mac"}"#, "not a bearer type"),
+            (r#"{"access_token":"abc","expires_in":"1","api_product_list_json":"x"}"#, "not an array"),
+            (r#"{"access_token":"abc","expires_in":"1","api_product_list_json":[1]}"#, "not strings"),
+            (r#"{"access_token":"abc","expires_in":"1","issued_at":"yesterday"}"#, "issued_at"),
+        ];
+        for (body, expected) in cases {
+            let err = parse(body).expect_err(body);
+            assert_eq!(err.kind(), ErrorKind::Protocol, "{body}");
+            assert!(err.message().contains(expected), "{body}: {}", err.message());
+        }
+    }
+
+    #[test]
+    fn protocol_errors_never_quote_the_token() {
+        let secretish = "SECRETTOKENVALUE1234567890";
+        for body in [
+            format!(r#"{{"access_token":"{secretish}"#),
+            format!(r#"{{"access_token":"{secretish}","expires_in":"x"}}"#),
+            format!(r#"{{"access_token":"{secretish}","expires_in":"1","token_type":7}}"#),
+        ] {
+            let err = parse(&body).unwrap_err();
+            assert!(!err.message().contains(secretish), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn debug_output_redacts_the_token() {
+        let t = parse(DOC_REPLY).unwrap();
+        let dbg = format!("{t:?}");
+        assert!(!dbg.contains("3yKcgVwWCJM14dXxKDBAEDGcythJ"));
+        assert!(dbg.contains("[redacted]"));
+    }
+}
