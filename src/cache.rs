@@ -95,7 +95,12 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    pub fn new(source: Box<dyn TokenSource>, policy: Policy, stats: Arc<Stats>, logger: Logger) -> TokenCache {
+    pub fn new(
+        source: Box<dyn TokenSource>,
+        policy: Policy,
+        stats: Arc<Stats>,
+        logger: Logger,
+    ) -> TokenCache {
         TokenCache {
             source,
             policy,
@@ -112,7 +117,11 @@ impl TokenCache {
     /// Runs `f` on a valid token: the cached one when fresh or stale, else a newly fetched one (waiting at most
     /// `timeout`). The hot path takes no lock and allocates nothing.
     #[inline]
-    pub fn with_token<R>(self: &Arc<Self>, timeout: Duration, f: impl FnOnce(&Arc<Token>) -> R) -> Result<R> {
+    pub fn with_token<R>(
+        self: &Arc<Self>,
+        timeout: Duration,
+        f: impl FnOnce(&Arc<Token>) -> R,
+    ) -> Result<R> {
         let now = monotonic_ms();
         {
             let guard = self.current.load();
@@ -133,6 +142,7 @@ impl TokenCache {
     }
 
     /// The cached token whatever its state, without fetching.
+    #[cfg(test)]
     pub fn peek(&self) -> Option<Arc<Token>> {
         self.current.load().as_ref().map(|e| e.token.clone())
     }
@@ -172,7 +182,9 @@ impl TokenCache {
     }
 
     fn begin_flight(&self) -> bool {
-        self.in_flight.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+        self.in_flight
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
     }
 
     fn start_background_refresh(self: &Arc<Self>, now: u64) {
@@ -180,14 +192,19 @@ impl TokenCache {
             return;
         }
         let cache = Arc::clone(self);
-        let spawned = std::thread::Builder::new().name("x8-token-refresh".into()).spawn(move || {
-            let deadline = Deadline::after(cache.policy.background_timeout);
-            let _ = cache.run_flight(deadline, true);
-        });
+        let spawned = std::thread::Builder::new()
+            .name("x8-token-refresh".into())
+            .spawn(move || {
+                let deadline = Deadline::after(cache.policy.background_timeout);
+                let _ = cache.run_flight(deadline, true);
+            });
         if let Err(e) = spawned {
             // No thread to be had: leave the token as it is and let a later caller try again.
-            self.logger.log(Level::Warn, || format!("could not start a background token refresh: {e}"));
-            self.next_background_try.store(now + self.policy.failure_backoff_min_ms, Ordering::Relaxed);
+            self.logger.log(Level::Warn, || {
+                format!("could not start a background token refresh: {e}")
+            });
+            self.next_background_try
+                .store(now + self.policy.failure_backoff_min_ms, Ordering::Relaxed);
             self.in_flight.store(false, Ordering::Release);
         }
     }
@@ -212,7 +229,11 @@ impl TokenCache {
             let mut flight = self.flight.lock();
             let generation = flight.generation;
             while self.in_flight.load(Ordering::Acquire) && flight.generation == generation {
-                if self.landed.wait_until(&mut flight, deadline.instant()).timed_out() {
+                if self
+                    .landed
+                    .wait_until(&mut flight, deadline.instant())
+                    .timed_out()
+                {
                     return Err(Error::new(
                         ErrorKind::Timeout,
                         "timed out waiting for the token fetch already in progress on another thread",
@@ -228,9 +249,15 @@ impl TokenCache {
     }
 
     /// Fetches, publishes the result, and wakes the waiters. Only the thread that won `begin_flight` runs this.
+    /// The log callback runs after the lock is released, so a callback may call back into the client.
     fn run_flight(&self, deadline: Deadline, background: bool) -> Result<Arc<Token>> {
         self.logger.log(Level::Debug, || {
-            if background { "renewing the token ahead of expiry" } else { "fetching a token" }.to_owned()
+            if background {
+                "renewing the token ahead of expiry"
+            } else {
+                "fetching a token"
+            }
+            .to_owned()
         });
         let result = self.source.fetch(deadline);
         let now = monotonic_ms();
@@ -249,15 +276,7 @@ impl TokenCache {
                 if background {
                     Stats::bump(&self.stats.background_refreshes);
                 }
-                self.logger.log(Level::Info, || {
-                    format!(
-                        "{} a token valid for {} s with products [{}]",
-                        if background { "renewed" } else { "fetched" },
-                        fetched.valid_for_ms / 1000,
-                        token.products().join(", ")
-                    )
-                });
-                Ok(token)
+                Ok((token, fetched.valid_for_ms))
             }
             Err(err) => {
                 flight.consecutive_failures = flight.consecutive_failures.saturating_add(1);
@@ -265,28 +284,49 @@ impl TokenCache {
                 flight.last_error = Some(err.clone());
                 flight.error_until = now + backoff;
                 if background {
-                    self.next_background_try.store(now + backoff, Ordering::Relaxed);
+                    self.next_background_try
+                        .store(now + backoff, Ordering::Relaxed);
                 }
                 self.stats.count_failure(&err);
-                self.logger.log(if background { Level::Warn } else { Level::Error }, || {
-                    let keep = if background { "; the current token is kept until it expires" } else { "" };
-                    format!("token fetch failed ({err}){keep}; next attempt in {backoff} ms")
-                });
-                Err(err)
+                Err((err, backoff))
             }
         };
         self.in_flight.store(false, Ordering::Release);
         drop(flight);
         self.landed.notify_all();
-        outcome
+        match outcome {
+            Ok((token, valid_for_ms)) => {
+                self.logger.log(Level::Info, || {
+                    format!(
+                        "{} a token valid for {} s with products [{}]",
+                        if background { "renewed" } else { "fetched" },
+                        valid_for_ms / 1000,
+                        token.products().join(", ")
+                    )
+                });
+                Ok(token)
+            }
+            Err((err, backoff)) => {
+                self.logger.log(if background { Level::Warn } else { Level::Error }, || {
+                    let keep = if background { "; the current token is kept until it expires" } else { "" };
+                    format!("token fetch failed ({err}){keep}; next attempt in {backoff} ms at the earliest")
+                });
+                Err(err)
+            }
+        }
     }
 
     fn failure_backoff_ms(&self, failures: u32, err: &Error) -> u64 {
-        let grown = self.policy.failure_backoff_min_ms.saturating_mul(1u64 << failures.saturating_sub(1).min(16));
+        let grown = self
+            .policy
+            .failure_backoff_min_ms
+            .saturating_mul(1u64 << failures.saturating_sub(1).min(16));
         let backoff = grown.min(self.policy.failure_backoff_max_ms);
         // A server that said when to come back is believed, within reason.
         match err.retry_after() {
-            Some(ra) => backoff.max(ra.as_millis() as u64).min(self.policy.failure_backoff_max_ms.max(backoff)),
+            Some(ra) => backoff
+                .max(ra.as_millis() as u64)
+                .min(self.policy.failure_backoff_max_ms.max(backoff)),
             None => backoff,
         }
     }
@@ -318,8 +358,18 @@ mod tests {
                 return Err(Error::new(kind, "fake failure"));
             }
             let life = self.lifetime_secs.load(Ordering::SeqCst).max(1);
-            let token = Token::new(format!("tok{n}"), "BearerToken".into(), vec!["vcc".into()], life, None, 0)?;
-            Ok(Fetched { token, valid_for_ms: life * 1000 })
+            let token = Token::new(
+                format!("tok{n}"),
+                "BearerToken".into(),
+                vec!["vcc".into()],
+                life,
+                None,
+                0,
+            )?;
+            Ok(Fetched {
+                token,
+                valid_for_ms: life * 1000,
+            })
         }
     }
 
@@ -336,7 +386,12 @@ mod tests {
     fn cache_with(lifetime: u64) -> (Arc<TokenCache>, Arc<FakeSource>) {
         let source = Arc::new(FakeSource::default());
         source.lifetime_secs.store(lifetime, Ordering::SeqCst);
-        let cache = TokenCache::new(Box::new(source.clone()), policy(), Arc::default(), Logger::default());
+        let cache = TokenCache::new(
+            Box::new(source.clone()),
+            policy(),
+            Arc::default(),
+            Logger::default(),
+        );
         (Arc::new(cache), source)
     }
 
@@ -357,7 +412,9 @@ mod tests {
     #[test]
     fn margins_follow_the_lifetime() {
         let now = 1_000_000;
-        let t = |life| Arc::new(Token::new("a".into(), "Bearer".into(), vec![], life, None, 0).unwrap());
+        let t = |life| {
+            Arc::new(Token::new("a".into(), "Bearer".into(), vec![], life, None, 0).unwrap())
+        };
         let long = Entry::new(t(1799), 1_799_000, now, &policy());
         assert_eq!(long.refresh_at, now + 1_799_000 - 300_000);
         assert_eq!(long.expires_at, now + 1_799_000 - 30_000);
@@ -395,7 +452,10 @@ mod tests {
         *source.gate.lock() = None;
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while cache.peek().unwrap().access_token() == "tok1" {
-            assert!(std::time::Instant::now() < deadline, "background refresh never landed");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "background refresh never landed"
+            );
             std::thread::yield_now();
         }
         assert_eq!(get(&cache).unwrap(), "tok2");

@@ -17,7 +17,12 @@ use crate::token::Token;
 use crate::transport::{Deadline, Transport};
 
 /// Headers the library sets itself: letting a caller set them would break authentication or message framing.
-const RESERVED_HEADERS: [&str; 4] = ["authorization", "host", "content-length", "transfer-encoding"];
+const RESERVED_HEADERS: [&str; 4] = [
+    "authorization",
+    "host",
+    "content-length",
+    "transfer-encoding",
+];
 
 /// Apigee fault codes that mean "this token is no good": a new token may fix the call.
 const TOKEN_FAULTS: [&str; 4] = [
@@ -73,8 +78,21 @@ impl Client {
             failure_backoff_min_ms: 1_000,
             failure_backoff_max_ms: 30_000,
         };
-        let cache = Arc::new(TokenCache::new(Box::new(source), policy, stats.clone(), o.logger.clone()));
-        Ok(Client { inner: Arc::new(Inner { settings, cache, transport, stats, fork_generation }) })
+        let cache = Arc::new(TokenCache::new(
+            Box::new(source),
+            policy,
+            stats.clone(),
+            o.logger.clone(),
+        ));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                settings,
+                cache,
+                transport,
+                stats,
+                fork_generation,
+            }),
+        })
     }
 
     /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; `X8_BASE_URL` / `X8_TOKEN_URL` override `options`.
@@ -102,13 +120,18 @@ impl Client {
     #[inline]
     pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R> {
         self.check_fork()?;
-        self.inner.cache.with_token(self.inner.settings.options.timeout, |t| f(t))
+        self.inner
+            .cache
+            .with_token(self.inner.settings.options.timeout, |t| f(t))
     }
 
     /// A valid token (fetched if none is cached or it is expiring), shared with the cache.
     pub fn token(&self, timeout: Option<Duration>) -> Result<Arc<Token>> {
         self.check_fork()?;
-        self.inner.cache.with_token(timeout.unwrap_or(self.inner.settings.options.timeout), Arc::clone)
+        self.inner.cache.with_token(
+            timeout.unwrap_or(self.inner.settings.options.timeout),
+            Arc::clone,
+        )
     }
 
     pub fn has_product(&self, product: &str) -> Result<bool> {
@@ -150,7 +173,10 @@ impl Client {
                 }
                 Stats::bump(&self.inner.stats.replays_after_401);
                 s.options.logger.log(Level::Info, || {
-                    format!("the API rejected the token ({}); replaying once with a new token", reply.status)
+                    format!(
+                        "the API rejected the token ({}); replaying once with a new token",
+                        reply.status
+                    )
                 });
                 let token = self.token_within(deadline)?;
                 let reply = self.send(&token, req, &url, deadline)?;
@@ -167,15 +193,25 @@ impl Client {
     }
 
     fn token_within(&self, deadline: Deadline) -> Result<Arc<Token>> {
-        self.inner.cache.with_token(deadline.remaining(), Arc::clone)
+        self.inner
+            .cache
+            .with_token(deadline.remaining(), Arc::clone)
     }
 
-    fn send(&self, token: &Token, req: &Request, url: &str, deadline: Deadline) -> Result<Response> {
+    fn send(
+        &self,
+        token: &Token,
+        req: &Request,
+        url: &str,
+        deadline: Deadline,
+    ) -> Result<Response> {
         let bearer = zeroize::Zeroizing::new(format!("Bearer {}", token.access_token()));
         let mut headers = Vec::with_capacity(req.headers.len() + 1);
         headers.push(("Authorization", bearer.as_str()));
         headers.extend(req.headers.iter().copied());
-        self.inner.transport.send(req.method, url, &headers, req.body, deadline)
+        self.inner
+            .transport
+            .send(req.method, url, &headers, req.body, deadline)
     }
 }
 
@@ -210,22 +246,37 @@ fn validate_method(method: &str) -> Result<()> {
     refuse_control_chars(method, "method")?;
     let ok = !method.is_empty()
         && method.len() <= 32
-        && method.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        && method
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(format!("{method:?} is not a valid HTTP method")))
+        Err(Error::invalid(format!(
+            "{method:?} is not a valid HTTP method"
+        )))
     }
 }
 
 fn validate_header(name: &str, value: &str) -> Result<()> {
     refuse_control_chars(name, "header name")?;
     refuse_control_chars(value, "header value")?;
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
-        return Err(Error::invalid(format!("{name:?} is not a valid header name")));
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(Error::invalid(format!(
+            "{name:?} is not a valid header name"
+        )));
     }
-    if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-        return Err(Error::invalid(format!("the {name} header is set by x8 and cannot be supplied")));
+    if RESERVED_HEADERS
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+    {
+        return Err(Error::invalid(format!(
+            "the {name} header is set by x8 and cannot be supplied"
+        )));
     }
     Ok(())
 }
@@ -235,7 +286,11 @@ mod tests {
     use super::*;
 
     fn reply(status: u16, body: &str) -> Response {
-        Response { status, headers: vec![], body: body.as_bytes().to_vec() }
+        Response {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
@@ -243,11 +298,23 @@ mod tests {
         let expired = r#"{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}"#;
         let no_product = r#"{"fault":{"faultstring":"Invalid API call as no apiproduct match found","detail":{"errorcode":"keymanagement.service.InvalidAPICallAsNoApiProductMatchFound"}}}"#;
         let malformed = r#"{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}"#;
-        assert!(matches!(classify(&reply(500, expired)), Verdict::TokenRejected));
-        assert!(matches!(classify(&reply(400, malformed)), Verdict::TokenRejected));
+        assert!(matches!(
+            classify(&reply(500, expired)),
+            Verdict::TokenRejected
+        ));
+        assert!(matches!(
+            classify(&reply(400, malformed)),
+            Verdict::TokenRejected
+        ));
         assert!(matches!(classify(&reply(401, "")), Verdict::TokenRejected));
-        assert!(matches!(classify(&reply(401, no_product)), Verdict::NotEntitled));
-        assert!(matches!(classify(&reply(403, no_product)), Verdict::NotEntitled));
+        assert!(matches!(
+            classify(&reply(401, no_product)),
+            Verdict::NotEntitled
+        ));
+        assert!(matches!(
+            classify(&reply(403, no_product)),
+            Verdict::NotEntitled
+        ));
         assert!(matches!(classify(&reply(500, "{}")), Verdict::Accepted));
         assert!(matches!(classify(&reply(404, "")), Verdict::Accepted));
         assert!(matches!(classify(&reply(200, expired)), Verdict::Accepted));
@@ -262,7 +329,15 @@ mod tests {
         }
         assert!(validate_header("X-Tenant-Info", "acme").is_ok());
         assert!(validate_header("Accept", "application/json; q=1\t").is_ok());
-        for (n, v) in [("X\r\nEvil", "1"), ("X", "a\r\nEvil: 1"), ("X", "a\nb"), ("", "v"), ("A B", "v"), ("authorization", "Bearer x"), ("Host", "evil")] {
+        for (n, v) in [
+            ("X\r\nEvil", "1"),
+            ("X", "a\r\nEvil: 1"),
+            ("X", "a\nb"),
+            ("", "v"),
+            ("A B", "v"),
+            ("authorization", "Bearer x"),
+            ("Host", "evil"),
+        ] {
             assert!(validate_header(n, v).is_err(), "{n:?}: {v:?}");
         }
     }

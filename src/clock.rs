@@ -8,7 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Milliseconds on a monotonic clock with an arbitrary origin; cheap enough for every cache hit.
 #[inline]
 pub fn monotonic_ms() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec; clock_gettime only writes to it.
     let rc = unsafe { libc::clock_gettime(COARSE_CLOCK, &mut ts) };
     if rc != 0 {

@@ -31,7 +31,10 @@ impl Credentials {
     /// secret may hold any character.
     pub fn new(client_id: &str, secret: &str) -> Result<Credentials> {
         if client_id.is_empty() {
-            return Err(Error::new(ErrorKind::Config, "the client id is empty; use the key's id from 8x8 Admin Console"));
+            return Err(Error::new(
+                ErrorKind::Config,
+                "the client id is empty; use the key's id from 8x8 Admin Console",
+            ));
         }
         if client_id.contains(':') {
             return Err(Error::new(
@@ -40,22 +43,27 @@ impl Credentials {
             ));
         }
         if client_id.chars().any(char::is_control) {
-            return Err(Error::new(ErrorKind::Config, "the client id contains control characters"));
+            return Err(Error::new(
+                ErrorKind::Config,
+                "the client id contains control characters",
+            ));
         }
         if secret.is_empty() {
             return Err(Error::new(ErrorKind::Config, "the client secret is empty"));
         }
-        Ok(Credentials { client_id: client_id.to_owned(), secret: Zeroizing::new(secret.to_owned()) })
+        Ok(Credentials {
+            client_id: client_id.to_owned(),
+            secret: Zeroizing::new(secret.to_owned()),
+        })
     }
 
     /// Reads `X8_CLIENT_ID` and `X8_CLIENT_SECRET`.
     pub fn from_env() -> Result<Credentials> {
         let id = env_var(ENV_CLIENT_ID)?
             .ok_or_else(|| Error::new(ErrorKind::Config, format!("{ENV_CLIENT_ID} is not set")))?;
-        let secret = Zeroizing::new(
-            env_var(ENV_CLIENT_SECRET)?
-                .ok_or_else(|| Error::new(ErrorKind::Config, format!("{ENV_CLIENT_SECRET} is not set")))?,
-        );
+        let secret = Zeroizing::new(env_var(ENV_CLIENT_SECRET)?.ok_or_else(|| {
+            Error::new(ErrorKind::Config, format!("{ENV_CLIENT_SECRET} is not set"))
+        })?);
         Credentials::new(&id, &secret)
     }
 
@@ -70,7 +78,10 @@ impl Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials").field("client_id", &self.client_id).field("secret", &"[redacted]").finish()
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("secret", &"[redacted]")
+            .finish()
     }
 }
 
@@ -79,9 +90,10 @@ fn env_var(name: &str) -> Result<Option<String>> {
         Ok(v) if v.is_empty() => Ok(None),
         Ok(v) => Ok(Some(v)),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(Error::new(ErrorKind::Config, format!("{name} is not valid UTF-8")))
-        }
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::new(
+            ErrorKind::Config,
+            format!("{name} is not valid UTF-8"),
+        )),
     }
 }
 
@@ -179,43 +191,74 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 impl Settings {
     pub fn new(options: Options) -> Result<Settings> {
         let config_err = |m: String| Error::new(ErrorKind::Config, m);
-        let (api_origin, api_prefix) = Origin::parse_base(&options.base_url).map_err(|e| e.context("base URL"))?;
+        let (api_origin, api_prefix) =
+            Origin::parse_base(&options.base_url).map_err(|e| e.context("base URL"))?;
         let token_url = match &options.token_url {
             Some(u) => u.clone(),
-            None => format!("{api_prefix_origin}{TOKEN_PATH}", api_prefix_origin = api_origin.as_str()),
+            None => format!(
+                "{api_prefix_origin}{TOKEN_PATH}",
+                api_prefix_origin = api_origin.as_str()
+            ),
         };
         Origin::parse_base(&token_url).map_err(|e| e.context("token URL"))?;
-        for (name, d) in [("connect timeout", options.connect_timeout), ("timeout", options.timeout)] {
+        for (name, d) in [
+            ("connect timeout", options.connect_timeout),
+            ("timeout", options.timeout),
+        ] {
             if d.is_zero() || d > MAX_TIMEOUT {
-                return Err(config_err(format!("{name} must be between 1 ms and 24 hours")));
+                return Err(config_err(format!(
+                    "{name} must be between 1 ms and 24 hours"
+                )));
             }
         }
         if options.refresh_margin > MAX_TIMEOUT || options.expiry_safety > MAX_TIMEOUT {
-            return Err(config_err("refresh margin and expiry safety must be under 24 hours".into()));
+            return Err(config_err(
+                "refresh margin and expiry safety must be under 24 hours".into(),
+            ));
         }
         if options.max_body_bytes == 0 {
-            return Err(config_err("the maximum body size must be at least 1 byte".into()));
+            return Err(config_err(
+                "the maximum body size must be at least 1 byte".into(),
+            ));
         }
         if options.max_retries > 20 {
-            return Err(config_err("at most 20 retries; the overall timeout bounds them anyway".into()));
+            return Err(config_err(
+                "at most 20 retries; the overall timeout bounds them anyway".into(),
+            ));
         }
         if options.retry_base_delay > options.retry_max_delay {
-            return Err(config_err("the retry base delay must not exceed the maximum delay".into()));
+            return Err(config_err(
+                "the retry base delay must not exceed the maximum delay".into(),
+            ));
         }
-        if options.user_agent.is_empty() || !crate::origin::is_header_value_safe(&options.user_agent) {
-            return Err(config_err("the user agent must be non-empty printable text without CR/LF".into()));
+        if options.user_agent.is_empty()
+            || !crate::origin::is_header_value_safe(&options.user_agent)
+        {
+            return Err(config_err(
+                "the user agent must be non-empty printable text without CR/LF".into(),
+            ));
         }
         if let Some(path) = &options.ca_file {
             if !path.is_file() {
-                return Err(config_err(format!("CA bundle {} is not a readable file", path.display())));
+                return Err(config_err(format!(
+                    "CA bundle {} is not a readable file",
+                    path.display()
+                )));
             }
         }
         if let ProxySetting::Url(p) = &options.proxy {
             if p.is_empty() {
-                return Err(config_err("the proxy URL is empty; disable the proxy instead".into()));
+                return Err(config_err(
+                    "the proxy URL is empty; disable the proxy instead".into(),
+                ));
             }
         }
-        Ok(Settings { options, api_origin, api_prefix, token_url })
+        Ok(Settings {
+            options,
+            api_origin,
+            api_prefix,
+            token_url,
+        })
     }
 }
 
@@ -247,7 +290,10 @@ mod tests {
 
     #[test]
     fn token_url_ignores_the_base_path_prefix() {
-        let opts = Options { base_url: "http://127.0.0.1:9/eu/".into(), ..Options::default() };
+        let opts = Options {
+            base_url: "http://127.0.0.1:9/eu/".into(),
+            ..Options::default()
+        };
         let s = Settings::new(opts).unwrap();
         assert_eq!(s.token_url, "http://127.0.0.1:9/oauth/v2/token");
         assert_eq!(s.api_prefix, "http://127.0.0.1:9/eu");
@@ -256,14 +302,38 @@ mod tests {
     #[test]
     fn rejects_bad_options() {
         let bad = [
-            Options { base_url: "http://example.com".into(), ..Options::default() },
-            Options { base_url: "ftp://127.0.0.1".into(), ..Options::default() },
-            Options { token_url: Some("http://10.0.0.1/t".into()), ..Options::default() },
-            Options { timeout: Duration::ZERO, ..Options::default() },
-            Options { max_body_bytes: 0, ..Options::default() },
-            Options { user_agent: "a\r\nb".into(), ..Options::default() },
-            Options { ca_file: Some("/nonexistent/ca.pem".into()), ..Options::default() },
-            Options { retry_base_delay: Duration::from_secs(9), ..Options::default() },
+            Options {
+                base_url: "http://example.com".into(),
+                ..Options::default()
+            },
+            Options {
+                base_url: "ftp://127.0.0.1".into(),
+                ..Options::default()
+            },
+            Options {
+                token_url: Some("http://10.0.0.1/t".into()),
+                ..Options::default()
+            },
+            Options {
+                timeout: Duration::ZERO,
+                ..Options::default()
+            },
+            Options {
+                max_body_bytes: 0,
+                ..Options::default()
+            },
+            Options {
+                user_agent: "a\r\nb".into(),
+                ..Options::default()
+            },
+            Options {
+                ca_file: Some("/nonexistent/ca.pem".into()),
+                ..Options::default()
+            },
+            Options {
+                retry_base_delay: Duration::from_secs(9),
+                ..Options::default()
+            },
         ];
         for o in bad {
             assert!(Settings::new(o.clone()).is_err(), "{o:?}");

@@ -46,7 +46,12 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), http_status: 0, retry_after: None }
+        Error {
+            kind,
+            message: message.into(),
+            http_status: 0,
+            retry_after: None,
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -170,7 +175,11 @@ mod tests {
     fn transient_kinds() {
         assert!(Error::new(ErrorKind::Timeout, "x").is_transient());
         assert!(!Error::new(ErrorKind::Auth, "x").is_transient());
-        assert!(Error::new(ErrorKind::Protocol, "x").with_http_status(502).is_transient());
-        assert!(!Error::new(ErrorKind::Protocol, "x").with_http_status(200).is_transient());
+        assert!(Error::new(ErrorKind::Protocol, "x")
+            .with_http_status(502)
+            .is_transient());
+        assert!(!Error::new(ErrorKind::Protocol, "x")
+            .with_http_status(200)
+            .is_transient());
     }
 }

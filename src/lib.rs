@@ -27,3 +27,34 @@ pub use response::Response;
 pub use stats::StatsSnapshot;
 pub use token::{parse_token_reply, Token};
 pub use transport::Deadline;
+
+#[cfg(test)]
+mod header_tests {
+    /// The committed header is what users compile against; it must be exactly what the code generates.
+    #[test]
+    fn committed_header_matches_the_generated_one() {
+        let generated = include_str!(concat!(env!("OUT_DIR"), "/x8.h"));
+        let committed =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/x8.h"))
+                .expect("include/x8.h is missing");
+        assert!(
+            committed == generated,
+            "include/x8.h is stale: regenerate it with `X8_UPDATE_HEADER=1 cargo build` and commit it"
+        );
+    }
+
+    #[test]
+    fn header_version_macros_match_cargo_toml() {
+        let header = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/include/x8.h"));
+        for (name, value) in [
+            ("X8_VERSION_MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+            ("X8_VERSION_MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+            ("X8_VERSION_PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+        ] {
+            assert!(
+                header.contains(&format!("#define {name} {value}\n")),
+                "{name} is not {value}"
+            );
+        }
+    }
+}

@@ -36,7 +36,10 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(sink: Arc<LogFn>, max_level: Level) -> Logger {
-        Logger { sink: Some(sink), max_level: Some(max_level) }
+        Logger {
+            sink: Some(sink),
+            max_level: Some(max_level),
+        }
     }
 
     pub fn enabled(&self, level: Level) -> bool {
@@ -52,7 +55,10 @@ impl Logger {
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Logger").field("enabled", &self.sink.is_some()).field("max_level", &self.max_level).finish()
+        f.debug_struct("Logger")
+            .field("enabled", &self.sink.is_some())
+            .field("max_level", &self.max_level)
+            .finish()
     }
 }
 
@@ -65,8 +71,13 @@ mod tests {
     fn filters_by_level_and_formats_lazily() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
-        let logger = Logger::new(Arc::new(move |l, m: &str| sink.lock().push((l, m.to_owned()))), Level::Info);
-        logger.log(Level::Debug, || panic!("a filtered message must not be formatted"));
+        let logger = Logger::new(
+            Arc::new(move |l, m: &str| sink.lock().push((l, m.to_owned()))),
+            Level::Info,
+        );
+        logger.log(Level::Debug, || {
+            panic!("a filtered message must not be formatted")
+        });
         logger.log(Level::Warn, || "w".into());
         assert_eq!(seen.lock().as_slice(), [(Level::Warn, "w".to_owned())]);
         Logger::default().log(Level::Error, || panic!("no sink, no formatting"));

@@ -12,9 +12,9 @@ use crate::clock::wall_ms;
 use crate::config::{Credentials, Settings};
 use crate::error::{redact, truncate_for_message, Error, ErrorKind, Result};
 use crate::log::{Level, Logger};
+use crate::response::Response;
 use crate::stats::Stats;
 use crate::token::parse_token_reply;
-use crate::response::Response;
 use crate::transport::{Deadline, Transport};
 
 pub struct TokenEndpoint {
@@ -38,8 +38,13 @@ impl TokenEndpoint {
         transport: Arc<Transport>,
         stats: Arc<Stats>,
     ) -> TokenEndpoint {
-        let pair = Zeroizing::new(format!("{}:{}", credentials.client_id(), credentials.secret()));
-        let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+        let pair = Zeroizing::new(format!(
+            "{}:{}",
+            credentials.client_id(),
+            credentials.secret()
+        ));
+        let encoded =
+            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
         let o = &settings.options;
         TokenEndpoint {
             transport,
@@ -63,7 +68,13 @@ impl TokenEndpoint {
         ];
         let reply = self
             .transport
-            .send("POST", &self.url, &headers, Some(b"grant_type=client_credentials"), deadline)
+            .send(
+                "POST",
+                &self.url,
+                &headers,
+                Some(b"grant_type=client_credentials"),
+                deadline,
+            )
             .map_err(|e| e.context("token endpoint"))?;
         let received = wall_ms();
         match reply.status {
@@ -106,8 +117,15 @@ impl TokenEndpoint {
     fn describe_error_body(&self, reply: &Response) -> String {
         let text = match serde_json::from_slice::<serde_json::Value>(&reply.body) {
             Ok(v) => {
-                let field = |names: &[&str]| names.iter().find_map(|n| v.get(*n).and_then(|x| x.as_str()));
-                match (field(&["ErrorCode", "error"]), field(&["Error", "error_description", "message"])) {
+                let field = |names: &[&str]| {
+                    names
+                        .iter()
+                        .find_map(|n| v.get(*n).and_then(|x| x.as_str()))
+                };
+                match (
+                    field(&["ErrorCode", "error"]),
+                    field(&["Error", "error_description", "message"]),
+                ) {
                     (Some(code), Some(msg)) => format!("{code}: {msg}"),
                     (Some(one), None) | (None, Some(one)) => one.to_owned(),
                     (None, None) => String::from_utf8_lossy(&reply.body).into_owned(),
@@ -126,7 +144,10 @@ impl TokenEndpoint {
     /// Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries from many
     /// processes spread out without any of them retrying at once.
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16)).min(self.max_delay);
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
         let half = exp / 2;
         half + half.mul_f64(fastrand::f64())
     }
@@ -154,7 +175,10 @@ impl TokenSource for TokenEndpoint {
             attempt += 1;
             Stats::bump(&self.stats.fetch_retries);
             self.logger.log(Level::Warn, || {
-                format!("token fetch attempt {attempt} failed ({err}); retrying in {} ms", delay.as_millis())
+                format!(
+                    "token fetch attempt {attempt} failed ({err}); retrying in {} ms",
+                    delay.as_millis()
+                )
             });
             std::thread::sleep(delay);
         }
@@ -168,7 +192,10 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs.min(24 * 3600)));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -179,10 +206,17 @@ mod tests {
     fn retry_after_seconds_and_dates() {
         assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
-        let future = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let future =
+            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
         let d = parse_retry_after(&future).unwrap();
-        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(parse_retry_after("-1"), None);
     }

@@ -23,7 +23,9 @@ impl Origin {
     pub fn parse_base(url: &str) -> Result<(Origin, String)> {
         let config = |m: String| Error::new(ErrorKind::Config, m);
         refuse_control_chars(url, "URL").map_err(|e| config(e.message().to_owned()))?;
-        let uri: Uri = url.parse().map_err(|_| config(format!("{url:?} is not a valid URL")))?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| config(format!("{url:?} is not a valid URL")))?;
         let origin = Origin::of(&uri).map_err(|e| config(e.message().to_owned()))?;
         if uri.query().is_some() || url.contains('#') {
             return Err(config(format!("{url:?} must not have a query or fragment")));
@@ -34,15 +36,23 @@ impl Origin {
 
     fn of(uri: &Uri) -> Result<Origin> {
         let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
-        let authority = uri.authority().ok_or_else(|| Error::invalid("the URL has no host"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| Error::invalid("the URL has no host"))?;
         if authority.as_str().contains('@') {
-            return Err(Error::invalid("credentials in a URL are refused: they would be logged and sent in clear"));
+            return Err(Error::invalid(
+                "credentials in a URL are refused: they would be logged and sent in clear",
+            ));
         }
         let host = authority.host().to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "https" => 443,
             "http" => 80,
-            other => return Err(Error::invalid(format!("scheme {other:?} is not supported; use https"))),
+            other => {
+                return Err(Error::invalid(format!(
+                    "scheme {other:?} is not supported; use https"
+                )))
+            }
         };
         if scheme == "http" && !is_loopback_host(&host) {
             return Err(Error::invalid(format!(
@@ -51,7 +61,12 @@ impl Origin {
         }
         let port = authority.port_u16().unwrap_or(default_port);
         let text = format!("{scheme}://{}", authority.as_str().to_ascii_lowercase());
-        Ok(Origin { scheme, host, port, text })
+        Ok(Origin {
+            scheme,
+            host,
+            port,
+            text,
+        })
     }
 
     /// `scheme://authority` as configured, e.g. `https://api.8x8.com`.
@@ -68,11 +83,15 @@ impl Origin {
     pub fn resolve(&self, prefix: &str, path: &str) -> Result<String> {
         refuse_control_chars(path, "path")?;
         if path.contains(' ') {
-            return Err(Error::invalid("the path contains a space; percent-encode it as %20"));
+            return Err(Error::invalid(
+                "the path contains a space; percent-encode it as %20",
+            ));
         }
         let lower = path.get(..8).unwrap_or(path).to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
-            let uri: Uri = path.parse().map_err(|_| Error::invalid(format!("{path:?} is not a valid URL")))?;
+            let uri: Uri = path
+                .parse()
+                .map_err(|_| Error::invalid(format!("{path:?} is not a valid URL")))?;
             let origin = Origin::of(&uri)?;
             if !origin.same_as(self) {
                 return Err(Error::invalid(format!(
@@ -83,7 +102,9 @@ impl Origin {
             return Ok(path.to_owned());
         }
         if path.contains("://") {
-            return Err(Error::invalid("only http and https URLs, or paths relative to the base URL, are accepted"));
+            return Err(Error::invalid(
+                "only http and https URLs, or paths relative to the base URL, are accepted",
+            ));
         }
         let url = if path.is_empty() {
             prefix.to_owned()
@@ -92,7 +113,8 @@ impl Origin {
         } else {
             format!("{prefix}/{path}")
         };
-        url.parse::<Uri>().map_err(|_| Error::invalid(format!("{path:?} does not form a valid URL")))?;
+        url.parse::<Uri>()
+            .map_err(|_| Error::invalid(format!("{path:?} does not form a valid URL")))?;
         Ok(url)
     }
 }
@@ -100,7 +122,11 @@ impl Origin {
 /// `localhost`, `127.0.0.0/8` and `::1`.
 pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 /// CR, LF and NUL would let text split an HTTP message (header injection); other control characters are
@@ -108,9 +134,13 @@ pub fn is_loopback_host(host: &str) -> bool {
 pub fn refuse_control_chars(text: &str, what: &str) -> Result<()> {
     match text.chars().find(|c| c.is_control() && *c != '\t') {
         None => Ok(()),
-        Some('\r') | Some('\n') => Err(Error::invalid(format!("the {what} contains CR or LF (header injection)"))),
+        Some('\r') | Some('\n') => Err(Error::invalid(format!(
+            "the {what} contains CR or LF (header injection)"
+        ))),
         Some('\0') => Err(Error::invalid(format!("the {what} contains a NUL byte"))),
-        Some(_) => Err(Error::invalid(format!("the {what} contains a control character"))),
+        Some(_) => Err(Error::invalid(format!(
+            "the {what} contains a control character"
+        ))),
     }
 }
 
@@ -128,17 +158,35 @@ mod tests {
 
     #[test]
     fn http_only_on_loopback() {
-        for ok in ["http://127.0.0.1:1", "http://localhost:8080", "http://[::1]:9", "http://127.1.2.3", "https://api.8x8.com"] {
+        for ok in [
+            "http://127.0.0.1:1",
+            "http://localhost:8080",
+            "http://[::1]:9",
+            "http://127.1.2.3",
+            "https://api.8x8.com",
+        ] {
             assert!(Origin::parse_base(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://api.8x8.com", "http://10.0.0.1", "http://192.168.1.1:80", "http://localhost.evil.com"] {
+        for bad in [
+            "http://api.8x8.com",
+            "http://10.0.0.1",
+            "http://192.168.1.1:80",
+            "http://localhost.evil.com",
+        ] {
             assert!(Origin::parse_base(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn refuses_userinfo_queries_and_other_schemes() {
-        for bad in ["https://u:p@api.8x8.com", "https://api.8x8.com/?a=b", "ftp://api.8x8.com", "api.8x8.com", "", "https://api.8x8.com/\r\n"] {
+        for bad in [
+            "https://u:p@api.8x8.com",
+            "https://api.8x8.com/?a=b",
+            "ftp://api.8x8.com",
+            "api.8x8.com",
+            "",
+            "https://api.8x8.com/\r\n",
+        ] {
             assert!(Origin::parse_base(bad).is_err(), "{bad:?}");
         }
     }
@@ -146,14 +194,22 @@ mod tests {
     #[test]
     fn resolves_relative_paths_against_the_prefix() {
         let (o, p) = origin("https://api.8x8.com/eu/");
-        assert_eq!(o.resolve(&p, "/analytics/cc/v5/x?page=1").unwrap(), "https://api.8x8.com/eu/analytics/cc/v5/x?page=1");
-        assert_eq!(o.resolve(&p, "analytics").unwrap(), "https://api.8x8.com/eu/analytics");
+        assert_eq!(
+            o.resolve(&p, "/analytics/cc/v5/x?page=1").unwrap(),
+            "https://api.8x8.com/eu/analytics/cc/v5/x?page=1"
+        );
+        assert_eq!(
+            o.resolve(&p, "analytics").unwrap(),
+            "https://api.8x8.com/eu/analytics"
+        );
     }
 
     #[test]
     fn absolute_urls_must_stay_on_the_origin() {
         let (o, p) = origin("https://api.8x8.com");
-        assert!(o.resolve(&p, "https://API.8x8.com:443/storage/uk/v3").is_ok());
+        assert!(o
+            .resolve(&p, "https://API.8x8.com:443/storage/uk/v3")
+            .is_ok());
         for bad in [
             "https://evil.example/steal",
             "http://api.8x8.com/x",

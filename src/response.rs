@@ -12,7 +12,10 @@ pub struct Response {
 impl Response {
     /// First value of a header, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The Apigee fault code of an error body (`{"fault":{"detail":{"errorcode":"..."}}}`), if it has one.
@@ -26,7 +29,9 @@ impl Response {
             return None;
         }
         let v: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        v.pointer("/fault/detail/errorcode").and_then(|c| c.as_str()).map(str::to_owned)
+        v.pointer("/fault/detail/errorcode")
+            .and_then(|c| c.as_str())
+            .map(str::to_owned)
     }
 }
 
@@ -35,7 +40,11 @@ mod tests {
     use super::*;
 
     fn reply(status: u16, body: &str) -> Response {
-        Response { status, headers: vec![("X-Page".into(), "2".into())], body: body.as_bytes().to_vec() }
+        Response {
+            status,
+            headers: vec![("X-Page".into(), "2".into())],
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
@@ -49,7 +58,10 @@ mod tests {
     #[test]
     fn reads_apigee_fault_codes_from_error_bodies_only() {
         let body = r#"{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}"#;
-        assert_eq!(reply(500, body).apigee_errorcode().as_deref(), Some("keymanagement.service.access_token_expired"));
+        assert_eq!(
+            reply(500, body).apigee_errorcode().as_deref(),
+            Some("keymanagement.service.access_token_expired")
+        );
         assert_eq!(reply(200, body).apigee_errorcode(), None);
         assert_eq!(reply(401, "not json").apigee_errorcode(), None);
         assert_eq!(reply(401, r#"{"fault":{}}"#).apigee_errorcode(), None);

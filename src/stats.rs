@@ -58,7 +58,7 @@ pub struct Stats {
     pub requests: AtomicU64,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StatsSnapshot {
     pub cache_hits: u64,
     pub token_fetches: u64,

@@ -13,8 +13,9 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// Longest lifetime we believe: anything longer is a server bug, and would overflow expiry arithmetic.
 const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
-/// Longest access token we accept; 8x8's are 28 characters, JWT-style tokens run to a few kilobytes.
-const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// Longest access token we accept; 8x8's are 28 characters. Bounded so that a C caller's buffer of
+/// `X8_TOKEN_BUFFER_SIZE` (this plus the NUL) always suffices.
+pub const MAX_TOKEN_LEN: usize = 4095;
 
 /// An access token and what the endpoint said about it. Immutable once parsed; shared by `Arc`.
 pub struct Token {
@@ -61,7 +62,8 @@ impl Token {
     /// plus its lifetime. Computed from our receipt rather than `issued_at` so a skewed server clock cannot
     /// make a fresh token look dead.
     pub fn expires_at_wall_ms(&self) -> i64 {
-        self.received_wall_ms.saturating_add((self.lifetime_secs as i64).saturating_mul(1000))
+        self.received_wall_ms
+            .saturating_add((self.lifetime_secs as i64).saturating_mul(1000))
     }
 
     pub fn received_wall_ms(&self) -> i64 {
@@ -117,10 +119,14 @@ fn validate_access_token(token: &str) -> Result<()> {
         return Err(protocol("access_token is empty"));
     }
     if token.len() > MAX_TOKEN_LEN {
-        return Err(protocol(format!("access_token is longer than {MAX_TOKEN_LEN} bytes")));
+        return Err(protocol(format!(
+            "access_token is longer than {MAX_TOKEN_LEN} bytes"
+        )));
     }
     if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(protocol("access_token contains characters that cannot go in an HTTP header"));
+        return Err(protocol(
+            "access_token contains characters that cannot go in an HTTP header",
+        ));
     }
     Ok(())
 }
@@ -132,7 +138,11 @@ pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
         if body.iter().all(|b| b.is_ascii_whitespace()) {
             protocol("the body is empty")
         } else {
-            protocol(format!("the body is not JSON ({} bytes; {})", body.len(), json_error_position(&e)))
+            protocol(format!(
+                "the body is not JSON ({} bytes; {})",
+                body.len(),
+                json_error_position(&e)
+            ))
         }
     })?;
     let obj = value
@@ -141,7 +151,12 @@ pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
 
     let access_token = match obj.get("access_token") {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(protocol(format!("access_token is {}, not a string", kind_of(other)))),
+        Some(other) => {
+            return Err(protocol(format!(
+                "access_token is {}, not a string",
+                kind_of(other)
+            )))
+        }
         None => return Err(protocol("access_token is missing")),
     };
     let token_type = match obj.get("token_type") {
@@ -152,7 +167,12 @@ pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
                 crate::error::truncate_for_message(s, 40)
             )))
         }
-        Some(other) => return Err(protocol(format!("token_type is {}, not a string", kind_of(other)))),
+        Some(other) => {
+            return Err(protocol(format!(
+                "token_type is {}, not a string",
+                kind_of(other)
+            )))
+        }
         // RFC 6749 makes token_type required, but a missing one is harmless: we only ever send Bearer.
         None => "Bearer".to_owned(),
     };
@@ -161,14 +181,23 @@ pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
         None => return Err(protocol("expires_in is missing")),
     };
     if lifetime_secs <= 0 {
-        return Err(protocol(format!("expires_in is {lifetime_secs}; a token must live at least a second")));
+        return Err(protocol(format!(
+            "expires_in is {lifetime_secs}; a token must live at least a second"
+        )));
     }
     let issued_at_ms = match obj.get("issued_at") {
         Some(Value::Null) | None => None,
         Some(v) => Some(integer_field("issued_at", v)?),
     };
     let products = products_of(obj)?;
-    Token::new(access_token, token_type, products, lifetime_secs as u64, issued_at_ms, received_wall_ms)
+    Token::new(
+        access_token,
+        token_type,
+        products,
+        lifetime_secs as u64,
+        issued_at_ms,
+        received_wall_ms,
+    )
 }
 
 fn is_bearer_type(s: &str) -> bool {
@@ -180,13 +209,22 @@ fn integer_field(name: &str, v: &Value) -> Result<i64> {
     match v {
         Value::Number(n) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
             .ok_or_else(|| protocol(format!("{name} is not a whole number"))),
-        Value::String(s) => s
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| protocol(format!("{name} {:?} is not a whole number", crate::error::truncate_for_message(s, 24)))),
-        other => Err(protocol(format!("{name} is {}, not a number", kind_of(other)))),
+        Value::String(s) => s.trim().parse::<i64>().map_err(|_| {
+            protocol(format!(
+                "{name} {:?} is not a whole number",
+                crate::error::truncate_for_message(s, 24)
+            ))
+        }),
+        other => Err(protocol(format!(
+            "{name} is {}, not a number",
+            kind_of(other)
+        ))),
     }
 }
 
@@ -207,12 +245,17 @@ fn products_of(obj: &serde_json::Map<String, Value>) -> Result<Vec<String>> {
 }
 
 fn string_array(name: &str, v: &Value) -> Result<Vec<String>> {
-    let items = v.as_array().ok_or_else(|| protocol(format!("{name} is {}, not an array", kind_of(v))))?;
+    let items = v
+        .as_array()
+        .ok_or_else(|| protocol(format!("{name} is {}, not an array", kind_of(v))))?;
     items
         .iter()
         .map(|item| match item {
             Value::String(s) => Ok(s.trim().to_owned()),
-            other => Err(protocol(format!("{name} holds {}, not strings", kind_of(other)))),
+            other => Err(protocol(format!(
+                "{name} holds {}, not strings",
+                kind_of(other)
+            ))),
         })
         .collect()
 }
@@ -223,7 +266,12 @@ pub fn parse_bracketed_list(s: &str) -> Vec<String> {
     let inner = s.trim();
     let inner = inner.strip_prefix('[').unwrap_or(inner);
     let inner = inner.strip_suffix(']').unwrap_or(inner);
-    inner.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -274,7 +322,10 @@ mod tests {
         assert_eq!(t.lifetime_secs(), 1799);
         assert_eq!(t.issued_at_ms(), Some(1_683_045_181_383));
         // The JSON array wins over the bracketed string when both are present.
-        assert_eq!(t.products(), ["QM - API", "analytics product", "analytics realtime-api"]);
+        assert_eq!(
+            t.products(),
+            ["QM - API", "analytics product", "analytics realtime-api"]
+        );
         assert!(t.has_product("analytics realtime-api"));
         assert!(t.has_product(" Analytics Realtime-API "));
         assert!(!t.has_product("storage"));
@@ -302,7 +353,10 @@ mod tests {
 
     #[test]
     fn accepts_numbers_as_numbers_and_any_bearer_case() {
-        let t = parse(r#"{"access_token":"abc","token_type":"bearer","expires_in":1799.0,"issued_at":5}"#).unwrap();
+        let t = parse(
+            r#"{"access_token":"abc","token_type":"bearer","expires_in":1799.0,"issued_at":5}"#,
+        )
+        .unwrap();
         assert_eq!(t.lifetime_secs(), 1799);
         assert!(t.products().is_empty());
     }
@@ -315,26 +369,63 @@ mod tests {
             ("<html>", "not JSON"),
             (r#"{"access_token":"abcdef"#, "truncated"),
             ("[]", "JSON object"),
-            (r#"{"token_type":"Bearer","expires_in":"1"}"#, "access_token is missing"),
+            (
+                r#"{"token_type":"Bearer","expires_in":"1"}"#,
+                "access_token is missing",
+            ),
             (r#"{"access_token":7,"expires_in":"1"}"#, "not a string"),
             (r#"{"access_token":"","expires_in":"1"}"#, "empty"),
             (r#"{"access_token":"a b","expires_in":"1"}"#, "HTTP header"),
-            (r#"{"access_token":"a\r\nX: y","expires_in":"1"}"#, "HTTP header"),
+            (
+                r#"{"access_token":"a\r\nX: y","expires_in":"1"}"#,
+                "HTTP header",
+            ),
             (r#"{"access_token":"abc"}"#, "expires_in is missing"),
-            (r#"{"access_token":"abc","expires_in":"soon"}"#, "not a whole number"),
-            (r#"{"access_token":"abc","expires_in":"0"}"#, "at least a second"),
-            (r#"{"access_token":"abc","expires_in":-5}"#, "at least a second"),
-            (r#"{"access_token":"abc","expires_in":"99999999999999"}"#, "outside"),
-            (r#"{"access_token":"abc","expires_in":true}"#, "not a number"),
-            (r#"{"access_token":"abc","expires_in":"1","token_type":"mac"}"#, "not a bearer type"),
-            (r#"{"access_token":"abc","expires_in":"1","api_product_list_json":"x"}"#, "not an array"),
-            (r#"{"access_token":"abc","expires_in":"1","api_product_list_json":[1]}"#, "not strings"),
-            (r#"{"access_token":"abc","expires_in":"1","issued_at":"yesterday"}"#, "issued_at"),
+            (
+                r#"{"access_token":"abc","expires_in":"soon"}"#,
+                "not a whole number",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":"0"}"#,
+                "at least a second",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":-5}"#,
+                "at least a second",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":"99999999999999"}"#,
+                "outside",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":true}"#,
+                "not a number",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":"1","token_type":"mac"}"#,
+                "not a bearer type",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":"1","api_product_list_json":"x"}"#,
+                "not an array",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":"1","api_product_list_json":[1]}"#,
+                "not strings",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":"1","issued_at":"yesterday"}"#,
+                "issued_at",
+            ),
         ];
         for (body, expected) in cases {
             let err = parse(body).expect_err(body);
             assert_eq!(err.kind(), ErrorKind::Protocol, "{body}");
-            assert!(err.message().contains(expected), "{body}: {}", err.message());
+            assert!(
+                err.message().contains(expected),
+                "{body}: {}",
+                err.message()
+            );
         }
     }
 

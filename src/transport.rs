@@ -44,15 +44,19 @@ impl Transport {
         let o = &settings.options;
         let tls = match &o.ca_file {
             None => TlsConfig::builder().build(),
-            Some(path) => TlsConfig::builder().root_certs(load_ca_bundle(path)?).build(),
+            Some(path) => TlsConfig::builder()
+                .root_certs(load_ca_bundle(path)?)
+                .build(),
         };
         let proxy = match &o.proxy {
             ProxySetting::FromEnvironment => ureq::Proxy::try_from_env(),
             ProxySetting::Disabled => None,
-            ProxySetting::Url(url) => Some(
-                ureq::Proxy::new(url)
-                    .map_err(|_| Error::new(ErrorKind::Config, "the proxy URL is not valid (http://host:port)"))?,
-            ),
+            ProxySetting::Url(url) => Some(ureq::Proxy::new(url).map_err(|_| {
+                Error::new(
+                    ErrorKind::Config,
+                    "the proxy URL is not valid (http://host:port)",
+                )
+            })?),
         };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -68,7 +72,11 @@ impl Transport {
             .max_idle_connections(64)
             .max_idle_connections_per_host(32)
             .build();
-        Ok(Transport { agent: config.new_agent(), default_timeout: o.timeout, max_body_bytes: o.max_body_bytes })
+        Ok(Transport {
+            agent: config.new_agent(),
+            default_timeout: o.timeout,
+            max_body_bytes: o.max_body_bytes,
+        })
     }
 
     /// Sends one request and reads the whole reply. Any HTTP status is a reply; only failures to get one are
@@ -83,7 +91,10 @@ impl Transport {
     ) -> Result<Response> {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
-            return Err(Error::new(ErrorKind::Timeout, "the call's deadline passed before the request was sent"));
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                "the call's deadline passed before the request was sent",
+            ));
         }
         let method = http::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::invalid(format!("{method:?} is not a valid HTTP method")))?;
@@ -92,11 +103,16 @@ impl Transport {
             builder = builder.header(*name, *value);
         }
         let body = body.unwrap_or(&[]);
-        let request = builder.body(body).map_err(|e| Error::invalid(format!("cannot build the request: {e}")))?;
+        let request = builder
+            .body(body)
+            .map_err(|e| Error::invalid(format!("cannot build the request: {e}")))?;
         // The agent's own global timeout covers the usual case; a tighter per-call deadline (a Go context, a
         // .NET CancellationToken, time already spent fetching a token) costs a per-request config copy.
         let request = if remaining < self.default_timeout {
-            self.agent.configure_request(request).timeout_global(Some(remaining)).build()
+            self.agent
+                .configure_request(request)
+                .timeout_global(Some(remaining))
+                .build()
         } else {
             request
         };
@@ -105,17 +121,29 @@ impl Transport {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = read_limited(response.body_mut(), self.max_body_bytes)?;
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
 /// Reads the body to its end (which returns the connection to the pool) but no further than `limit` bytes: an
 /// endless or oversized body is cut off with a clear error instead of eating memory.
 fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
-    body.with_config().limit(limit).read_to_vec().map_err(map_error)
+    body.with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(map_error)
 }
 
 fn too_large(limit: u64) -> Error {
@@ -127,7 +155,8 @@ fn too_large(limit: u64) -> Error {
 
 fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
     let config = |m: String| Error::new(ErrorKind::Config, m);
-    let pem = std::fs::read(path).map_err(|e| config(format!("cannot read CA bundle {}: {e}", path.display())))?;
+    let pem = std::fs::read(path)
+        .map_err(|e| config(format!("cannot read CA bundle {}: {e}", path.display())))?;
     let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
@@ -135,9 +164,17 @@ fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
             Err(e) => Some(Err(e)),
         })
         .collect::<std::result::Result<_, _>>()
-        .map_err(|e| config(format!("CA bundle {} is not valid PEM: {e}", path.display())))?;
+        .map_err(|e| {
+            config(format!(
+                "CA bundle {} is not valid PEM: {e}",
+                path.display()
+            ))
+        })?;
     if certs.is_empty() {
-        return Err(config(format!("CA bundle {} holds no certificates", path.display())));
+        return Err(config(format!(
+            "CA bundle {} holds no certificates",
+            path.display()
+        )));
     }
     Ok(RootCerts::Specific(Arc::new(certs)))
 }
@@ -146,7 +183,9 @@ fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
     let (kind, message) = match &e {
         U::Timeout(which) => (ErrorKind::Timeout, format!("timed out ({which})")),
-        U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => (ErrorKind::Timeout, format!("timed out: {io}")),
+        U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            (ErrorKind::Timeout, format!("timed out: {io}"))
+        }
         U::Io(io) => (ErrorKind::Transport, format!("network error: {io}")),
         U::HostNotFound => (ErrorKind::Transport, "host not found (DNS)".to_owned()),
         U::ConnectionFailed => (ErrorKind::Transport, "connection failed".to_owned()),
@@ -156,10 +195,21 @@ fn map_error(e: ureq::Error) -> Error {
         U::Rustls(r) => (ErrorKind::Tls, format!("TLS failed: {r}")),
         U::BadUri(u) => (ErrorKind::InvalidArgument, format!("invalid URL: {u}")),
         U::Http(h) => (ErrorKind::InvalidArgument, format!("invalid request: {h}")),
-        U::Protocol(p) => (ErrorKind::Protocol, format!("the server broke the HTTP protocol: {p}")),
-        U::LargeResponseHeader(..) => (ErrorKind::Protocol, "the server sent oversized response headers".to_owned()),
-        U::InvalidProxyUrl | U::ConnectProxyFailed(_) => (ErrorKind::Transport, format!("proxy failed: {e}")),
-        U::BodyStalled => (ErrorKind::Timeout, "the server stopped sending the body".to_owned()),
+        U::Protocol(p) => (
+            ErrorKind::Protocol,
+            format!("the server broke the HTTP protocol: {p}"),
+        ),
+        U::LargeResponseHeader(..) => (
+            ErrorKind::Protocol,
+            "the server sent oversized response headers".to_owned(),
+        ),
+        U::InvalidProxyUrl | U::ConnectProxyFailed(_) => {
+            (ErrorKind::Transport, format!("proxy failed: {e}"))
+        }
+        U::BodyStalled => (
+            ErrorKind::Timeout,
+            "the server stopped sending the body".to_owned(),
+        ),
         other => (ErrorKind::Transport, other.to_string()),
     };
     Error::new(kind, message)

@@ -1,0 +1,293 @@
+//! `x8_options`: a builder for client options. Create, set, pass to `x8_client_new` (which copies it), free.
+
+use std::ffi::{c_char, c_void};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::boundary::{boundary, boundary_void, handle, str_arg, x8_error, x8_status};
+use crate::config::{Options, ProxySetting};
+use crate::error::{Error, Result};
+use crate::log::{Level, Logger};
+
+/// Client options, all defaulted (see each setter). Not thread-safe: build it on one thread. The client copies
+/// what it needs, so the options may be freed (or reused for another client) right after `x8_client_new`.
+pub struct x8_options {
+    pub(crate) inner: Options,
+}
+
+/// Called with each diagnostic message at or below the chosen level (1 error, 2 warn, 3 info, 4 debug).
+/// `message` is borrowed for the duration of the call. Called from any thread, including x8's background
+/// refresh thread, so it must be thread-safe; it may call x8 functions on the same client (no lock is held).
+/// Messages never contain the secret or a token.
+pub type x8_log_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: i32, message: *const c_char)>;
+
+fn with_options(
+    opts: *mut x8_options,
+    err: *mut *mut x8_error,
+    set: impl FnOnce(&mut Options) -> Result<()>,
+) -> x8_status {
+    boundary(err, || {
+        // SAFETY: NULL or a live options object, used from one thread at a time (documented).
+        let opts = unsafe { opts.as_mut() }.ok_or_else(|| Error::invalid("options is NULL"))?;
+        set(&mut opts.inner)
+    })
+}
+
+fn millis(ms: u32, what: &str) -> Result<Duration> {
+    if ms == 0 {
+        return Err(Error::invalid(format!("{what} must be at least 1 ms")));
+    }
+    Ok(Duration::from_millis(u64::from(ms)))
+}
+
+/// Creates options with every default. Free with `x8_options_free`. Returns NULL only if memory ran out.
+#[no_mangle]
+pub extern "C" fn x8_options_new() -> *mut x8_options {
+    let mut out = std::ptr::null_mut();
+    let _ = boundary(std::ptr::null_mut(), || {
+        out = Box::into_raw(Box::new(x8_options {
+            inner: Options::default(),
+        }));
+        Ok(())
+    });
+    out
+}
+
+/// Frees options. NULL is ignored.
+#[no_mangle]
+pub extern "C" fn x8_options_free(opts: *mut x8_options) {
+    boundary_void(|| {
+        if !opts.is_null() {
+            // SAFETY: options from x8_options_new, freed once.
+            drop(unsafe { Box::from_raw(opts) });
+        }
+    })
+}
+
+/// Base URL of the APIs (default "https://api.8x8.com"); request paths are relative to it, and the bearer token
+/// is only ever sent to its origin. `http://` is accepted for loopback hosts only (the emulator). A path prefix
+/// such as "https://api.8x8.com/eu" is kept. Checked fully by `x8_client_new` (X8_STATUS_CONFIG).
+#[no_mangle]
+pub extern "C" fn x8_options_set_base_url(
+    opts: *mut x8_options,
+    url: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.base_url = str_arg(url, "url")?.to_owned();
+        Ok(())
+    })
+}
+
+/// Token endpoint URL (default: the base URL's origin + "/oauth/v2/token"). The credentials go only here.
+#[no_mangle]
+pub extern "C" fn x8_options_set_token_url(
+    opts: *mut x8_options,
+    url: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.token_url = Some(str_arg(url, "url")?.to_owned());
+        Ok(())
+    })
+}
+
+/// TCP + TLS connect timeout in milliseconds (default 10000; at least 1).
+#[no_mangle]
+pub extern "C" fn x8_options_set_connect_timeout_ms(
+    opts: *mut x8_options,
+    ms: u32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.connect_timeout = millis(ms, "the connect timeout")?;
+        Ok(())
+    })
+}
+
+/// Bound on one whole call in milliseconds (default 30000): a token fetch with its retries, or a request with
+/// its token fetch and replay. Nothing x8 does waits longer.
+#[no_mangle]
+pub extern "C" fn x8_options_set_timeout_ms(
+    opts: *mut x8_options,
+    ms: u32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.timeout = millis(ms, "the timeout")?;
+        Ok(())
+    })
+}
+
+/// How long before expiry a token is renewed in the background, in milliseconds (default 300000 = 5 minutes;
+/// for short-lived tokens at most a fifth of the lifetime). 0 renews only at the expiry safety margin.
+#[no_mangle]
+pub extern "C" fn x8_options_set_refresh_margin_ms(
+    opts: *mut x8_options,
+    ms: u32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.refresh_margin = Duration::from_millis(u64::from(ms));
+        Ok(())
+    })
+}
+
+/// The User-Agent header (default "x8/<version>").
+#[no_mangle]
+pub extern "C" fn x8_options_set_user_agent(
+    opts: *mut x8_options,
+    user_agent: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.user_agent = str_arg(user_agent, "user_agent")?.to_owned();
+        Ok(())
+    })
+}
+
+/// A PEM file of CA certificates to trust instead of the built-in Mozilla roots (for corporate TLS inspection
+/// or a test CA). Read by `x8_client_new`.
+#[no_mangle]
+pub extern "C" fn x8_options_set_ca_file(
+    opts: *mut x8_options,
+    path: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.ca_file = Some(PathBuf::from(str_arg(path, "path")?));
+        Ok(())
+    })
+}
+
+/// The HTTP(S) proxy, e.g. "http://proxy:3128". By default the usual environment variables are honoured
+/// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`...); an empty string disables proxies altogether.
+#[no_mangle]
+pub extern "C" fn x8_options_set_proxy(
+    opts: *mut x8_options,
+    proxy_url: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        let url = str_arg(proxy_url, "proxy_url")?;
+        o.proxy = if url.is_empty() {
+            ProxySetting::Disabled
+        } else {
+            ProxySetting::Url(url.to_owned())
+        };
+        Ok(())
+    })
+}
+
+/// Largest response body accepted, in bytes (default 64 MiB). A larger body is cut off with
+/// X8_STATUS_BODY_TOO_LARGE.
+#[no_mangle]
+pub extern "C" fn x8_options_set_max_body_bytes(
+    opts: *mut x8_options,
+    bytes: u64,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        if bytes == 0 {
+            return Err(Error::invalid(
+                "the maximum body size must be at least 1 byte",
+            ));
+        }
+        o.max_body_bytes = bytes;
+        Ok(())
+    })
+}
+
+/// Retries of a token fetch that failed transiently (5xx, 429, network), after the first attempt: default 3,
+/// at most 20. Waits grow exponentially from `base_delay_ms` to `max_delay_ms` with jitter (defaults 250 and
+/// 8000); a `Retry-After` from the server is honoured. All of it stays within the overall timeout.
+#[no_mangle]
+pub extern "C" fn x8_options_set_retries(
+    opts: *mut x8_options,
+    max_retries: u32,
+    base_delay_ms: u32,
+    max_delay_ms: u32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        if max_retries > 20 || base_delay_ms > max_delay_ms {
+            return Err(Error::invalid(
+                "retries must be at most 20 and the base delay must not exceed the maximum",
+            ));
+        }
+        o.max_retries = max_retries;
+        o.retry_base_delay = Duration::from_millis(u64::from(base_delay_ms));
+        o.retry_max_delay = Duration::from_millis(u64::from(max_delay_ms));
+        Ok(())
+    })
+}
+
+/// Whether a request whose token the API rejects (401, or an Apigee invalid/expired-token fault) is sent once
+/// more with a new token (default true). With false, the rejected response is returned and the token dropped.
+#[no_mangle]
+pub extern "C" fn x8_options_set_replay_on_401(
+    opts: *mut x8_options,
+    enabled: bool,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        o.replay_on_401 = enabled;
+        Ok(())
+    })
+}
+
+/// Installs a diagnostics callback (see `x8_log_fn`) for messages at `max_level` or more severe (1 error ...
+/// 4 debug). NULL `callback` removes it. `user_data` is passed back untouched; it must stay valid for the
+/// client's life.
+#[no_mangle]
+pub extern "C" fn x8_options_set_log_callback(
+    opts: *mut x8_options,
+    callback: x8_log_fn,
+    user_data: *mut c_void,
+    max_level: i32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        let level = Level::from_i32(max_level)
+            .ok_or_else(|| Error::invalid("max_level must be 1 (error) to 4 (debug)"))?;
+        o.logger = match callback {
+            None => Logger::default(),
+            Some(cb) => {
+                let user_data = UserData(user_data);
+                Logger::new(
+                    Arc::new(move |level: Level, message: &str| {
+                        let text =
+                            std::ffi::CString::new(message.replace('\0', "")).unwrap_or_default();
+                        // SAFETY: the caller's callback, with the user data it gave and a message borrowed
+                        // for the call.
+                        unsafe { cb(user_data.get(), level as i32, text.as_ptr()) };
+                    }),
+                    level,
+                )
+            }
+        };
+        Ok(())
+    })
+}
+
+/// The caller's opaque pointer. The caller promises (documented) that it may be used from any thread.
+#[derive(Clone, Copy)]
+struct UserData(*mut c_void);
+// SAFETY: x8 never dereferences it; thread-safety of what it points to is the caller's documented duty.
+unsafe impl Send for UserData {}
+// SAFETY: as above.
+unsafe impl Sync for UserData {}
+impl UserData {
+    fn get(self) -> *mut c_void {
+        self.0
+    }
+}
+
+pub(crate) fn options_arg(opts: *const x8_options) -> Result<Options> {
+    if opts.is_null() {
+        return Ok(Options::default());
+    }
+    Ok(handle(opts, "options")?.inner.clone())
+}

@@ -1,0 +1,199 @@
+//! `x8_request` and `x8_response`: an authenticated API call and its answer.
+
+use std::ffi::{c_char, CStr, CString};
+
+use super::boundary::{
+    boundary, boundary_void, bytes_arg, handle, out_arg, str_arg, x8_error, x8_status,
+};
+use super::client::{timeout_arg, x8_client};
+use crate::client::Request;
+use crate::error::{Error, Result};
+
+/// Most headers one request may carry; more is a caller bug, not a real request.
+const MAX_HEADERS: usize = 256;
+
+/// An API's answer: status, headers, body. Owned by the caller, freed with `x8_response_free`. Immutable, so
+/// any thread may read it; everything it returns is borrowed from it and valid until `x8_response_free`.
+pub struct x8_response {
+    status: u16,
+    headers: Vec<(CString, CString)>,
+    /// The body plus one NUL that is not counted in its length, so a JSON body can be used as a C string.
+    body: Vec<u8>,
+}
+
+/// Sends an authenticated request to the API: `Authorization: Bearer <token>` is added from the cache (the
+/// token is fetched first if needed). `path` is relative to the base URL ("/analytics/cc/v5/realtime-metrics/
+/// queues?page=0") or an absolute URL on the base URL's origin; any other origin is refused.
+///
+/// `headers`: `header_count` strings "Name: value" (NULL when 0), e.g. "X-Tenant-Info: acme". Authorization,
+/// Host, Content-Length and Transfer-Encoding are set by x8 and refused. `body`/`body_len`: the request body
+/// (NULL and 0 for none). All arguments are borrowed for the call only. `timeout_ms`: bound on the whole call
+/// (0: the client's timeout).
+///
+/// Any HTTP status is a successful call: read it with `x8_response_status`. When the API rejects the token (401,
+/// or an Apigee invalid/expired-token fault with any status) x8 drops it, fetches a new one and sends the
+/// request once more (see `x8_options_set_replay_on_401`); a second rejection is returned as the response.
+///
+/// On success `*out` is a new response owned by the caller (free with `x8_response_free`); on failure NULL.
+/// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
+/// header, another origin, absurd sizes), X8_STATUS_NOT_ENTITLED (the key lacks the API's product; the
+/// message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of `x8_get_token`, and
+/// X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself.
+/// Thread safety: any thread; many requests may run on one client at once.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn x8_request(
+    client: *const x8_client,
+    method: *const c_char,
+    path: *const c_char,
+    headers: *const *const c_char,
+    header_count: usize,
+    body: *const u8,
+    body_len: usize,
+    timeout_ms: u32,
+    out: *mut *mut x8_response,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    boundary(err, || {
+        let out = out_arg(out, "out")?;
+        *out = std::ptr::null_mut();
+        let client = handle(client, "client")?;
+        let request = Request {
+            method: str_arg(method, "method")?,
+            path: str_arg(path, "path")?,
+            headers: header_args(headers, header_count)?,
+            body: bytes_arg(body, body_len, "body")?,
+            timeout: timeout_arg(timeout_ms),
+        };
+        let reply = client.inner.request(&request)?;
+        let mut body = reply.body;
+        body.push(0);
+        *out = Box::into_raw(Box::new(x8_response {
+            status: reply.status,
+            headers: reply
+                .headers
+                .into_iter()
+                .map(|(n, v)| (c_string(n), c_string(v)))
+                .collect(),
+            body,
+        }));
+        Ok(())
+    })
+}
+
+fn c_string(s: String) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let mut bytes = e.into_vec();
+        bytes.retain(|b| *b != 0);
+        CString::new(bytes).unwrap_or_default()
+    })
+}
+
+fn header_args<'a>(headers: *const *const c_char, count: usize) -> Result<Vec<(&'a str, &'a str)>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if headers.is_null() {
+        return Err(Error::invalid(format!(
+            "headers is NULL but header_count is {count}"
+        )));
+    }
+    if count > MAX_HEADERS {
+        return Err(Error::invalid(format!(
+            "header_count {count} is absurd (at most {MAX_HEADERS})"
+        )));
+    }
+    // SAFETY: the caller promises `count` readable pointers at `headers`.
+    let items = unsafe { std::slice::from_raw_parts(headers, count) };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let line = str_arg(*p, &format!("headers[{i}]"))?;
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| Error::invalid(format!("headers[{i}] is not \"Name: value\"")))?;
+            Ok((name.trim_end(), value.trim_start()))
+        })
+        .collect()
+}
+
+/// The HTTP status code (200, 404, ...); 0 for NULL.
+#[no_mangle]
+pub extern "C" fn x8_response_status(response: *const x8_response) -> u16 {
+    handle(response, "response").map_or(0, |r| r.status)
+}
+
+/// The body: a pointer to `*len` bytes (also written when `len` is not NULL), followed by one NUL byte that is
+/// not counted, so a text body can be used as a C string. Borrowed. NULL (and *len 0) for a NULL response.
+#[no_mangle]
+pub extern "C" fn x8_response_body(response: *const x8_response, len: *mut usize) -> *const u8 {
+    let (ptr, n) = handle(response, "response").map_or((std::ptr::null(), 0), |r| {
+        (r.body.as_ptr(), r.body.len() - 1)
+    });
+    if let Ok(len) = out_arg(len, "len") {
+        *len = n;
+    }
+    ptr
+}
+
+/// The first value of header `name`, compared case-insensitively ("content-type" finds "Content-Type").
+/// Borrowed; NULL when absent or for NULL arguments.
+#[no_mangle]
+pub extern "C" fn x8_response_header(
+    response: *const x8_response,
+    name: *const c_char,
+) -> *const c_char {
+    let (Ok(r), false) = (handle(response, "response"), name.is_null()) else {
+        return std::ptr::null();
+    };
+    // SAFETY: non-NULL, NUL-terminated per the contract.
+    let wanted = unsafe { CStr::from_ptr(name) }.to_bytes();
+    r.headers
+        .iter()
+        .find(|(n, _)| n.to_bytes().eq_ignore_ascii_case(wanted))
+        .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
+}
+
+/// How many header lines the response has; 0 for NULL.
+#[no_mangle]
+pub extern "C" fn x8_response_header_count(response: *const x8_response) -> usize {
+    handle(response, "response").map_or(0, |r| r.headers.len())
+}
+
+/// The header at `index` (in the order received): `*name` and `*value` are borrowed. Returns false (and
+/// leaves them untouched) when `index` is out of range or an argument is NULL.
+#[no_mangle]
+pub extern "C" fn x8_response_header_at(
+    response: *const x8_response,
+    index: usize,
+    name: *mut *const c_char,
+    value: *mut *const c_char,
+) -> bool {
+    let (Ok(r), Ok(name), Ok(value)) = (
+        handle(response, "response"),
+        out_arg(name, "name"),
+        out_arg(value, "value"),
+    ) else {
+        return false;
+    };
+    match r.headers.get(index) {
+        Some((n, v)) => {
+            *name = n.as_ptr();
+            *value = v.as_ptr();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Frees a response. NULL is ignored. Any thread.
+#[no_mangle]
+pub extern "C" fn x8_response_free(response: *mut x8_response) {
+    boundary_void(|| {
+        if !response.is_null() {
+            // SAFETY: a response from x8_request, freed once.
+            drop(unsafe { Box::from_raw(response) });
+        }
+    })
+}
