@@ -1,0 +1,19 @@
+# x8's commands. `make demo` and `make test` are the two the README promises work on a fresh machine.
+.PHONY: demo test bench header
+
+# Build the library and the emulator, then run the C quickstart (against api.8x8.com when X8_CLIENT_ID and
+# X8_CLIENT_SECRET are set, else against the local emulator).
+demo:
+	bash examples/quickstart.sh
+
+# Every suite: lint, Rust, header, C (and under valgrind), C++, Go, .NET.
+test:
+	bash tests/run.sh
+
+# Benchmarks against libcurl, Go's x/oauth2 and raw ureq; writes BENCHMARKS.md.
+bench:
+	bash benches/run.sh
+
+# Regenerate include/x8.h from src/ffi after changing the C API.
+header:
+	X8_UPDATE_HEADER=1 cargo build

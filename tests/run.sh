@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The README's test command: installs what it needs, builds everything once (release), and runs every suite —
+# lint, Rust unit/integration tests (library, emulator, CLI), the header checks, the C suite (plain and under
+# valgrind) and the C++, Go and .NET bindings' suites, all against the local 8x8 emulator on loopback.
+# Exits non-zero if any suite fails; a missing toolchain is a failure, never a skip.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export CARGO_TERM_COLOR=never
+
+passed=0
+failed=0
+failures=()
+suite() { # suite NAME COMMAND...: runs one suite and records its outcome, so later suites still run.
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "--- $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "--- $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
+
+install_packages() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+toolchain() {
+  install_packages build-essential pkg-config libcmocka-dev valgrind cmake libgtest-dev binutils || return 1
+  for tool in cargo rustc cc c++ valgrind; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing"; return 1; }
+  done
+  cargo fmt --version >/dev/null && cargo clippy --version >/dev/null
+}
+
+build() {
+  cargo build --workspace --release --locked
+}
+
+header_is_clean_c_and_cpp() {
+  local out
+  out=$(mktemp -d)
+  for std in c99 c11; do
+    cc -std=$std -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/x8.h || return 1
+  done
+  c++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/x8.h || return 1
+  # Every function the header declares is exported by the library.
+  grep -oE '\bx8_[a-z0-9_]+\(' include/x8.h | tr -d '(' | sort -u >"$out/declared"
+  nm -D --defined-only target/release/libx8.so | awk '$2 == "T" {print $3}' | grep '^x8_' | sort -u >"$out/exported"
+  if ! diff -u "$out/declared" "$out/exported"; then
+    echo "header declarations and exported symbols differ"
+    return 1
+  fi
+  echo "$(wc -l <"$out/exported") x8_ functions declared and exported"
+}
+
+C_TESTS=(test_api test_arguments test_concurrency)
+build_c_tests() {
+  mkdir -p tests/c/bin
+  for t in "${C_TESTS[@]}"; do
+    cc -std=c99 -Wall -Wextra -Werror -g -pthread -Iinclude -Itests/c "tests/c/$t.c" tests/c/fixture.c \
+      tests/c/emulator.c -Ltarget/release -lx8 -lcmocka -Wl,-rpath,"$ROOT/target/release" -o "tests/c/bin/$t" || return 1
+  done
+}
+
+run_c_tests() {
+  local rc=0
+  for t in "${C_TESTS[@]}"; do "tests/c/bin/$t" || rc=1; done
+  return $rc
+}
+
+run_c_tests_under_valgrind() {
+  local rc=0
+  for t in "${C_TESTS[@]}"; do
+    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+      --show-leak-kinds=definite,indirect "tests/c/bin/$t" || rc=1
+  done
+  return $rc
+}
+
+binding() {
+  bash "bindings/$1/test.sh"
+}
+
+export X8_LIB_DIR=$ROOT/target/release X8_INCLUDE_DIR=$ROOT/include X8_EMULATOR=$ROOT/target/release/x8-emulator
+
+suite "toolchain and packages" toolchain || true
+suite "cargo fmt --check" cargo fmt --all --check
+suite "cargo clippy -D warnings" cargo clippy --workspace --all-targets --release --locked -- -D warnings
+suite "build (release, once)" build
+if ((failed > 0)) && [[ " ${failures[*]} " == *" build (release, once) "* ]]; then
+  echo "the build failed; nothing else can run"
+  exit 1
+fi
+suite "Rust tests (library, emulator, CLI; header freshness)" cargo test --workspace --release --locked
+suite "header: C99/C11/C++17 -Werror, exports" header_is_clean_c_and_cpp
+suite "C tests: build" build_c_tests
+suite "C tests" run_c_tests
+suite "C tests under valgrind" run_c_tests_under_valgrind
+for b in cpp go dotnet; do
+  if [[ -f bindings/$b/test.sh ]]; then
+    suite "bindings/$b" binding "$b"
+  fi
+done
+
+echo
+if ((failed > 0)); then
+  printf 'failed suites:\n'
+  printf '  %s\n' "${failures[@]}"
+fi
+echo "suites: $passed passed, $failed failed"
+((failed == 0))
