@@ -267,15 +267,16 @@ impl TokenCache {
             Ok(fetched) => {
                 let token = Arc::new(fetched.token);
                 let entry = Entry::new(token.clone(), fetched.valid_for_ms, now, &self.policy);
+                // Counted before publishing, so whoever sees the new token also sees it counted.
+                Stats::bump(&self.stats.token_fetches);
+                if background {
+                    Stats::bump(&self.stats.background_refreshes);
+                }
                 self.current.store(Some(Arc::new(entry)));
                 flight.last_error = None;
                 flight.error_until = 0;
                 flight.consecutive_failures = 0;
                 self.next_background_try.store(0, Ordering::Relaxed);
-                Stats::bump(&self.stats.token_fetches);
-                if background {
-                    Stats::bump(&self.stats.background_refreshes);
-                }
                 Ok((token, fetched.valid_for_ms))
             }
             Err(err) => {

@@ -186,6 +186,16 @@ fn map_error(e: ureq::Error) -> Error {
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             (ErrorKind::Timeout, format!("timed out: {io}"))
         }
+        U::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>()) =>
+        {
+            (
+                ErrorKind::Tls,
+                format!("TLS failed: {io} (check the CA bundle and the host name)"),
+            )
+        }
         U::Io(io) => (ErrorKind::Transport, format!("network error: {io}")),
         U::HostNotFound => (ErrorKind::Transport, "host not found (DNS)".to_owned()),
         U::ConnectionFailed => (ErrorKind::Transport, "connection failed".to_owned()),
