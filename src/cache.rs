@@ -24,6 +24,7 @@ use std::time::Duration;
 use crate::clock::monotonic_ms;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::{Level, Logger};
+use crate::slot::{SlotRead, TokenSlot};
 use crate::stats::Stats;
 use crate::token::Token;
 use crate::transport::Deadline;
@@ -33,6 +34,15 @@ use crate::transport::Deadline;
 pub struct Fetched {
     pub token: Token,
     pub valid_for_ms: u64,
+}
+
+/// What `copy_token` wrote.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Copied {
+    /// The token (this many bytes) and a NUL.
+    Whole(usize),
+    /// Nothing: the token is this many bytes and did not fit with its NUL.
+    TooSmall(usize),
 }
 
 pub trait TokenSource: Send + Sync {
@@ -86,6 +96,9 @@ pub struct TokenCache {
     source: Box<dyn TokenSource>,
     policy: Policy,
     current: ArcSwapOption<Entry>,
+    /// The same token's bytes for `copy_token`, the lock-free path behind `x8_get_token`; written together with
+    /// `current`, under the flight lock.
+    slot: TokenSlot,
     in_flight: AtomicBool,
     next_background_try: AtomicU64,
     flight: Mutex<Flight>,
@@ -105,6 +118,7 @@ impl TokenCache {
             source,
             policy,
             current: ArcSwapOption::empty(),
+            slot: TokenSlot::default(),
             in_flight: AtomicBool::new(false),
             next_background_try: AtomicU64::new(0),
             flight: Mutex::new(Flight::default()),
@@ -141,6 +155,32 @@ impl TokenCache {
         Ok(f(&token))
     }
 
+    /// Copies a valid token and a NUL into `out`, the way `with_token` finds one, but through the seqlock slot:
+    /// no reference count, no thread-local, no allocation on a hit.
+    #[inline]
+    pub fn copy_token(self: &Arc<Self>, timeout: Duration, out: &mut [u8]) -> Result<Copied> {
+        let now = monotonic_ms();
+        let (copied, stale) = match self.slot.read_into(now, out) {
+            SlotRead::Copied { len, stale } => (Copied::Whole(len), stale),
+            SlotRead::TooSmall { len, stale } => (Copied::TooSmall(len), stale),
+            SlotRead::Empty => {
+                let token = self.fetch_blocking(Deadline::after(timeout))?;
+                let bytes = token.access_token().as_bytes();
+                if bytes.len() >= out.len() {
+                    return Ok(Copied::TooSmall(bytes.len()));
+                }
+                out[..bytes.len()].copy_from_slice(bytes);
+                out[bytes.len()] = 0;
+                return Ok(Copied::Whole(bytes.len()));
+            }
+        };
+        if stale {
+            self.start_background_refresh(now);
+        }
+        self.stats.cache_hits.add();
+        Ok(copied)
+    }
+
     /// The cached token whatever its state, without fetching.
     #[cfg(test)]
     pub fn peek(&self) -> Option<Arc<Token>> {
@@ -159,26 +199,39 @@ impl TokenCache {
     /// that token: when a hundred threads see the same token rejected, the first drops it, the others find a
     /// newer one (or none) and leave it, and one fetch follows. Returns whether a token was dropped.
     pub fn invalidate(&self, only_if: Option<&Arc<Token>>) -> bool {
+        // Under the flight lock, so the slot and `current` change together and a fetch landing meanwhile
+        // cannot be half undone.
+        let mut flight = self.flight.lock();
         let dropped = match only_if {
             None => self.current.swap(None).is_some(),
             Some(rejected) => {
                 let current = self.current.load();
                 match current.as_ref() {
                     Some(entry) if Arc::ptr_eq(&entry.token, rejected) => {
-                        let previous = self.current.compare_and_swap(&*current, None);
-                        matches!((&*previous, &*current), (Some(p), Some(c)) if Arc::ptr_eq(p, c))
+                        self.current.store(None);
+                        true
                     }
                     _ => false,
                 }
             }
         };
         if dropped || only_if.is_none() {
+            self.slot.clear();
             // An explicit invalidation means the caller wants a new token now, not after a failure backoff.
-            let mut flight = self.flight.lock();
             flight.error_until = 0;
             self.next_background_try.store(0, Ordering::Relaxed);
         }
         dropped
+    }
+
+    /// Makes `entry` the cached token. The caller holds the flight lock.
+    fn publish(&self, entry: Entry) {
+        self.slot.publish(
+            entry.token.access_token().as_bytes(),
+            entry.refresh_at,
+            entry.expires_at,
+        );
+        self.current.store(Some(Arc::new(entry)));
     }
 
     fn begin_flight(&self) -> bool {
@@ -272,7 +325,7 @@ impl TokenCache {
                 if background {
                     Stats::bump(&self.stats.background_refreshes);
                 }
-                self.current.store(Some(Arc::new(entry)));
+                self.publish(entry);
                 flight.last_error = None;
                 flight.error_until = 0;
                 flight.consecutive_failures = 0;
@@ -402,12 +455,21 @@ mod tests {
 
     /// Rewinds a cached entry's clock marks by `ms`, as if that much time had passed.
     fn age(cache: &TokenCache, ms: u64) {
+        let _flight = cache.flight.lock();
         let entry = cache.current.load_full().unwrap();
-        cache.current.store(Some(Arc::new(Entry {
+        cache.publish(Entry {
             token: entry.token.clone(),
             refresh_at: entry.refresh_at.saturating_sub(ms),
             expires_at: entry.expires_at.saturating_sub(ms),
-        })));
+        });
+    }
+
+    fn copy(cache: &Arc<TokenCache>) -> Result<String> {
+        let mut buf = [0u8; 64];
+        match cache.copy_token(Duration::from_secs(5), &mut buf)? {
+            Copied::Whole(n) => Ok(String::from_utf8(buf[..n].to_vec()).unwrap()),
+            Copied::TooSmall(n) => panic!("{n} bytes do not fit"),
+        }
     }
 
     #[test]
@@ -559,6 +621,43 @@ mod tests {
         // 10,000 calls take well under the 800 ms before the first refresh on any machine that runs tests;
         // even a very slow one would see a handful of fetches, never one per call.
         assert!(source.fetches.load(Ordering::SeqCst) < 100);
+    }
+
+    #[test]
+    fn the_copy_path_agrees_with_the_shared_path() {
+        let (cache, source) = cache_with(1799);
+        assert_eq!(copy(&cache).unwrap(), "tok1");
+        for _ in 0..100 {
+            assert_eq!(copy(&cache).unwrap(), get(&cache).unwrap());
+        }
+        let mut tiny = [0u8; 4];
+        assert_eq!(
+            cache.copy_token(Duration::from_secs(1), &mut tiny).unwrap(),
+            Copied::TooSmall(4)
+        );
+        // Invalidation empties the slot too, so the next copy fetches.
+        cache.invalidate(None);
+        assert_eq!(copy(&cache).unwrap(), "tok2");
+        age(&cache, 1_800_000);
+        assert_eq!(copy(&cache).unwrap(), "tok3");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn the_copy_path_serves_stale_tokens_and_renews_in_the_background() {
+        let (cache, source) = cache_with(1799);
+        copy(&cache).unwrap();
+        age(&cache, 1_500_000);
+        assert_eq!(copy(&cache).unwrap(), "tok1");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while copy(&cache).unwrap() == "tok1" {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "background refresh never landed"
+            );
+            std::thread::yield_now();
+        }
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
     }
 
     #[test]

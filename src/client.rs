@@ -125,6 +125,15 @@ impl Client {
             .with_token(self.inner.settings.options.timeout, |t| f(t))
     }
 
+    /// Copies a valid token and a NUL into `out`: the lock-free, allocation-free path behind `x8_get_token`.
+    #[inline]
+    pub fn copy_token(&self, out: &mut [u8]) -> Result<crate::cache::Copied> {
+        self.check_fork()?;
+        self.inner
+            .cache
+            .copy_token(self.inner.settings.options.timeout, out)
+    }
+
     /// A valid token (fetched if none is cached or it is expiring), shared with the cache.
     pub fn token(&self, timeout: Option<Duration>) -> Result<Arc<Token>> {
         self.check_fork()?;

@@ -12,6 +12,7 @@ mod log;
 mod oauth;
 mod origin;
 mod response;
+mod slot;
 mod stats;
 mod token;
 mod transport;

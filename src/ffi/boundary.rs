@@ -163,41 +163,33 @@ pub(crate) fn bytes_arg<'a>(p: *const u8, len: usize, what: &str) -> Result<Opti
 
 pub(crate) const MAX_ARG_BYTES: usize = 1 << 30;
 
-/// Copies text into a caller-owned buffer with the snprintf contract: `*needed` gets the text's length (without
-/// the NUL) whatever happens; the text and a NUL are written only when they fit, so a caller never sees a cut
-/// token.
-pub(crate) fn copy_out(
-    text: &[u8],
-    buf: *mut c_char,
-    buf_len: usize,
-    needed: *mut usize,
-) -> Result<()> {
-    if buf.is_null() && buf_len != 0 {
-        return Err(Error::invalid(format!(
-            "the buffer is NULL but its length is {buf_len}"
-        )));
+/// A caller-owned output buffer as a slice. NULL is fine with length 0 (a length query).
+pub(crate) fn buffer_arg<'a>(buf: *mut c_char, buf_len: usize) -> Result<&'a mut [u8]> {
+    if buf.is_null() {
+        return if buf_len == 0 {
+            Ok(&mut [])
+        } else {
+            Err(Error::invalid(format!(
+                "the buffer is NULL but its length is {buf_len}"
+            )))
+        };
     }
     if buf_len > MAX_ARG_BYTES {
         return Err(Error::invalid(format!(
             "buffer length {buf_len} is absurd (over 1 GiB)"
         )));
     }
-    if !needed.is_null() {
-        // SAFETY: non-NULL `needed` points to writable storage for one size_t.
-        unsafe { *needed = text.len() };
-    }
-    if text.len() >= buf_len {
-        return Err(Error::new(
-            ErrorKind::BufferTooSmall,
-            format!("the buffer holds {buf_len} bytes; {} are needed (X8_TOKEN_BUFFER_SIZE always suffices)", text.len() + 1),
-        ));
-    }
-    // SAFETY: `buf` is non-NULL (buf_len > text.len() >= 0) with `buf_len` writable bytes, as documented.
-    unsafe {
-        std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len());
-        *buf.add(text.len()) = 0;
-    }
-    Ok(())
+    // SAFETY: the caller promises `buf_len` writable bytes at `buf` for the duration of the call.
+    Ok(unsafe { std::slice::from_raw_parts_mut(buf as *mut u8, buf_len) })
+}
+
+/// The snprintf contract's failure: the length was reported, nothing was written, so a caller never sees a cut
+/// token.
+pub(crate) fn too_small(buf_len: usize, len: usize) -> Error {
+    Error::new(
+        ErrorKind::BufferTooSmall,
+        format!("the buffer holds {buf_len} bytes; {} are needed (X8_TOKEN_BUFFER_SIZE always suffices)", len + 1),
+    )
 }
 
 /// Hands a string to the caller as `char *`, to be released with `x8_free`.
@@ -335,14 +327,16 @@ mod tests {
     }
 
     #[test]
-    fn copy_out_never_writes_a_partial_token() {
-        let mut buf = [b'#' as c_char; 4];
-        let mut needed = 0usize;
-        let e = copy_out(b"abcd", buf.as_mut_ptr(), buf.len(), &mut needed).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::BufferTooSmall);
-        assert_eq!(needed, 4);
-        assert!(buf.iter().all(|c| *c == b'#' as c_char));
-        copy_out(b"abc", buf.as_mut_ptr(), buf.len(), &mut needed).unwrap();
-        assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes(), b"abc");
+    fn buffer_arg_accepts_a_length_query_and_refuses_null_with_a_length() {
+        assert!(buffer_arg(std::ptr::null_mut(), 0).unwrap().is_empty());
+        assert_eq!(
+            buffer_arg(std::ptr::null_mut(), 4).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        let mut buf = [0 as c_char; 4];
+        assert_eq!(
+            buffer_arg(buf.as_mut_ptr(), usize::MAX).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
     }
 }

@@ -4,9 +4,11 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use super::boundary::{
-    boundary, boundary_void, copy_out, give_string, handle, out_arg, str_arg, x8_error, x8_status,
+    boundary, boundary_void, buffer_arg, give_string, handle, out_arg, str_arg, too_small,
+    x8_error, x8_status,
 };
 use super::options::{options_arg, x8_options};
+use crate::cache::Copied;
 use crate::client::Client;
 use crate::config::Credentials;
 use crate::error::Error;
@@ -128,9 +130,16 @@ pub extern "C" fn x8_get_token(
 ) -> x8_status {
     boundary(err, || {
         let client = handle(client, "client")?;
-        client
-            .inner
-            .with_token(|t| copy_out(t.access_token().as_bytes(), buf, buf_len, token_len))?
+        let out = buffer_arg(buf, buf_len)?;
+        let (len, result) = match client.inner.copy_token(out)? {
+            Copied::Whole(len) => (len, Ok(())),
+            Copied::TooSmall(len) => (len, Err(too_small(buf_len, len))),
+        };
+        if !token_len.is_null() {
+            // SAFETY: non-NULL `token_len` points to writable storage for one size_t.
+            unsafe { *token_len = len };
+        }
+        result
     })
 }
 

@@ -1,0 +1,184 @@
+//! A seqlock holding a copy of the current token's bytes and freshness marks, for the one hot path that only
+//! needs to copy the token out (`x8_get_token`). Readers take no lock, touch no reference count and no
+//! thread-local storage: they read a sequence number, copy the words, and check the number did not move. The
+//! bytes live in atomic words, so a reader racing a writer reads stale words (and retries), never undefined
+//! memory. Writers are rare (one per token lifetime) and serialised by the cache's flight lock.
+
+use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+
+use crate::token::MAX_TOKEN_LEN;
+
+const WORDS: usize = MAX_TOKEN_LEN.div_ceil(8);
+
+pub struct TokenSlot {
+    seq: AtomicU64,
+    len: AtomicUsize,
+    refresh_at: AtomicU64,
+    expires_at: AtomicU64,
+    words: Box<[AtomicU64]>,
+}
+
+/// What a reader found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SlotRead {
+    /// No usable token: none published, or it has expired. Take the slow path.
+    Empty,
+    /// The token (`len` bytes) and a NUL were copied out; `stale` says renewal is due.
+    Copied { len: usize, stale: bool },
+    /// The token is `len` bytes and does not fit with its NUL; nothing was written.
+    TooSmall { len: usize, stale: bool },
+}
+
+impl Default for TokenSlot {
+    fn default() -> Self {
+        TokenSlot {
+            seq: AtomicU64::new(0),
+            len: AtomicUsize::new(0),
+            refresh_at: AtomicU64::new(0),
+            expires_at: AtomicU64::new(0),
+            words: (0..WORDS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl TokenSlot {
+    /// Publishes a token. Callers must serialise writers (the cache holds its flight lock).
+    pub fn publish(&self, token: &[u8], refresh_at: u64, expires_at: u64) {
+        debug_assert!(token.len() <= MAX_TOKEN_LEN);
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed); // odd: a write is in progress
+        fence(Ordering::Release);
+        for (i, chunk) in token.chunks(8).enumerate() {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.words[i].store(u64::from_ne_bytes(word), Ordering::Relaxed);
+        }
+        self.len.store(token.len(), Ordering::Relaxed);
+        self.refresh_at.store(refresh_at, Ordering::Relaxed);
+        self.expires_at.store(expires_at, Ordering::Relaxed);
+        self.seq.store(seq + 2, Ordering::Release);
+    }
+
+    /// Empties the slot (the token was invalidated). Same serialisation as `publish`.
+    pub fn clear(&self) {
+        self.publish(&[], 0, 0);
+    }
+
+    /// Copies the token into `out` (with a NUL) if one is published and not expired at `now`.
+    #[inline]
+    pub fn read_into(&self, now: u64, out: &mut [u8]) -> SlotRead {
+        loop {
+            let before = self.seq.load(Ordering::Acquire);
+            if before & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let len = self.len.load(Ordering::Relaxed);
+            let refresh_at = self.refresh_at.load(Ordering::Relaxed);
+            let expires_at = self.expires_at.load(Ordering::Relaxed);
+            let outcome = if len == 0 || now >= expires_at || len > MAX_TOKEN_LEN {
+                SlotRead::Empty
+            } else if len >= out.len() {
+                SlotRead::TooSmall {
+                    len,
+                    stale: now >= refresh_at,
+                }
+            } else {
+                // Whole words with a fixed-size copy (inlined, no memcpy call), then the tail.
+                let mut chunks = out[..len].chunks_exact_mut(8);
+                for (dst, word) in (&mut chunks).zip(self.words.iter()) {
+                    dst.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
+                }
+                let tail = chunks.into_remainder();
+                if !tail.is_empty() {
+                    let word = self.words[len / 8].load(Ordering::Relaxed).to_ne_bytes();
+                    tail.copy_from_slice(&word[..tail.len()]);
+                }
+                out[len] = 0;
+                SlotRead::Copied {
+                    len,
+                    stale: now >= refresh_at,
+                }
+            };
+            // The data loads above must complete before the sequence is read again.
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == before {
+                return outcome;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn copies_fresh_tokens_and_reports_state() {
+        let slot = TokenSlot::default();
+        let mut buf = [0u8; 64];
+        assert_eq!(slot.read_into(5, &mut buf), SlotRead::Empty);
+        slot.publish(b"abcdefghijklmnopqrstuvwxyz12", 10, 20);
+        assert_eq!(
+            slot.read_into(5, &mut buf),
+            SlotRead::Copied {
+                len: 28,
+                stale: false
+            }
+        );
+        assert_eq!(&buf[..29], b"abcdefghijklmnopqrstuvwxyz12\0");
+        assert_eq!(
+            slot.read_into(10, &mut buf),
+            SlotRead::Copied {
+                len: 28,
+                stale: true
+            }
+        );
+        assert_eq!(slot.read_into(20, &mut buf), SlotRead::Empty);
+        let mut small = [7u8; 28];
+        assert_eq!(
+            slot.read_into(5, &mut small),
+            SlotRead::TooSmall {
+                len: 28,
+                stale: false
+            }
+        );
+        assert!(small.iter().all(|b| *b == 7));
+        slot.clear();
+        assert_eq!(slot.read_into(5, &mut buf), SlotRead::Empty);
+    }
+
+    #[test]
+    fn readers_never_see_a_torn_token() {
+        let slot = Arc::new(TokenSlot::default());
+        let tokens: Vec<Vec<u8>> = (0..4u8)
+            .map(|i| vec![b'a' + i; 40 + usize::from(i) * 8])
+            .collect();
+        slot.publish(&tokens[0], u64::MAX, u64::MAX);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (slot, stop, tokens) = (slot.clone(), stop.clone(), tokens.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 128];
+                    let mut reads = 0u64;
+                    while !stop.load(Ordering::Relaxed) || reads < 1000 {
+                        if let SlotRead::Copied { len, .. } = slot.read_into(0, &mut buf) {
+                            assert!(
+                                tokens.iter().any(|t| t.as_slice() == &buf[..len]),
+                                "torn read"
+                            );
+                            reads += 1;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for i in 0..20_000 {
+            slot.publish(&tokens[i % 4], u64::MAX, u64::MAX);
+        }
+        stop.store(true, Ordering::Relaxed);
+        readers.into_iter().for_each(|r| r.join().unwrap());
+    }
+}
