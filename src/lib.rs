@@ -21,7 +21,10 @@ pub mod ffi;
 
 pub use cache::{Fetched, TokenSource};
 pub use client::{Client, Request};
-pub use config::{Credentials, Options, ProxySetting, DEFAULT_BASE_URL};
+pub use config::{
+    Credentials, Options, ProxySetting, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET, ENV_TOKEN_URL,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use log::{Level, LogFn, Logger};
 pub use response::Response;

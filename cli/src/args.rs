@@ -1,0 +1,173 @@
+//! The command line. Every command and flag is documented here, and clap turns these docs into `--help`.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args as ClapArgs, Parser, Subcommand};
+
+/// Shown at the end of `x8 --help`: the contract scripts rely on. Keep in step with `exit.rs` and README.md.
+const AFTER_HELP: &str = "\
+Credentials (never from a flag, which would show the secret in `ps`):
+  X8_CLIENT_ID and X8_CLIENT_SECRET, both set; otherwise client_id and client_secret from the config file:
+  --config PATH, else $X8_CONFIG, else $XDG_CONFIG_HOME/x8/config.toml (~/.config/x8/config.toml). The file is
+  TOML and must be private (chmod 600): x8 refuses it when group or others may read or write it.
+      client_id = \"...\"
+      client_secret = \"...\"
+      base_url = \"https://api.8x8.com\"     # optional
+      token_url = \"https://.../token\"      # optional
+      ca_file = \"ca.pem\"                   # optional; relative to the file
+
+Other settings: --base-url, else X8_BASE_URL, else base_url in the file, else https://api.8x8.com.
+  X8_TOKEN_URL overrides token_url. --ca-file overrides ca_file.
+
+Exit codes:
+  0  success
+  1  internal error, or stdout could not be written
+  2  usage: bad arguments, malformed header, unreadable --data file, path on another origin
+  3  config: missing or invalid credentials or settings, config file unreadable, malformed or not private
+  4  auth: the token endpoint refused the client id and secret
+  5  unavailable: network, DNS, TLS, timeout, token endpoint failing (5xx, 429), or an unusable reply
+  6  HTTP status: the API answered 400 or more (the body goes to stderr)
+  7  product missing: `x8 check` found the product absent, or the API refused the call for lack of one";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "x8",
+    version,
+    about = "8x8 XCaaS OAuth tokens and authenticated API calls, for operators and shell scripts",
+    after_help = AFTER_HELP,
+    arg_required_else_help = true
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(ClapArgs, Debug)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Config file (TOML; must be chmod 600) [default: $X8_CONFIG, else $XDG_CONFIG_HOME/x8/config.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// API base URL, e.g. the emulator's http://127.0.0.1:PORT [default: $X8_BASE_URL, else https://api.8x8.com]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// PEM file of CA certificates to trust instead of the built-in roots (corporate TLS inspection)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+    /// Limit on each call, token fetch and retries included
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
+    /// Tell on stderr what happens (token fetches, retries, HTTP status); -vv for more
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print a current access token, and nothing else
+    #[command(
+        after_help = "Examples:\n  curl -H \"Authorization: Bearer $(x8 token)\" https://api.8x8.com/...\n  \
+                            x8 token --json | jq .seconds_left"
+    )]
+    Token(TokenArgs),
+    /// List the API products the key's token carries, one per line
+    Products(ProductsArgs),
+    /// Exit 0 when the key's token carries every PRODUCT, 7 with a message when not
+    #[command(after_help = "Example:\n  x8 check 'analytics realtime-api' || exit 1")]
+    Check(CheckArgs),
+    /// GET an API path and print the body; exit 6 on HTTP status >= 400
+    #[command(
+        after_help = "Examples:\n  x8 get /analytics/cc/v5/realtime-metrics/queues\n  \
+                            x8 get '/analytics/cc/v5/realtime-metrics/queues?size=1000' --all-pages | jq length"
+    )]
+    Get(GetArgs),
+    /// Call an API with any method and print the body; exit 6 on HTTP status >= 400
+    #[command(
+        after_help = "Examples:\n  x8 request POST /some/api --data @body.json\n  \
+                            echo '{\"a\":1}' | x8 request PUT /some/api --data - -H 'X-Tenant-Info: acme'"
+    )]
+    Request(RequestArgs),
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct TokenArgs {
+    /// Print JSON: access_token, token_type, expires_at (RFC 3339), expires_at_ms, seconds_left, products
+    #[arg(long)]
+    pub json: bool,
+    /// With --json: add the client's counters (token fetches, retries, failures...)
+    #[arg(long, requires = "json")]
+    pub stats: bool,
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct ProductsArgs {
+    /// Print a JSON array instead of one product per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct CheckArgs {
+    /// Product names, compared ignoring case (e.g. 'analytics realtime-api', storage)
+    #[arg(required = true, value_name = "PRODUCT")]
+    pub products: Vec<String>,
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct GetArgs {
+    /// Path relative to the base URL (may carry a query), or an absolute URL on the same origin
+    pub path: String,
+    #[command(flatten)]
+    pub call: CallArgs,
+}
+
+#[derive(ClapArgs, Debug)]
+pub struct RequestArgs {
+    /// HTTP method (GET, POST, PUT, PATCH, DELETE...); sent in upper case
+    pub method: String,
+    /// Path relative to the base URL (may carry a query), or an absolute URL on the same origin
+    pub path: String,
+    /// Request body: @FILE reads a file, - (or @-) reads stdin, anything else is sent as is.
+    /// Content-Type defaults to application/json.
+    #[arg(short, long, value_name = "@FILE|-|TEXT", allow_hyphen_values = true)]
+    pub data: Option<String>,
+    #[command(flatten)]
+    pub call: CallArgs,
+}
+
+/// What `get` and `request` share.
+#[derive(ClapArgs, Debug)]
+pub struct CallArgs {
+    /// Extra request header, repeatable (Authorization is x8's own)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Print the status line and the response headers before the body
+    #[arg(short, long)]
+    pub include: bool,
+    /// Follow 8x8's paging (the `page` query parameter and the X-Total-Pages header) and print every page's
+    /// items as one JSON array; shows progress on stderr when it is a terminal
+    #[arg(long, conflicts_with = "include")]
+    pub all_pages: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_every_exit_code() {
+        let help = Args::command().render_long_help().to_string();
+        for code in 0..=7 {
+            assert!(help.contains(&format!("\n  {code}  ")), "exit code {code}");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `x8 token`, `x8 products` and `x8 check`: what the key's current token is and what it is good for.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::args::{CheckArgs, ProductsArgs, TokenArgs};
+use crate::exit::{Exit, Failure};
+use crate::out::write_stdout;
+use crate::rfc3339;
+
+/// `x8 token --json`. Field order is fixed (a struct, not a map) so people reading it see the token first.
+#[derive(Serialize)]
+struct TokenJson<'a> {
+    access_token: &'a str,
+    /// As the endpoint sent it ("BearerToken" for 8x8); requests always use the `Bearer` scheme.
+    token_type: &'a str,
+    expires_at: String,
+    expires_at_ms: i64,
+    seconds_left: i64,
+    products: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<x8::StatsSnapshot>,
+}
+
+pub fn token(client: &x8::Client, args: &TokenArgs) -> Result<(), Failure> {
+    let token = client.token(None)?;
+    if !args.json {
+        return write_stdout(&[token.access_token().as_bytes(), b"\n"]);
+    }
+    let expires_at_ms = token.expires_at_wall_ms();
+    let json = TokenJson {
+        access_token: token.access_token(),
+        token_type: token.token_type(),
+        expires_at: rfc3339::format_epoch_ms(expires_at_ms),
+        expires_at_ms,
+        seconds_left: ((expires_at_ms - now_ms()) / 1000).max(0),
+        products: token.products(),
+        // Read after the token call, so the counters include the fetch this command made.
+        stats: args.stats.then(|| client.stats()),
+    };
+    let text = serde_json::to_string_pretty(&json)
+        .map_err(|e| Failure::new(Exit::Other, format!("cannot write JSON: {e}")))?;
+    write_stdout(&[text.as_bytes(), b"\n"])
+}
+
+pub fn products(client: &x8::Client, args: &ProductsArgs) -> Result<(), Failure> {
+    let token = client.token(None)?;
+    let text = if args.json {
+        serde_json::to_string(token.products())
+            .map_err(|e| Failure::new(Exit::Other, format!("cannot write JSON: {e}")))?
+            + "\n"
+    } else {
+        token.products().iter().map(|p| format!("{p}\n")).collect()
+    };
+    write_stdout(&[text.as_bytes()])
+}
+
+/// Silent on success, like `test`: scripts branch on the exit code.
+pub fn check(client: &x8::Client, args: &CheckArgs) -> Result<(), Failure> {
+    let token = client.token(None)?;
+    let missing: Vec<&str> = args
+        .products
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !token.has_product(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let carried = if token.products().is_empty() {
+        "no products".to_owned()
+    } else {
+        format!("only [{}]", token.products().join(", "))
+    };
+    Err(Failure::new(
+        Exit::ProductMissing,
+        format!(
+            "the key's token does not carry {}; it carries {carried}. Add the product to the key in 8x8 Admin \
+             Console; new tokens carry it after a few minutes",
+            missing
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
