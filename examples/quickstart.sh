@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release -q -p x8 -p x8-emulator
+ln -sfn libx8.so target/release/libx8.so.0 # the soname programs linked with -lx8 look for
 cc -std=c99 -Wall -Wextra -O2 -Iinclude examples/quickstart.c -Ltarget/release -lx8 \
    -Wl,-rpath,"$PWD/target/release" -o target/release/quickstart
 

@@ -45,7 +45,9 @@ toolchain() {
 }
 
 build() {
-  cargo build --workspace --release --locked
+  cargo build --workspace --release --locked &&
+    # The library's soname is libx8.so.0: programs linked with -lx8 load that name, which cargo does not create.
+    ln -sfn libx8.so target/release/libx8.so.0
 }
 
 header_is_clean_c_and_cpp() {
@@ -108,6 +110,7 @@ suite "header: C99/C11/C++17 -Werror, exports" header_is_clean_c_and_cpp
 suite "C tests: build" build_c_tests
 suite "C tests" run_c_tests
 suite "C tests under valgrind" run_c_tests_under_valgrind
+suite "install: soname, pkg-config (shared, static), CMake find_package, CLI" bash tests/install/test.sh
 for b in cpp go dotnet; do
   if [[ -f bindings/$b/test.sh ]]; then
     suite "bindings/$b" binding "$b"
