@@ -48,6 +48,9 @@ pub enum Copied {
 pub trait TokenSource: Send + Sync {
     /// Gets a new token, within `deadline`. Called by one thread at a time per cache.
     fn fetch(&self, deadline: Deadline) -> Result<Fetched>;
+
+    /// The API refused `token`, or the caller dropped it: a shared store must not hand it out again.
+    fn rejected(&self, _token: &Token) {}
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -182,7 +185,11 @@ impl TokenCache {
     }
 
     /// The cached token whatever its state, without fetching.
-    #[cfg(test)]
+    pub fn current(&self) -> Option<Arc<Token>> {
+        self.peek()
+    }
+
+    /// The cached token whatever its state, without fetching.
     pub fn peek(&self) -> Option<Arc<Token>> {
         self.current.load().as_ref().map(|e| e.token.clone())
     }
@@ -203,25 +210,32 @@ impl TokenCache {
         // cannot be half undone.
         let mut flight = self.flight.lock();
         let dropped = match only_if {
-            None => self.current.swap(None).is_some(),
+            None => self.current.swap(None).map(|e| e.token.clone()),
             Some(rejected) => {
                 let current = self.current.load();
                 match current.as_ref() {
                     Some(entry) if Arc::ptr_eq(&entry.token, rejected) => {
                         self.current.store(None);
-                        true
+                        Some(rejected.clone())
                     }
-                    _ => false,
+                    _ => None,
                 }
             }
         };
-        if dropped || only_if.is_none() {
+        if dropped.is_some() || only_if.is_none() {
             self.slot.clear();
             // An explicit invalidation means the caller wants a new token now, not after a failure backoff.
             flight.error_until = 0;
             self.next_background_try.store(0, Ordering::Relaxed);
         }
-        dropped
+        drop(flight);
+        match dropped {
+            Some(token) => {
+                self.source.rejected(&token);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Makes `entry` the cached token. The caller holds the flight lock.
@@ -277,7 +291,18 @@ impl TokenCache {
                 }
             }
             if self.begin_flight() {
-                return self.run_flight(deadline, false);
+                // Another thread may have finished a whole fetch between the checks above and winning the
+                // flight: look again before going to the network, or two fetches would happen.
+                match self.landed_meanwhile() {
+                    Some(outcome) => {
+                        let flight = self.flight.lock();
+                        self.in_flight.store(false, Ordering::Release);
+                        drop(flight);
+                        self.landed.notify_all();
+                        return outcome;
+                    }
+                    None => return self.run_flight(deadline, false),
+                }
             }
             let mut flight = self.flight.lock();
             let generation = flight.generation;
@@ -298,6 +323,21 @@ impl TokenCache {
                     return Err(err.clone());
                 }
             }
+        }
+    }
+
+    /// A valid token, or a failure still inside its backoff, that another thread's fetch left behind.
+    fn landed_meanwhile(&self) -> Option<Result<Arc<Token>>> {
+        let now = monotonic_ms();
+        if let Some(entry) = self.current.load().as_ref() {
+            if now < entry.expires_at {
+                return Some(Ok(entry.token.clone()));
+            }
+        }
+        let flight = self.flight.lock();
+        match (&flight.last_error, now < flight.error_until) {
+            (Some(err), true) => Some(Err(err.clone())),
+            _ => None,
         }
     }
 
