@@ -289,8 +289,9 @@ x8_status x8_client_new_from_env(const x8_options *opts,
 
 /**
  * Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
- * on the client; callable from any thread. Returns at once: a background renewal still in flight finishes
- * on its own thread (bounded by the timeout) and then releases what it holds.
+ * on the client; callable from any thread. After it returns the log callback is never called again for this
+ * client (a callback in progress is waited for). A background renewal still in flight finishes on its own
+ * thread (bounded by the timeout) and then releases what it holds.
  */
 void x8_client_free(x8_client *client);
 
@@ -336,6 +337,17 @@ x8_status x8_client_has_product(const x8_client *client,
  */
 x8_status x8_client_invalidate(const x8_client *client,
                                x8_error **err);
+
+/**
+ * Drops the cached token only if it is still `rejected`, a token the API refused (e.g. an HTTP client that
+ * attaches x8's token itself and got a 401). When many threads see the same token refused at once, the first
+ * call drops it and the others leave its successor alone, so one fetch follows. `*dropped` (if not NULL)
+ * says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8. Any thread.
+ */
+x8_status x8_client_invalidate_token(const x8_client *client,
+                                     const char *rejected,
+                                     bool *dropped,
+                                     x8_error **err);
 
 /**
  * Fills `*stats` with the client's counters (see `x8_stats`; set `stats->size` first). Cheap: plain atomic
@@ -445,6 +457,17 @@ x8_status x8_options_set_retries(x8_options *opts,
 x8_status x8_options_set_replay_on_401(x8_options *opts,
                                        bool enabled,
                                        x8_error **err);
+
+/**
+ * Keeps the token in a cache file in `dir` shared by this host's processes (also `X8_TOKEN_CACHE`): short-lived
+ * processes then reuse one token instead of fetching one each. One file per token URL and client id, mode
+ * 0600, written atomically under a file lock, never holding the secret. Files that are corrupt or readable by
+ * others are ignored and replaced; a folder that cannot be written falls back to the in-process cache with a
+ * warning (never an error). Created with mode 0700 if missing.
+ */
+x8_status x8_options_set_token_cache(x8_options *opts,
+                                     const char *dir,
+                                     x8_error **err);
 
 /**
  * Installs a diagnostics callback (see `x8_log_fn`) for messages at `max_level` or more severe (1 error ...

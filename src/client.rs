@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::{Policy, TokenCache};
+use crate::cache::{Policy, TokenCache, TokenSource};
 use crate::config::{Credentials, Options, Settings};
 use crate::error::{Error, ErrorKind, Result};
+use crate::file_cache::FileCache;
 use crate::fork;
 use crate::log::Level;
 use crate::oauth::TokenEndpoint;
@@ -64,13 +65,26 @@ enum Verdict {
 }
 
 impl Client {
-    pub fn new(credentials: Credentials, options: Options) -> Result<Client> {
+    pub fn new(credentials: Credentials, mut options: Options) -> Result<Client> {
         let fork_generation = fork::generation();
+        options.logger = options.logger.attached();
         let settings = Settings::new(options)?;
         let stats = Arc::new(Stats::default());
         let transport = Arc::new(Transport::new(&settings)?);
-        let source = TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone());
         let o = &settings.options;
+        let endpoint =
+            TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone());
+        let source: Box<dyn TokenSource> = match &o.token_cache_dir {
+            Some(dir) => Box::new(FileCache::new(
+                Box::new(endpoint),
+                dir,
+                &settings.token_url,
+                credentials.client_id(),
+                o.refresh_margin,
+                o.logger.clone(),
+            )),
+            None => Box::new(endpoint),
+        };
         let policy = Policy {
             refresh_margin_ms: o.refresh_margin.as_millis() as u64,
             expiry_safety_ms: o.expiry_safety.as_millis() as u64,
@@ -79,7 +93,7 @@ impl Client {
             failure_backoff_max_ms: 30_000,
         };
         let cache = Arc::new(TokenCache::new(
-            Box::new(source),
+            source,
             policy,
             stats.clone(),
             o.logger.clone(),
@@ -150,6 +164,24 @@ impl Client {
     /// Drops the cached token: the next call fetches a new one (e.g. after products were added to the key).
     pub fn invalidate(&self) {
         self.inner.cache.invalidate(None);
+    }
+
+    /// Drops the cached token only if it is still `rejected` (a token the API refused): when many callers see
+    /// the same token refused at once, the first drops it and the rest leave its successor alone. Returns
+    /// whether it was dropped.
+    pub fn invalidate_if_current(&self, rejected: &str) -> bool {
+        match self.inner.cache.current() {
+            Some(current) if current.access_token() == rejected => {
+                self.inner.cache.invalidate(Some(&current))
+            }
+            _ => false,
+        }
+    }
+
+    /// Stops the diagnostics callback for good (waiting for one in progress): after this, nothing this client
+    /// still runs in the background will call it. The C API calls it from `x8_client_free`.
+    pub fn close_logger(&self) {
+        self.inner.settings.options.logger.close();
     }
 
     pub fn stats(&self) -> StatsSnapshot {

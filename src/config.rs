@@ -17,6 +17,7 @@ pub const ENV_CLIENT_ID: &str = "X8_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "X8_CLIENT_SECRET";
 pub const ENV_BASE_URL: &str = "X8_BASE_URL";
 pub const ENV_TOKEN_URL: &str = "X8_TOKEN_URL";
+pub const ENV_TOKEN_CACHE: &str = "X8_TOKEN_CACHE";
 
 /// An API key from 8x8 Admin Console. The secret is wiped from memory when the credentials are dropped and
 /// never appears in `Debug` output.
@@ -131,6 +132,9 @@ pub struct Options {
     pub retry_max_delay: Duration,
     /// Replay a request once with a new token when the API says the token is invalid or expired.
     pub replay_on_401: bool,
+    /// A folder for the token cache shared by this host's processes (see `file_cache`); `None` keeps the
+    /// token in this process only.
+    pub token_cache_dir: Option<PathBuf>,
     pub logger: Logger,
 }
 
@@ -151,6 +155,7 @@ impl Default for Options {
             retry_base_delay: Duration::from_millis(250),
             retry_max_delay: Duration::from_secs(8),
             replay_on_401: true,
+            token_cache_dir: None,
             logger: Logger::default(),
         }
     }
@@ -164,8 +169,11 @@ impl Options {
         Ok(opts)
     }
 
-    /// Applies `X8_BASE_URL` / `X8_TOKEN_URL` over what is set.
+    /// Applies `X8_BASE_URL`, `X8_TOKEN_URL` and `X8_TOKEN_CACHE` over what is set.
     pub fn apply_env(&mut self) -> Result<()> {
+        if let Some(dir) = env_var(ENV_TOKEN_CACHE)? {
+            self.token_cache_dir = Some(PathBuf::from(dir));
+        }
         if let Some(base) = env_var(ENV_BASE_URL)? {
             self.base_url = base;
         }
@@ -245,6 +253,13 @@ impl Settings {
                     path.display()
                 )));
             }
+        }
+        if options
+            .token_cache_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return Err(config_err("the token cache folder is empty".into()));
         }
         if let ProxySetting::Url(p) = &options.proxy {
             if p.is_empty() {

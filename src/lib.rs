@@ -7,6 +7,7 @@ mod client;
 mod clock;
 mod config;
 mod error;
+mod file_cache;
 mod fork;
 mod log;
 mod oauth;
@@ -23,9 +24,10 @@ pub use cache::{Fetched, TokenSource};
 pub use client::{Client, Request};
 pub use config::{
     Credentials, Options, ProxySetting, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID,
-    ENV_CLIENT_SECRET, ENV_TOKEN_URL,
+    ENV_CLIENT_SECRET, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use file_cache::SKEW_MARGIN_MS;
 pub use log::{Level, LogFn, Logger};
 pub use response::Response;
 pub use stats::StatsSnapshot;

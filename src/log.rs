@@ -2,6 +2,7 @@
 //! fetches, refreshes, retries and why). Messages are composed by the library from facts it controls and
 //! never include the secret or a token.
 
+use parking_lot::RwLock;
 use std::fmt;
 use std::sync::Arc;
 
@@ -28,10 +29,15 @@ impl Level {
 pub type LogFn = dyn Fn(Level, &str) + Send + Sync;
 
 /// Cheap to clone and to call when no callback is set: formatting only happens for messages that will be seen.
+///
+/// Each client attaches its own gate (`attached`), which `close` shuts when the client is freed: a background
+/// renewal still running afterwards then logs nothing, so a C caller's `user_data` is never used after
+/// `x8_client_free` returns. A callback in progress holds the gate open; `close` waits for it.
 #[derive(Clone, Default)]
 pub struct Logger {
     sink: Option<Arc<LogFn>>,
     max_level: Option<Level>,
+    gate: Option<Arc<RwLock<bool>>>,
 }
 
 impl Logger {
@@ -39,6 +45,22 @@ impl Logger {
         Logger {
             sink: Some(sink),
             max_level: Some(max_level),
+            gate: None,
+        }
+    }
+
+    /// The same sink behind a new gate of its own, for one client.
+    pub fn attached(&self) -> Logger {
+        Logger {
+            gate: Some(Arc::new(RwLock::new(true))),
+            ..self.clone()
+        }
+    }
+
+    /// Stops all further messages through this gate, waiting for any callback in progress to return.
+    pub fn close(&self) {
+        if let Some(gate) = &self.gate {
+            *gate.write() = false;
         }
     }
 
@@ -47,7 +69,11 @@ impl Logger {
     }
 
     pub fn log(&self, level: Level, message: impl FnOnce() -> String) {
-        if let (Some(sink), true) = (&self.sink, self.enabled(level)) {
+        let (Some(sink), true) = (&self.sink, self.enabled(level)) else {
+            return;
+        };
+        let open = self.gate.as_ref().map(|g| g.read());
+        if open.as_ref().is_none_or(|o| **o) {
             sink(level, &message());
         }
     }
@@ -81,5 +107,17 @@ mod tests {
         logger.log(Level::Warn, || "w".into());
         assert_eq!(seen.lock().as_slice(), [(Level::Warn, "w".to_owned())]);
         Logger::default().log(Level::Error, || panic!("no sink, no formatting"));
+    }
+
+    #[test]
+    fn a_closed_gate_silences_only_its_own_client() {
+        let seen = Arc::new(Mutex::new(0));
+        let sink = seen.clone();
+        let shared = Logger::new(Arc::new(move |_, _: &str| *sink.lock() += 1), Level::Debug);
+        let (a, b) = (shared.attached(), shared.attached());
+        a.close();
+        a.log(Level::Error, || "dropped".into());
+        b.log(Level::Error, || "kept".into());
+        assert_eq!(*seen.lock(), 1);
     }
 }

@@ -98,14 +98,18 @@ pub extern "C" fn x8_client_new_from_env(
 }
 
 /// Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
-/// on the client; callable from any thread. Returns at once: a background renewal still in flight finishes
-/// on its own thread (bounded by the timeout) and then releases what it holds.
+/// on the client; callable from any thread. After it returns the log callback is never called again for this
+/// client (a callback in progress is waited for). A background renewal still in flight finishes on its own
+/// thread (bounded by the timeout) and then releases what it holds.
 #[no_mangle]
 pub extern "C" fn x8_client_free(client: *mut x8_client) {
     boundary_void(|| {
         if !client.is_null() {
             // SAFETY: a client from x8_client_new, freed once, with no call running on it (documented).
-            drop(unsafe { Box::from_raw(client) });
+            let client = unsafe { Box::from_raw(client) };
+            // A background renewal may outlive this call; it must not reach the caller's callback any more.
+            client.inner.close_logger();
+            drop(client);
         }
     })
 }
@@ -188,6 +192,29 @@ pub extern "C" fn x8_client_invalidate(
 ) -> x8_status {
     boundary(err, || {
         handle(client, "client")?.inner.invalidate();
+        Ok(())
+    })
+}
+
+/// Drops the cached token only if it is still `rejected`, a token the API refused (e.g. an HTTP client that
+/// attaches x8's token itself and got a 401). When many threads see the same token refused at once, the first
+/// call drops it and the others leave its successor alone, so one fetch follows. `*dropped` (if not NULL)
+/// says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8. Any thread.
+#[no_mangle]
+pub extern "C" fn x8_client_invalidate_token(
+    client: *const x8_client,
+    rejected: *const c_char,
+    dropped: *mut bool,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    boundary(err, || {
+        let client = handle(client, "client")?;
+        let was_dropped = client
+            .inner
+            .invalidate_if_current(str_arg(rejected, "rejected")?);
+        if let Ok(out) = out_arg(dropped, "dropped") {
+            *out = was_dropped;
+        }
         Ok(())
     })
 }

@@ -238,6 +238,27 @@ pub extern "C" fn x8_options_set_replay_on_401(
     })
 }
 
+/// Keeps the token in a cache file in `dir` shared by this host's processes (also `X8_TOKEN_CACHE`): short-lived
+/// processes then reuse one token instead of fetching one each. One file per token URL and client id, mode
+/// 0600, written atomically under a file lock, never holding the secret. Files that are corrupt or readable by
+/// others are ignored and replaced; a folder that cannot be written falls back to the in-process cache with a
+/// warning (never an error). Created with mode 0700 if missing.
+#[no_mangle]
+pub extern "C" fn x8_options_set_token_cache(
+    opts: *mut x8_options,
+    dir: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    with_options(opts, err, |o| {
+        let dir = str_arg(dir, "dir")?;
+        if dir.is_empty() {
+            return Err(Error::invalid("dir is empty"));
+        }
+        o.token_cache_dir = Some(PathBuf::from(dir));
+        Ok(())
+    })
+}
+
 /// Installs a diagnostics callback (see `x8_log_fn`) for messages at `max_level` or more severe (1 error ...
 /// 4 debug). NULL `callback` removes it. `user_data` is passed back untouched; it must stay valid for the
 /// client's life.
