@@ -9,7 +9,11 @@ use x8::{Client, Credentials, ErrorKind, Options, Request};
 use x8_emulator::ReplyShape;
 
 fn get<'a>(path: &'a str) -> Request<'a> {
-    Request { method: "GET", path, ..Request::default() }
+    Request {
+        method: "GET",
+        path,
+        ..Request::default()
+    }
 }
 
 #[test]
@@ -47,7 +51,10 @@ fn sends_the_bearer_scheme_and_caller_headers() {
     let req = Request {
         method: "POST",
         path: "/echo/x?a=1",
-        headers: vec![("X-Tenant-Info", "acme"), ("Content-Type", "application/json")],
+        headers: vec![
+            ("X-Tenant-Info", "acme"),
+            ("Content-Type", "application/json"),
+        ],
         body: Some(b"{\"k\":1}"),
         ..Request::default()
     };
@@ -55,10 +62,16 @@ fn sends_the_bearer_scheme_and_caller_headers() {
     assert_eq!(r.status, 200);
     let echo: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(echo["method"], "POST");
-    assert_eq!(echo["headers"]["authorization"], format!("Bearer {}", token.access_token()));
+    assert_eq!(
+        echo["headers"]["authorization"],
+        format!("Bearer {}", token.access_token())
+    );
     assert_eq!(echo["headers"]["x-tenant-info"], "acme");
     assert_eq!(echo["body"], "{\"k\":1}");
-    assert!(echo["headers"]["user-agent"].as_str().unwrap().starts_with("x8/"));
+    assert!(echo["headers"]["user-agent"]
+        .as_str()
+        .unwrap()
+        .starts_with("x8/"));
 }
 
 #[test]
@@ -76,20 +89,29 @@ fn calls_the_queues_endpoint_with_paging_in_every_region() {
     }
     assert_eq!(emu.stats().token_requests, 1);
     // An error status is a response, not an error.
-    let r = c.request(&get("/analytics/cc/v5/realtime-metrics/queues?size=5000")).unwrap();
+    let r = c
+        .request(&get("/analytics/cc/v5/realtime-metrics/queues?size=5000"))
+        .unwrap();
     assert_eq!(r.status, 400);
 }
 
 #[test]
 fn bad_credentials_are_reported_with_the_endpoint_text_and_never_retried() {
     let emu = emulator();
-    let c = Client::new(Credentials::new(ID, "wrong-secret-value").unwrap(), options(&emu)).unwrap();
+    let c = Client::new(
+        Credentials::new(ID, "wrong-secret-value").unwrap(),
+        options(&emu),
+    )
+    .unwrap();
     let e = c.token(None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Auth);
     assert_eq!(e.http_status(), 401);
     let msg = no_secrets(&e, &[]);
     assert!(!msg.contains("wrong-secret-value"), "{msg}");
-    assert!(msg.contains("invalid_client") && msg.contains("ClientId is Invalid"), "{msg}");
+    assert!(
+        msg.contains("invalid_client") && msg.contains("ClientId is Invalid"),
+        "{msg}"
+    );
     assert!(msg.contains("Admin Console"), "{msg}");
     assert_eq!(emu.stats().token_requests, 1);
 }
@@ -97,9 +119,15 @@ fn bad_credentials_are_reported_with_the_endpoint_text_and_never_retried() {
 #[test]
 fn a_key_without_the_product_gets_a_message_naming_its_products() {
     let emu = emulator();
-    let c = Client::new(Credentials::new("bare-client", "bare-secret").unwrap(), options(&emu)).unwrap();
+    let c = Client::new(
+        Credentials::new("bare-client", "bare-secret").unwrap(),
+        options(&emu),
+    )
+    .unwrap();
     assert!(!c.has_product("analytics realtime-api").unwrap());
-    let e = c.request(&get("/analytics/cc/v5/realtime-metrics/queues")).unwrap_err();
+    let e = c
+        .request(&get("/analytics/cc/v5/realtime-metrics/queues"))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotEntitled);
     let msg = no_secrets(&e, &[]);
     assert!(msg.contains("[]") && msg.contains("replicate"), "{msg}");
@@ -113,7 +141,9 @@ fn a_revoked_token_is_replaced_and_the_request_replayed_once() {
     let c = client(&emu);
     let old = c.token(None).unwrap();
     emu.revoke_all_tokens();
-    let r = c.request(&get("/analytics/cc/v5/realtime-metrics/queues")).unwrap();
+    let r = c
+        .request(&get("/analytics/cc/v5/realtime-metrics/queues"))
+        .unwrap();
     assert_eq!(r.status, 200);
     assert_ne!(c.token(None).unwrap().access_token(), old.access_token());
     assert_eq!(emu.stats().token_requests, 2);
@@ -126,7 +156,9 @@ fn an_expired_token_fault_with_status_500_is_recognised_by_its_errorcode() {
     let c = client(&emu);
     c.token(None).unwrap();
     emu.expire_all_tokens();
-    let r = c.request(&get("/analytics/cc/v5/realtime-metrics/queues")).unwrap();
+    let r = c
+        .request(&get("/analytics/cc/v5/realtime-metrics/queues"))
+        .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(emu.stats().token_requests, 2);
 }
@@ -136,7 +168,11 @@ fn a_second_rejection_is_returned_and_replay_can_be_turned_off() {
     let emu = emulator();
     let c = client(&emu);
     c.token(None).unwrap();
-    let fault = x8_emulator::Fault::Raw { status: 401, content_type: "application/json".into(), body: "{}".into() };
+    let fault = x8_emulator::Fault::Raw {
+        status: 401,
+        content_type: "application/json".into(),
+        body: "{}".into(),
+    };
     emu.push_fault(x8_emulator::FaultTarget::Api, fault.clone(), 2);
     let r = c.request(&get("/echo/a")).unwrap();
     assert_eq!(r.status, 401, "the second 401 is the caller's to see");
@@ -157,12 +193,38 @@ fn refuses_other_origins_and_header_injection_before_sending_anything() {
     let emu = emulator();
     let c = client(&emu);
     let bad = [
-        Request { method: "GET", path: "https://evil.example/x", ..Request::default() },
-        Request { method: "GET", path: "http://127.0.0.1:1/x", ..Request::default() },
-        Request { method: "GET", path: "/x\r\nX-Evil: 1", ..Request::default() },
-        Request { method: "GE\nT", path: "/x", ..Request::default() },
-        Request { method: "GET", path: "/x", headers: vec![("X-A", "1\r\nX-Evil: 1")], ..Request::default() },
-        Request { method: "GET", path: "/x", headers: vec![("Authorization", "Basic abc")], ..Request::default() },
+        Request {
+            method: "GET",
+            path: "https://evil.example/x",
+            ..Request::default()
+        },
+        Request {
+            method: "GET",
+            path: "http://127.0.0.1:1/x",
+            ..Request::default()
+        },
+        Request {
+            method: "GET",
+            path: "/x\r\nX-Evil: 1",
+            ..Request::default()
+        },
+        Request {
+            method: "GE\nT",
+            path: "/x",
+            ..Request::default()
+        },
+        Request {
+            method: "GET",
+            path: "/x",
+            headers: vec![("X-A", "1\r\nX-Evil: 1")],
+            ..Request::default()
+        },
+        Request {
+            method: "GET",
+            path: "/x",
+            headers: vec![("Authorization", "Basic abc")],
+            ..Request::default()
+        },
     ];
     for req in &bad {
         let e = c.request(req).unwrap_err();
@@ -187,7 +249,8 @@ fn sixteen_threads_cause_one_token_fetch() {
                 if i % 2 == 0 {
                     c.token(None).map(|_| 200)
                 } else {
-                    c.request(&get("/analytics/cc/v5/realtime-metrics/queues")).map(|r| r.status)
+                    c.request(&get("/analytics/cc/v5/realtime-metrics/queues"))
+                        .map(|r| r.status)
                 }
             })
         })
@@ -210,7 +273,10 @@ fn a_short_lived_token_is_renewed_without_a_fetch_per_call() {
     }
     let fetches = emu.stats().token_requests;
     // Two lifetimes' worth of calls: a few fetches at most (renewal at 1.6 s), never one per call.
-    assert!((2..=4).contains(&fetches), "{fetches} fetches for {calls} calls");
+    assert!(
+        (2..=4).contains(&fetches),
+        "{fetches} fetches for {calls} calls"
+    );
 }
 
 #[test]

@@ -17,7 +17,11 @@ pub fn emulator() -> Emulator {
 pub fn emulator_with(tweak: impl FnOnce(&mut EmulatorConfig)) -> Emulator {
     let mut cfg = EmulatorConfig {
         clients: vec![
-            ClientSpec::new(ID, SECRET, &["analytics realtime-api", "storage", "QM - API", "vcc"]),
+            ClientSpec::new(
+                ID,
+                SECRET,
+                &["analytics realtime-api", "storage", "QM - API", "vcc"],
+            ),
             ClientSpec::new("bare-client", "bare-secret", &[]),
         ],
         ..EmulatorConfig::default()
