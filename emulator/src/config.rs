@@ -106,7 +106,8 @@ pub struct EmulatorConfig {
     pub tls_self_signed: bool,
     /// 0 picks a free port.
     pub port: u16,
-    /// Worker threads answering requests; at least one is always started.
+    /// Threads answering requests; at least one is always started. Every connection is served
+    /// concurrently whatever the number: a delay or an endless reply holds up no other.
     pub threads: usize,
 }
 

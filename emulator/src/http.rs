@@ -1,15 +1,18 @@
-//! Reading requests and writing replies over tiny_http, including the replies no well-behaved
-//! server sends (endless, dropped), which tiny_http has no API for.
+//! The replies handlers build and the requests they read, and their translation to and from
+//! hyper, including the replies no well-behaved server sends (endless, dropped).
 
-use crate::sockets;
-use std::io::{self, Read, Write};
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use tiny_http::{Header, Request, Response, StatusCode};
+use bytes::Bytes;
+use hyper::body::{Body as _, Frame, SizeHint};
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+use std::convert::Infallible;
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// Bodies are read up to this size: enough for any form or echo test, and a bound on memory.
-const MAX_BODY: u64 = 1 << 20;
+const MAX_BODY: usize = 1 << 20;
 
 pub(crate) enum Body {
     Bytes(Vec<u8>),
@@ -67,28 +70,27 @@ pub(crate) struct Incoming {
     pub(crate) path: String,
     pub(crate) query: String,
     pub(crate) headers: Vec<(String, String)>,
-    pub(crate) peer: Option<SocketAddr>,
+    /// The number of the connection that carried it, for the connection count.
+    pub(crate) connection: u64,
 }
 
 impl Incoming {
-    pub(crate) fn of(request: &Request) -> Incoming {
-        let url = request.url();
-        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    pub(crate) fn of(request: &hyper::http::request::Parts, connection: u64) -> Incoming {
         Incoming {
-            method: request.method().as_str().to_string(),
-            path: path.to_string(),
-            query: query.to_string(),
+            method: request.method.as_str().to_string(),
+            path: request.uri.path().to_string(),
+            query: request.uri.query().unwrap_or_default().to_string(),
             headers: request
-                .headers()
+                .headers
                 .iter()
-                .map(|h| {
+                .map(|(n, v)| {
                     (
-                        h.field.as_str().as_str().to_string(),
-                        h.value.as_str().to_string(),
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
                     )
                 })
                 .collect(),
-            peer: request.remote_addr().copied(),
+            connection,
         }
     }
 
@@ -105,159 +107,125 @@ impl Incoming {
     }
 }
 
-pub(crate) fn read_body(request: &mut Request) -> Vec<u8> {
-    let mut body = Vec::new();
-    // A client that lies about its body length only gets a shorter body here; the handlers then
-    // judge what arrived.
-    let _ = request.as_reader().take(MAX_BODY).read_to_end(&mut body);
-    body
+/// A client that sends more than [`MAX_BODY`], or whose body breaks off, only gets a shorter
+/// body here; the handlers then judge what arrived.
+pub(crate) async fn read_body(mut body: hyper::body::Incoming) -> Vec<u8> {
+    let mut read = Vec::new();
+    while let Some(Ok(frame)) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        if let Ok(data) = frame.into_data() {
+            read.extend_from_slice(&data[..data.len().min(MAX_BODY - read.len())]);
+            if read.len() == MAX_BODY {
+                break;
+            }
+        }
+    }
+    read
 }
 
-/// What writing replies needs to know about the server they belong to.
-pub(crate) struct Wire {
-    /// The listening address, which is also the local address of every accepted connection.
-    server: SocketAddr,
-    /// Set when the emulator stops; generated bodies end when they see it.
-    stop: Arc<AtomicBool>,
+/// The hyper response for `reply`, or an error for [`Body::Close`]: hyper then drops the
+/// connection without writing anything, so the client reads end-of-stream as from a gateway
+/// that hung up.
+pub(crate) fn response(reply: Reply) -> io::Result<Response<Outgoing>> {
+    let body = match reply.body {
+        Body::Bytes(bytes) => Outgoing::Bytes(Some(bytes.into())),
+        Body::Sized(len) => Outgoing::Filler {
+            left: Some(len),
+            prefix: 0,
+        },
+        Body::Endless => Outgoing::Filler {
+            left: None,
+            prefix: 0,
+        },
+        Body::Close => return Err(io::Error::other("the reply is a dropped connection")),
+    };
+    let mut response = Response::new(body);
+    // hyper cannot write a status outside 100-999; a Raw fault asking for one gets a 500.
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&reply.content_type) {
+        headers.insert(CONTENT_TYPE, v);
+    }
+    // A header no HTTP/1 message can carry is left out, as before.
+    for (name, value) in reply.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    Ok(response)
 }
 
-impl Wire {
-    pub(crate) fn new(server: SocketAddr) -> Wire {
-        Wire {
-            server,
-            stop: Arc::new(AtomicBool::new(false)),
+/// A reply body as hyper sends it. An exact size hint makes hyper send a Content-Length, which a
+/// client's size checks read up front; the endless body has none, so it goes out chunked.
+pub(crate) enum Outgoing {
+    Bytes(Option<Bytes>),
+    /// Filler shaped like the start of a token reply: `left` more bytes, or without end. It ends
+    /// early only when the client goes away or the emulator stops, both of which drop it.
+    Filler {
+        left: Option<u64>,
+        prefix: usize,
+    },
+}
+
+const FILLER_PREFIX: &[u8] = br#"{"access_token":""#;
+/// Filler goes out in chunks this big; hyper holds off asking for more while the client is
+/// slow to read, so a stalled client costs no more than its socket buffers.
+const FILLER_CHUNK: usize = 16 * 1024;
+static FILLER: [u8; FILLER_CHUNK] = [b'x'; FILLER_CHUNK];
+
+impl hyper::body::Body for Outgoing {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let chunk = match self.get_mut() {
+            Outgoing::Bytes(bytes) => bytes.take(),
+            Outgoing::Filler { left, prefix } => {
+                // What is left of the prefix goes in a chunk of its own, so that every chunk is
+                // a static slice.
+                let source = match FILLER_PREFIX.get(*prefix..) {
+                    Some(rest) if !rest.is_empty() => rest,
+                    _ => &FILLER[..],
+                };
+                let n = match left {
+                    Some(left) => source
+                        .len()
+                        .min(usize::try_from(*left).unwrap_or(usize::MAX)),
+                    None => source.len(),
+                };
+                if let Some(left) = left {
+                    *left -= n as u64;
+                }
+                *prefix += n.min(FILLER_PREFIX.len() - *prefix);
+                (n > 0).then(|| Bytes::from_static(&source[..n]))
+            }
+        };
+        Poll::Ready(chunk.map(|c| Ok(Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Outgoing::Bytes(bytes) => bytes.is_none(),
+            Outgoing::Filler { left, .. } => *left == Some(0),
         }
     }
 
-    pub(crate) fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-    }
-
-    /// Ends generated bodies, then every connection, so that no worker stays blocked writing to
-    /// a client that stopped reading.
-    pub(crate) fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.close_connections();
-    }
-
-    /// Shuts down every connection the server accepted, idle keep-alive ones included: tiny_http
-    /// would keep reading them after the server is gone, and queue requests nobody answers.
-    pub(crate) fn close_connections(&self) {
-        sockets::shutdown(self.server, None);
-    }
-}
-
-/// Writes `reply` and gives back the status for the log (0 when the connection was dropped).
-pub(crate) fn send(request: Request, reply: Reply, wire: &Wire) -> u16 {
-    let status = reply.status;
-    let headers: Vec<Header> = std::iter::once(("Content-Type".to_string(), reply.content_type))
-        .chain(reply.headers)
-        .filter_map(|(n, v)| Header::from_bytes(n.as_bytes(), v.as_bytes()).ok())
-        .collect();
-    match reply.body {
-        Body::Bytes(bytes) => {
-            let len = bytes.len();
-            respond(request, status, headers, io::Cursor::new(bytes), len)
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Outgoing::Bytes(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            Outgoing::Filler {
+                left: Some(left), ..
+            } => SizeHint::with_exact(*left),
+            Outgoing::Filler { left: None, .. } => SizeHint::default(),
         }
-        Body::Sized(len) => respond(
-            request,
-            status,
-            headers,
-            Filler::new(wire.stop.clone()).take(len),
-            usize::try_from(len).unwrap_or(usize::MAX),
-        ),
-        Body::Endless => {
-            stream_endless(request, status, &headers, wire);
-            status
-        }
-        Body::Close => {
-            drop_connection(request, wire.server);
-            0
-        }
-    }
-}
-
-fn respond<R: Read>(
-    request: Request,
-    status: u16,
-    headers: Vec<Header>,
-    body: R,
-    len: usize,
-) -> u16 {
-    let response = Response::new(StatusCode(status), headers, body, Some(len), None)
-        // Always a Content-Length, never chunked: a client's size checks read it up front.
-        .with_chunked_threshold(usize::MAX);
-    let _ = request.respond(response);
-    status
-}
-
-/// tiny_http frames every reply, so the endless body is written on the raw connection: headers
-/// without a length, then a close-delimited body that never closes.
-fn stream_endless(request: Request, status: u16, headers: &[Header], wire: &Wire) {
-    let peer = request.remote_addr().copied();
-    let mut writer = request.into_writer();
-    let mut head = format!("HTTP/1.1 {status} OK\r\nConnection: close\r\n");
-    for h in headers {
-        head.push_str(&format!("{}: {}\r\n", h.field, h.value));
-    }
-    head.push_str("\r\n");
-    let mut filler = Filler::new(wire.stop.clone());
-    let mut chunk = [0u8; 16 * 1024];
-    let written = writer.write_all(head.as_bytes()).and_then(|_| loop {
-        let n = filler.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(());
-        }
-        writer.write_all(&chunk[..n])?;
-        writer.flush()?;
-    });
-    // Stopped rather than failed: end the connection too, so the client is not left waiting on
-    // a server that is gone.
-    if written.is_ok() {
-        if let Some(peer) = peer {
-            sockets::shutdown(wire.server, Some(peer));
-        }
-    }
-}
-
-fn drop_connection(request: Request, server: SocketAddr) {
-    if let Some(peer) = request.remote_addr().copied() {
-        sockets::shutdown(server, Some(peer));
-    }
-    // Taking the writer keeps tiny_http from answering 500 when the request is dropped.
-    drop(request.into_writer());
-}
-
-/// An unbounded stream shaped like the start of a token reply, ending only when the emulator stops.
-struct Filler {
-    prefix: &'static [u8],
-    sent: usize,
-    stop: Arc<AtomicBool>,
-}
-
-impl Filler {
-    fn new(stop: Arc<AtomicBool>) -> Filler {
-        Filler {
-            prefix: br#"{"access_token":""#,
-            sent: 0,
-            stop,
-        }
-    }
-}
-
-impl Read for Filler {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.stop.load(Ordering::Relaxed) {
-            return Ok(0);
-        }
-        let mut n = 0;
-        while n < buf.len() && self.sent < self.prefix.len() {
-            buf[n] = self.prefix[self.sent];
-            n += 1;
-            self.sent += 1;
-        }
-        buf[n..].fill(b'x');
-        Ok(buf.len())
     }
 }
 
@@ -265,14 +233,50 @@ impl Read for Filler {
 mod tests {
     use super::*;
 
+    /// Polls `body` to its end, at most `limit` bytes.
+    fn drain(mut body: Outgoing, limit: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while out.len() < limit {
+            match Pin::new(&mut body).poll_frame(&mut cx) {
+                Poll::Ready(Some(Ok(frame))) => out.extend_from_slice(&frame.into_data().unwrap()),
+                Poll::Ready(None) => break,
+                Poll::Pending => unreachable!("filler is always ready"),
+            }
+        }
+        out
+    }
+
     #[test]
-    fn filler_starts_like_json_and_stops_with_the_emulator() {
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut f = Filler::new(stop.clone());
-        let mut buf = [0u8; 24];
-        assert_eq!(f.read(&mut buf).unwrap(), 24);
-        assert_eq!(&buf, br#"{"access_token":"xxxxxxx"#);
-        stop.store(true, Ordering::Relaxed);
-        assert_eq!(f.read(&mut buf).unwrap(), 0);
+    fn filler_starts_like_json_and_has_its_announced_length() {
+        for len in [0, 5, 17, 18, 40_000] {
+            let body = Outgoing::Filler {
+                left: Some(len),
+                prefix: 0,
+            };
+            assert_eq!(body.size_hint().exact(), Some(len));
+            let got = drain(body, usize::MAX);
+            assert_eq!(got.len() as u64, len);
+            let want: Vec<u8> = FILLER_PREFIX
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(b'x'))
+                .take(len as usize)
+                .collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn endless_filler_has_no_length_and_keeps_going() {
+        let body = Outgoing::Filler {
+            left: None,
+            prefix: 0,
+        };
+        assert_eq!(body.size_hint().exact(), None);
+        assert!(!body.is_end_stream());
+        let got = drain(body, 1 << 20);
+        assert!(got.len() >= 1 << 20);
+        assert!(got.starts_with(br#"{"access_token":"xx"#));
     }
 }

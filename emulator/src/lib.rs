@@ -10,7 +10,7 @@ mod config;
 mod data;
 mod faults;
 mod http;
-mod sockets;
+mod server;
 mod state;
 mod stats;
 mod tls;
@@ -25,28 +25,25 @@ use http::{Incoming, Reply};
 use state::State;
 use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
-use tiny_http::{ConfigListenAddr, Server, ServerConfig, SslConfig};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::runtime::Runtime;
 
-/// How long a worker waits for a request before looking at the stop flag again.
-const POLL: Duration = Duration::from_millis(100);
-/// How long Drop waits for workers busy with a reply before leaving them behind. Generated
-/// bodies are cut off at once; this bounds anything else a client can stall.
+/// How long Drop waits for the runtime's threads to finish. Stopping drops every task at its
+/// next await, so this only bounds a handler caught mid-computation.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 
 /// A running emulator, listening on 127.0.0.1. Dropping it stops it.
 pub struct Emulator {
     state: Arc<State>,
-    server: Option<Arc<Server>>,
-    workers: Vec<JoinHandle<()>>,
+    /// Owns every task: the accept loop and one per connection. Only None once dropped.
+    runtime: Option<Runtime>,
     port: u16,
     ca_pem: Option<String>,
 }
 
 impl Emulator {
-    /// Binds 127.0.0.1 (never another interface) and starts the workers. The port is accepting
+    /// Binds 127.0.0.1 (never another interface) and starts serving. The port is accepting
     /// connections when this returns.
     pub fn start(cfg: EmulatorConfig) -> io::Result<Emulator> {
         let tls = if cfg.tls_self_signed {
@@ -54,34 +51,28 @@ impl Emulator {
         } else {
             None
         };
-        let server = Server::new(ServerConfig {
-            addr: ConfigListenAddr::from_socket_addrs(("127.0.0.1", cfg.port))?,
-            ssl: tls.as_ref().map(|m| SslConfig {
-                certificate: m.chain_pem.clone().into_bytes(),
-                private_key: m.key_pem.clone().into_bytes(),
-            }),
-        })
-        .map_err(io::Error::other)?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| io::Error::other("listener has no IP address"))?;
-        let server = Arc::new(server);
-        let state = Arc::new(State::new(&cfg, addr));
-        let workers = (0..cfg.threads.max(1))
-            .map(|i| {
-                let server = Arc::downgrade(&server);
-                let state = state.clone();
-                thread::Builder::new()
-                    .name(format!("x8-emulator-{i}"))
-                    .spawn(move || work(&server, &state))
-            })
-            .collect::<io::Result<Vec<_>>>()?;
+        let acceptor = tls.as_ref().map(|m| m.acceptor()).transpose()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cfg.threads.max(1))
+            .thread_name("x8-emulator")
+            .enable_io()
+            .enable_time()
+            .build()?;
+        // Bound here rather than in the accept task, so that binding errors reach the caller and
+        // the port listens before start returns.
+        let listener = std::net::TcpListener::bind(("127.0.0.1", cfg.port))?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        let listener = {
+            let _in_runtime = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let state = Arc::new(State::new(&cfg));
+        runtime.spawn(server::accept(listener, acceptor, state.clone()));
         Ok(Emulator {
             state,
-            server: Some(server),
-            workers,
-            port: addr.port(),
+            runtime: Some(runtime),
+            port,
             ca_pem: tls.map(|m| m.ca_pem),
         })
     }
@@ -151,73 +142,30 @@ impl Emulator {
 }
 
 impl Drop for Emulator {
+    /// Shutting the runtime down drops every task: the listener closes, and so does every
+    /// connection, idle kept-alive ones and those stalled in a delay or an endless body included,
+    /// so a client's pooled connection fails at once instead of waiting for a reply.
     fn drop(&mut self) {
-        self.state.wire.stop();
-        if let Some(server) = &self.server {
-            for _ in &self.workers {
-                server.unblock();
+        if let Some(runtime) = self.runtime.take() {
+            // Inside another runtime (an async test) blocking is refused, so the threads are left
+            // to finish on their own, which they do as soon as they see the shutdown.
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                runtime.shutdown_timeout(STOP_GRACE);
             }
-        }
-        let deadline = Instant::now() + STOP_GRACE;
-        for worker in self.workers.drain(..) {
-            while !worker.is_finished() && Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(5));
-            }
-            if worker.is_finished() {
-                let _ = worker.join();
-            }
-            // Otherwise it is left to finish on its own: it holds no strong reference to the
-            // server, so the listener still closes below.
-        }
-        // tiny_http's Drop stops its accept thread and closes the listening socket.
-        self.server.take();
-        // Connections accepted while the workers were stopping.
-        self.state.wire.close_connections();
-    }
-}
-
-/// A worker holds the server weakly and only while waiting, so a worker stuck in a reply never
-/// keeps the listener alive after the emulator is dropped.
-fn work(server: &Weak<Server>, state: &State) {
-    while !state.stopping() {
-        let Some(server) = server.upgrade() else {
-            return;
-        };
-        let request = server.recv_timeout(POLL);
-        drop(server);
-        match request {
-            Ok(Some(request)) => serve(state, request),
-            Ok(None) => {}
-            // Only the accept thread failing gets here; there is nothing more to serve.
-            Err(_) => thread::sleep(POLL),
         }
     }
 }
 
-fn serve(state: &State, mut request: tiny_http::Request) {
-    let incoming = Incoming::of(&request);
-    let body = http::read_body(&mut request);
-    let reply = dispatch(state, &incoming, &body);
-    let status = http::send(request, reply, &state.wire);
-    if state.verbose.load(Ordering::Relaxed) {
-        let peer = incoming.peer.map(|p| p.to_string()).unwrap_or_default();
-        let shown = if status == 0 {
-            "dropped".to_string()
-        } else {
-            status.to_string()
-        };
-        eprintln!("{peer} {} {} -> {shown}", incoming.method, incoming.path);
-    }
-}
-
-fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
+async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
     if req.path.starts_with(admin::PREFIX) {
         return admin::handle(state, req, body);
     }
     if req.path == token_endpoint::PATH {
         state.stats.bump(|s| &mut s.token_requests);
-        state.stats.saw_connection(req.peer.as_ref());
-        if let Some(reply) = injected(state, FaultTarget::Token) {
+        state.stats.saw_connection(req.connection);
+        if let Some(reply) = injected(state, FaultTarget::Token).await {
             state.stats.bump(|s| &mut s.token_failures);
             return reply;
         }
@@ -225,8 +173,8 @@ fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
     }
     if let Some(route) = api::route(&req.path) {
         state.stats.bump(|s| &mut s.api_requests);
-        state.stats.saw_connection(req.peer.as_ref());
-        if let Some(reply) = injected(state, FaultTarget::Api) {
+        state.stats.saw_connection(req.connection);
+        if let Some(reply) = injected(state, FaultTarget::Api).await {
             return reply;
         }
         return api::handle(state, req, body, route);
@@ -234,27 +182,15 @@ fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
     Reply::json(404, &serde_json::json!({"message": "Not found"}))
 }
 
-/// The reply replacing normal processing, if a fault is due; a delay fault waits here and lets
-/// processing go on.
-fn injected(state: &State, target: FaultTarget) -> Option<Reply> {
+/// The reply replacing normal processing, if a fault is due; a delay fault waits here (without
+/// holding a thread) and lets processing go on.
+async fn injected(state: &State, target: FaultTarget) -> Option<Reply> {
     let fault = state.faults.next(target)?;
     state.stats.bump(|s| &mut s.faults_injected);
     if let Fault::Delay { ms } = fault {
-        wait(state, Duration::from_millis(ms));
+        tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     fault.reply()
-}
-
-/// Sleeps in short steps so that dropping the emulator is not held up by a long delay fault.
-fn wait(state: &State, total: Duration) {
-    let until = Instant::now() + total;
-    while !state.stopping() {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        thread::sleep(left.min(Duration::from_millis(20)));
-    }
 }
 
 #[cfg(test)]

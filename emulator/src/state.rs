@@ -1,13 +1,11 @@
-//! What the worker threads share: the clients, the settings tests may change while the server
+//! What the connections share: the clients, the settings tests may change while the server
 //! runs, the issued tokens, the pending faults and the counters.
 
 use crate::config::{ClientSpec, EmulatorConfig, ReplyShape};
 use crate::faults::FaultQueues;
-use crate::http::Wire;
 use crate::stats::Recorder;
 use crate::tokens::{fill_random, TokenStore};
 use serde::Serialize;
-use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 
@@ -32,12 +30,11 @@ pub(crate) struct State {
     pub(crate) tokens: Mutex<TokenStore>,
     pub(crate) faults: FaultQueues,
     pub(crate) stats: Recorder,
-    pub(crate) wire: Wire,
     pub(crate) verbose: AtomicBool,
 }
 
 impl State {
-    pub(crate) fn new(cfg: &EmulatorConfig, server_addr: SocketAddr) -> State {
+    pub(crate) fn new(cfg: &EmulatorConfig) -> State {
         State {
             clients: cfg
                 .clients
@@ -56,7 +53,6 @@ impl State {
             tokens: Mutex::default(),
             faults: FaultQueues::default(),
             stats: Recorder::default(),
-            wire: Wire::new(server_addr),
             verbose: AtomicBool::new(false),
         }
     }
@@ -67,10 +63,6 @@ impl State {
 
     pub(crate) fn tokens(&self) -> MutexGuard<'_, TokenStore> {
         lock(&self.tokens)
-    }
-
-    pub(crate) fn stopping(&self) -> bool {
-        self.wire.stopping()
     }
 
     pub(crate) fn reset(&self) {

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -26,9 +25,10 @@ pub struct Stats {
 #[derive(Default)]
 struct Inner {
     stats: Stats,
-    /// A connection is known by its client's address: the address cannot be reused while the
-    /// connection is open, and the set is cleared on reset.
-    peers: HashSet<SocketAddr>,
+    /// The connections (numbered as accepted, never reused) that carried a counted request since
+    /// the last reset: a kept-alive connection used again after a reset counts afresh, and one
+    /// that only carried admin requests is not counted.
+    seen: HashSet<u64>,
 }
 
 #[derive(Default)]
@@ -45,12 +45,10 @@ impl Recorder {
         *self.lock() = Inner::default();
     }
 
-    pub(crate) fn saw_connection(&self, peer: Option<&SocketAddr>) {
-        if let Some(peer) = peer {
-            let mut inner = self.lock();
-            if inner.peers.insert(*peer) {
-                inner.stats.connections += 1;
-            }
+    pub(crate) fn saw_connection(&self, connection: u64) {
+        let mut inner = self.lock();
+        if inner.seen.insert(connection) {
+            inner.stats.connections += 1;
         }
     }
 
@@ -69,20 +67,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_each_peer_once_until_reset() {
+    fn counts_each_connection_once_until_reset() {
         let r = Recorder::default();
-        let a: SocketAddr = "127.0.0.1:1000".parse().unwrap();
-        let b: SocketAddr = "127.0.0.1:1001".parse().unwrap();
-        r.saw_connection(Some(&a));
-        r.saw_connection(Some(&a));
-        r.saw_connection(Some(&b));
-        r.saw_connection(None);
+        r.saw_connection(1);
+        r.saw_connection(1);
+        r.saw_connection(2);
         r.bump(|s| &mut s.token_requests);
         assert_eq!(r.snapshot().connections, 2);
         assert_eq!(r.snapshot().token_requests, 1);
         r.reset();
         assert_eq!(r.snapshot(), Stats::default());
-        r.saw_connection(Some(&a));
+        r.saw_connection(1);
         assert_eq!(r.snapshot().connections, 1);
     }
 }

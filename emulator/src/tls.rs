@@ -9,14 +9,33 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use std::io;
+use std::sync::Arc;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::{crypto, ServerConfig};
+use tokio_rustls::TlsAcceptor;
 
 pub(crate) struct TlsMaterial {
     /// What a client trusts: the CA's certificate.
     pub(crate) ca_pem: String,
     /// What the server presents: its certificate, then the CA's.
-    pub(crate) chain_pem: String,
-    /// The server key, PKCS#8, which tiny_http's rustls loader expects.
-    pub(crate) key_pem: String,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl TlsMaterial {
+    /// The server side of the handshake. The ring provider is named rather than taken from the
+    /// process default, which is ambiguous when another crate in the build enables aws-lc-rs.
+    pub(crate) fn acceptor(&self) -> io::Result<TlsAcceptor> {
+        let config =
+            ServerConfig::builder_with_provider(Arc::new(crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .and_then(|b| {
+                    b.with_no_client_auth()
+                        .with_single_cert(self.chain.clone(), self.key.clone_key().into())
+                })
+                .map_err(io::Error::other)?;
+        Ok(TlsAcceptor::from(Arc::new(config)))
+    }
 }
 
 pub(crate) fn generate() -> io::Result<TlsMaterial> {
@@ -43,18 +62,18 @@ fn generate_inner() -> Result<TlsMaterial, rcgen::Error> {
 
     Ok(TlsMaterial {
         ca_pem: ca_cert.pem(),
-        chain_pem: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
-        key_pem: leaf_key.serialize_pem(),
+        chain: vec![leaf_cert.der().clone(), ca_cert.der().clone()],
+        key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()),
     })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn material_is_pem() {
+    fn material_makes_an_acceptor() {
         let m = super::generate().unwrap();
         assert!(m.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
-        assert_eq!(m.chain_pem.matches("BEGIN CERTIFICATE").count(), 2);
-        assert!(m.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert_eq!(m.chain.len(), 2);
+        assert!(m.acceptor().is_ok());
     }
 }
