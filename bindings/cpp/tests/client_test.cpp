@@ -1,0 +1,226 @@
+// The happy paths against the emulator: token caching, requests, headers, 401 replay, threads, token snapshots.
+#include <sys/wait.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+#include "support.hpp"
+
+extern char** environ;
+
+namespace x8test {
+namespace {
+
+using ClientTest = EmulatorTest;
+
+TEST_F(ClientTest, ManyTokenCallsFetchOnce) {
+    const x8::Client c = client();
+    const std::string first = c.token();
+    ASSERT_FALSE(first.empty());
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_EQ(c.token(), first);
+    }
+    EXPECT_EQ(emulator().stat("token_requests"), 1u);
+    const x8::Stats stats = c.stats();
+    EXPECT_EQ(stats.token_fetches, 1u);
+    EXPECT_GE(stats.cache_hits, 100u);
+    EXPECT_GT(stats.token_seconds_left, 0);
+}
+
+TEST_F(ClientTest, QueuesRequestReturnsPageWithPagingHeaders) {
+    const x8::Client c = client();
+    const x8::Response r = c.get(std::string(kQueues) + "?page=1&size=2");
+    ASSERT_EQ(r.status(), 200);
+    EXPECT_EQ(r.header("X-Page"), "1");
+    EXPECT_EQ(r.header("X-Page-Size"), "2");
+    EXPECT_EQ(r.header("X-Total-Pages"), "4");  // the emulator serves 7 queues by default
+    EXPECT_EQ(r.header("X-Total-Elements"), "7");
+    ASSERT_FALSE(r.body().empty());
+    EXPECT_EQ(r.body().front(), '[');
+    EXPECT_TRUE(contains(r.body(), "\"metrics\""));
+    EXPECT_EQ(emulator().stat("api_requests"), 1u);
+    EXPECT_EQ(c.stats().requests, 1u);
+}
+
+TEST_F(ClientTest, HeaderLookupIgnoresCase) {
+    const x8::Response r = client().get(kQueues);
+    ASSERT_EQ(r.status(), 200);
+    const auto exact = r.header("X-Total-Elements");
+    ASSERT_TRUE(exact.has_value());
+    EXPECT_EQ(r.header("x-total-elements"), exact);
+    EXPECT_EQ(r.header("X-TOTAL-ELEMENTS"), exact);
+    EXPECT_EQ(r.header("No-Such-Header"), std::nullopt);
+    EXPECT_EQ(r.header(std::string_view("X-Page\0x", 8)), std::nullopt);
+
+    const auto all = r.headers();
+    const auto content_type = std::find_if(all.begin(), all.end(), [](const auto& h) {
+        return h.first == "Content-Type" || h.first == "content-type";
+    });
+    ASSERT_NE(content_type, all.end());
+    EXPECT_EQ(content_type->second, r.header("content-type"));
+}
+
+TEST_F(ClientTest, RequestSendsMethodHeadersBodyAndBearerToken) {
+    const x8::Client c = client();
+    const std::vector<x8::Header> headers = {{"X-Tenant-Info", "acme"}, {"Content-Type", "application/json"}};
+    const x8::Response r = c.request("POST", "/echo/things?x=1", headers, R"({"hello":"world"})");
+    ASSERT_EQ(r.status(), 200);
+    const std::string_view echo = r.body();
+    EXPECT_TRUE(contains(echo, R"("method":"POST")"));
+    EXPECT_TRUE(contains(echo, R"("x-tenant-info":"acme")"));
+    EXPECT_TRUE(contains(echo, R"(hello)"));
+    // The Bearer scheme whatever token_type says ("BearerToken" for 8x8).
+    EXPECT_TRUE(contains(echo, "\"authorization\":\"Bearer " + c.token() + "\""));
+
+    const x8::Response braced = c.request("PUT", "/echo/braced", {{"X-One", "1"}, {"X-Two", "2"}});
+    EXPECT_TRUE(contains(braced.body(), R"("x-two":"2")"));
+}
+
+TEST_F(ClientTest, RevokedTokenIsReplacedAndRequestReplayedOnce) {
+    const x8::Client c = client();
+    ASSERT_EQ(c.get(kQueues).status(), 200);
+    emulator().admin_post("revoke");
+
+    const x8::Response r = c.get(kQueues);
+    EXPECT_EQ(r.status(), 200);
+    EXPECT_EQ(emulator().stat("token_requests"), 2u);
+    EXPECT_EQ(emulator().stat("api_rejected"), 1u);
+    EXPECT_EQ(c.stats().replays_after_401, 1u);
+}
+
+TEST_F(ClientTest, InvalidateFetchesANewToken) {
+    const x8::Client c = client();
+    const std::string before = c.token();
+    c.invalidate();
+    EXPECT_NE(c.token(), before);
+    EXPECT_EQ(emulator().stat("token_requests"), 2u);
+}
+
+/// Runs `work` on `n` threads released at the same moment, and returns their results.
+template <typename Work>
+auto on_threads_at_once(int n, Work work) {
+    std::promise<void> start;
+    const std::shared_future<void> go = start.get_future().share();
+    std::vector<std::future<decltype(work())>> futures;
+    for (int i = 0; i < n; ++i) {
+        futures.push_back(std::async(std::launch::async, [go, &work] {
+            go.wait();
+            return work();
+        }));
+    }
+    start.set_value();
+    std::vector<decltype(work())> results;
+    for (auto& f : futures) {
+        results.push_back(f.get());
+    }
+    return results;
+}
+
+constexpr int kThreads = 16;
+
+TEST_F(ClientTest, SixteenThreadsAskingForTheTokenShareOneFetch) {
+    const x8::Client c = client();
+    const std::vector<std::string> tokens = on_threads_at_once(kThreads, [&c] { return c.token(); });
+    EXPECT_TRUE(std::all_of(tokens.begin(), tokens.end(), [&](const std::string& t) { return t == tokens[0]; }));
+    EXPECT_FALSE(tokens[0].empty());
+    EXPECT_EQ(emulator().stat("token_requests"), 1u);
+    EXPECT_EQ(c.stats().token_fetches, 1u);
+}
+
+// The realistic first touch: every thread makes a request with no token cached yet.
+TEST_F(ClientTest, SixteenThreadsRequestingAtOnceShareOneFetch) {
+    const x8::Client c = client();
+    const std::vector<int> statuses =
+        on_threads_at_once(kThreads, [&c] { return static_cast<int>(c.get(kQueues).status()); });
+    EXPECT_EQ(statuses, std::vector<int>(kThreads, 200));
+    EXPECT_EQ(emulator().stat("token_requests"), 1u);
+    EXPECT_EQ(emulator().stat("api_requests"), static_cast<std::uint64_t>(kThreads));
+    EXPECT_EQ(c.stats().token_fetches, 1u);
+}
+
+TEST_F(ClientTest, TokenInfoHasProductsTypeAndPlausibleExpiry) {
+    const x8::Client c = client();
+    const x8::Token t = c.token_info();
+    EXPECT_EQ(t.value(), c.token());
+    EXPECT_EQ(t.type(), "BearerToken");
+    EXPECT_EQ(t.lifetime(), std::chrono::seconds(1799));  // the emulator's default expires_in
+
+    const auto now = std::chrono::system_clock::now();
+    EXPECT_GT(t.expires_at(), now);
+    EXPECT_LE(t.expires_at(), now + t.lifetime() + std::chrono::seconds(1));
+
+    const std::vector<std::string_view> expected = {"analytics realtime-api", "storage", "QM - API", "vcc"};
+    EXPECT_EQ(t.products(), expected);
+    EXPECT_TRUE(t.has_product("analytics realtime-api"));
+    EXPECT_TRUE(t.has_product("ANALYTICS Realtime-API"));
+    EXPECT_FALSE(t.has_product("Chat"));
+    EXPECT_TRUE(c.has_product("storage"));
+    EXPECT_EQ(emulator().stat("token_requests"), 1u);
+}
+
+TEST_F(ClientTest, SnapshotOutlivesRenewalAndClient) {
+    std::optional<x8::Token> kept;
+    std::string renewed;
+    {
+        const x8::Client c = client();
+        kept.emplace(c.token_info());
+        c.invalidate();
+        renewed = c.token();
+    }
+    ASSERT_TRUE(*kept);
+    EXPECT_NE(kept->value(), renewed);
+    EXPECT_FALSE(kept->value().empty());
+}
+
+TEST_F(ClientTest, StatsJsonHasTheCounters) {
+    const x8::Client c = client();
+    c.token();
+    const std::string json = c.stats_json();
+    EXPECT_TRUE(contains(json, "\"token_fetches\":1"));
+    EXPECT_TRUE(contains(json, "\"cache_hits\""));
+}
+
+TEST_F(ClientTest, FromEnvReadsKeyAndBaseUrl) {
+    ::setenv("X8_CLIENT_ID", kClientId, 1);
+    ::setenv("X8_CLIENT_SECRET", kSecret, 1);
+    ::setenv("X8_BASE_URL", emulator().url().c_str(), 1);
+    const x8::Client c = x8::Client::from_env(x8::Options().proxy(""));
+    EXPECT_EQ(c.get(kQueues).status(), 200);
+    EXPECT_EQ(emulator().stat("token_requests"), 1u);
+    ::unsetenv("X8_CLIENT_ID");
+    ::unsetenv("X8_CLIENT_SECRET");
+    ::unsetenv("X8_BASE_URL");
+}
+
+// The example must work as documented: key and base URL from the environment, exit status 0.
+TEST_F(ClientTest, QuickstartExampleRunsAgainstTheEmulator) {
+    std::vector<std::string> env_strings = {std::string("X8_CLIENT_ID=") + kClientId,
+                                            std::string("X8_CLIENT_SECRET=") + kSecret,
+                                            "X8_BASE_URL=" + emulator().url()};
+    std::vector<char*> env;
+    for (std::string& s : env_strings) {
+        env.push_back(s.data());
+    }
+    env.push_back(nullptr);
+    std::string path = X8_QUICKSTART_PATH;
+    char* argv[] = {path.data(), nullptr};
+
+    pid_t pid = -1;
+    ASSERT_EQ(::posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv, env.data()), 0) << path;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        ASSERT_EQ(errno, EINTR);
+    }
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_EQ(emulator().stat("token_requests"), 1u);
+    EXPECT_EQ(emulator().stat("api_requests"), 1u);
+}
+
+}  // namespace
+}  // namespace x8test
