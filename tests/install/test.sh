@@ -60,3 +60,14 @@ echo "C++ through CMake find_package(x8): ok"
 
 "$root/bin/x8" token >/dev/null
 echo "installed x8 CLI: ok"
+
+# Go: the binding built with -tags x8_pkgconfig finds the installed header and library through x8.pc.
+if command -v go >/dev/null || [[ -x /usr/local/go/bin/go ]]; then
+  export PATH=$PATH:/usr/local/go/bin GOFLAGS=-mod=mod GOTOOLCHAIN=local GOPROXY=off
+  (cd bindings/go && CGO_LDFLAGS="-Wl,-rpath,$lib" X8_EMULATOR=$ROOT/target/release/x8-emulator \
+    go test -tags x8_pkgconfig -count=1 -run 'TestVersionMatchesHeader|TestDoPagesThroughQueues' .)
+  echo "Go through pkg-config: ok"
+else
+  echo "Go is missing: the Go binding cannot be checked against the installed library"
+  exit 1
+fi
