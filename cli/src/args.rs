@@ -56,6 +56,10 @@ pub struct GlobalArgs {
     /// PEM file of CA certificates to trust instead of the built-in roots (corporate TLS inspection)
     #[arg(long, global = true, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+    /// Folder of the token cache shared by this host's processes, so each run reuses one token
+    /// [default: $X8_TOKEN_CACHE, else none]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub token_cache: Option<PathBuf>,
     /// Limit on each call, token fetch and retries included
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]

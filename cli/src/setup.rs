@@ -42,6 +42,9 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
     if let Some(path) = &global.ca_file {
         options.ca_file = Some(path.clone());
     }
+    if let Some(dir) = &global.token_cache {
+        options.token_cache_dir = Some(dir.clone());
+    }
     if global.verbose > 0 {
         options.logger = stderr_logger(global.verbose, redactor.clone());
     }
