@@ -537,7 +537,8 @@ const char *x8_response_header(const x8_response *response,
 size_t x8_response_header_count(const x8_response *response);
 
 /**
- * The header at `index` (in the order received): `*name` and `*value` are borrowed. Returns false (and
+ * The header at `index` (in the order received): `*name` (in lower case, as HTTP/1.1 names are
+ * case-insensitive) and `*value` are borrowed. Returns false (and
  * leaves them untouched) when `index` is out of range or an argument is NULL.
  */
 bool x8_response_header_at(const x8_response *response,

@@ -161,7 +161,8 @@ pub extern "C" fn x8_response_header_count(response: *const x8_response) -> usiz
     handle(response, "response").map_or(0, |r| r.headers.len())
 }
 
-/// The header at `index` (in the order received): `*name` and `*value` are borrowed. Returns false (and
+/// The header at `index` (in the order received): `*name` (in lower case, as HTTP/1.1 names are
+/// case-insensitive) and `*value` are borrowed. Returns false (and
 /// leaves them untouched) when `index` is out of range or an argument is NULL.
 #[no_mangle]
 pub extern "C" fn x8_response_header_at(

@@ -1,0 +1,4 @@
+// The tests check the native mirror (status names, struct layout) directly.
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("X8.Tests")]

@@ -1,0 +1,271 @@
+// The client: one per API key, shared by the whole program (it is thread-safe, caches the token and keeps
+// connections alive). A thin layer over x8_client: every method is one native call plus copying its result
+// into managed objects, after which the native result is freed at once.
+
+using System;
+using System.Collections.Generic;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace X8
+{
+    /// <summary>
+    /// An 8x8 API client for one API key: fetches and caches its OAuth token, renews it ahead of expiry, and sends
+    /// authenticated requests. Safe to use from any number of threads at once. Dispose it when done (a forgotten
+    /// client is released by the finalizer).
+    /// </summary>
+    public sealed class X8Client : IDisposable
+    {
+        private const string DefaultBaseUrl = "https://api.8x8.com";
+
+        private readonly X8ClientHandle handle;
+
+        // One buffer per thread for GetAccessToken: no allocation per call besides the returned string.
+        [ThreadStatic] private static byte[] tokenBuffer;
+
+        private delegate X8Status NativeConstructor(X8OptionsHandle opts, out X8ClientHandle client, out IntPtr err);
+
+        /// <summary>A client for the API key <paramref name="clientId"/> / <paramref name="secret"/> (from 8x8 Admin
+        /// Console). No network traffic happens until a token is needed.</summary>
+        /// <exception cref="X8Exception">Config: a client id with ':', an empty secret, a bad option.</exception>
+        public X8Client(string clientId, string secret, X8ClientOptions options = null)
+            : this(NewHandle(clientId, secret, options), options != null ? options.BaseUrl : null)
+        {
+        }
+
+        private X8Client(X8ClientHandle handle, string baseUrl)
+        {
+            // A log callback is held by LogRegistry until the native client is freed (X8ClientHandle), not
+            // by this object: x8 may call it from a renewal still in flight as the client is being freed.
+            this.handle = handle;
+            Uri parsed;
+            BaseUrl = Uri.TryCreate(baseUrl ?? DefaultBaseUrl, UriKind.Absolute, out parsed) ? parsed : null;
+        }
+
+        /// <summary>A client whose key comes from the environment: X8_CLIENT_ID and X8_CLIENT_SECRET (required),
+        /// X8_BASE_URL and X8_TOKEN_URL (optional; they override <paramref name="options"/>).</summary>
+        /// <exception cref="X8Exception">Config, naming the missing variable.</exception>
+        public static X8Client FromEnvironment(X8ClientOptions options = null)
+        {
+            var handle = Construct(options, (X8OptionsHandle opts, out X8ClientHandle client, out IntPtr err) =>
+                NativeMethods.x8_client_new_from_env(opts, out client, out err));
+            var fromEnvironment = Environment.GetEnvironmentVariable("X8_BASE_URL");
+            return new X8Client(handle,
+                !string.IsNullOrEmpty(fromEnvironment) ? fromEnvironment : options != null ? options.BaseUrl : null);
+        }
+
+        /// <summary>The base URL the client sends requests to; the token only ever goes to its origin.</summary>
+        public Uri BaseUrl { get; private set; }
+
+        /// <summary>
+        /// A valid token with its details: the cached one while fresh, else a new one (one fetch however many
+        /// threads ask at once). <paramref name="timeout"/> bounds the wait (null: the client's timeout).
+        /// </summary>
+        /// <exception cref="X8Exception">Auth, TokenEndpoint, Transport, Timeout, Tls, Protocol...</exception>
+        public X8Token GetToken(TimeSpan? timeout = null)
+        {
+            var timeoutMs = Millis.PerCall(timeout, "timeout");
+            ThrowIfDisposed();
+            X8TokenHandle token;
+            IntPtr err;
+            var status = NativeMethods.x8_client_token(handle, timeoutMs, out token, out err);
+            using (token)
+            {
+                Errors.Check(status, err);
+                return X8Token.CopyFrom(token);
+            }
+        }
+
+        /// <summary>
+        /// Just the access token, on x8's fast path: a cache hit takes no lock and does no network I/O. Use it for
+        /// an <c>Authorization: Bearer</c> header in code that sends its own requests.
+        /// </summary>
+        /// <exception cref="X8Exception">As <see cref="GetToken"/>.</exception>
+        public string GetAccessToken()
+        {
+            ThrowIfDisposed();
+            var buffer = tokenBuffer ?? (tokenBuffer = new byte[NativeMethods.TokenBufferSize]);
+            UIntPtr length;
+            IntPtr err;
+            var status = NativeMethods.x8_get_token(handle, buffer, new UIntPtr((uint)buffer.Length), out length, out err);
+            Errors.Check(status, err);
+            var n = (int)length.ToUInt64();
+            try
+            {
+                return Encoding.UTF8.GetString(buffer, 0, n);
+            }
+            finally
+            {
+                Array.Clear(buffer, 0, n); // the buffer outlives the call: do not leave a token in it
+            }
+        }
+
+        /// <summary>
+        /// Sends an authenticated request: <c>Authorization: Bearer</c> is added from the cache. <paramref name="path"/>
+        /// is relative to <see cref="BaseUrl"/> (may carry a query) or an absolute URL on its origin. Any HTTP
+        /// status is a successful call. When the API rejects the token, x8 fetches a new one and sends the request
+        /// once more. <paramref name="headers"/>: extra headers (Authorization, Host, Content-Length and
+        /// Transfer-Encoding are x8's and refused). <paramref name="timeout"/>: bound on the whole call (null: the
+        /// client's timeout).
+        /// </summary>
+        /// <exception cref="X8Exception">InvalidArgument (CR/LF or NUL in method, path or a header; another
+        /// origin), NotEntitled (the key lacks the API's product), BodyTooLarge, Transport, Timeout, Tls, and the
+        /// token errors of <see cref="GetToken"/>.</exception>
+        public X8Response Send(string method, string path, byte[] body = null,
+            IDictionary<string, string> headers = null, TimeSpan? timeout = null)
+        {
+            return Execute(new PreparedRequest(method, path, body, headers, timeout));
+        }
+
+        /// <summary>Drops the cached token so the next call fetches a new one (after products were added to or
+        /// removed from the key, or when the token is known to be revoked).</summary>
+        public void Invalidate()
+        {
+            ThrowIfDisposed();
+            IntPtr err;
+            Errors.Check(NativeMethods.x8_client_invalidate(handle, out err), err);
+        }
+
+        /// <summary>The client's counters (cheap: atomic reads).</summary>
+        public X8Stats GetStats()
+        {
+            ThrowIfDisposed();
+            var stats = new NativeMethods.Stats();
+            stats.Size = new UIntPtr((uint)System.Runtime.InteropServices.Marshal.SizeOf(typeof(NativeMethods.Stats)));
+            IntPtr err;
+            Errors.Check(NativeMethods.x8_client_stats(handle, ref stats, out err), err);
+            return new X8Stats(stats);
+        }
+
+        // ---- async ----
+        // x8's calls block, so the async methods run them on the thread pool. The CancellationToken is checked
+        // before the native call starts: a cancelled token means no network traffic at all. A native call that has
+        // started cannot be interrupted; it ends within its timeout (the `timeout` argument, else the client's).
+
+        /// <summary><see cref="GetToken"/> on the thread pool. Cancellation is honoured until the native call
+        /// starts; after that the call runs to completion, bounded by <paramref name="timeout"/>.</summary>
+        public Task<X8Token> GetTokenAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            Millis.PerCall(timeout, "timeout"); // argument errors are thrown here, not inside the task
+            return RunAsync(() => GetToken(timeout), cancellationToken);
+        }
+
+        /// <summary><see cref="GetToken"/> on the thread pool with the client's timeout.</summary>
+        public Task<X8Token> GetTokenAsync(CancellationToken cancellationToken)
+        {
+            return GetTokenAsync(null, cancellationToken);
+        }
+
+        /// <summary><see cref="GetAccessToken"/> on the thread pool, for async code that must not block on a fetch.</summary>
+        public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return RunAsync<string>(GetAccessToken, cancellationToken);
+        }
+
+        /// <summary><see cref="Send"/> on the thread pool. The arguments are validated and copied now, except
+        /// <paramref name="body"/>, which must not change until the task completes. Cancellation is honoured until
+        /// the native call starts; after that the request runs to completion, bounded by <paramref name="timeout"/>.</summary>
+        public Task<X8Response> SendAsync(string method, string path, byte[] body = null,
+            IDictionary<string, string> headers = null, TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            var request = new PreparedRequest(method, path, body, headers, timeout);
+            return RunAsync(() => Execute(request), cancellationToken);
+        }
+
+        private static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken)
+        {
+            // Task.Run does not start a delegate whose token is already cancelled; the check inside covers a
+            // cancellation that lands while the task waits for a pool thread.
+            return Task.Run(() =>
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return call();
+            }, cancellationToken);
+        }
+
+        // ---- lifetime ----
+
+        /// <summary>Frees the native client (wiping its secret and token). Safe to call more than once. Calls
+        /// still running on other threads finish first: the native client is freed when the last one returns.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+        }
+
+        private void ThrowIfDisposed()
+        {
+            // The marshaller also refuses a closed SafeHandle, which covers a Dispose racing with this check.
+            if (handle.IsClosed)
+                throw new ObjectDisposedException(GetType().FullName);
+        }
+
+        internal bool IsOwnOrigin(Uri uri)
+        {
+            return BaseUrl != null && uri != null && uri.IsAbsoluteUri &&
+                Uri.Compare(uri, BaseUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped,
+                    StringComparison.OrdinalIgnoreCase) == 0;
+        }
+
+        private X8Response Execute(PreparedRequest request)
+        {
+            ThrowIfDisposed();
+            using (var headers = new PinnedHeaders(request.HeaderLines))
+            {
+                X8ResponseHandle response;
+                IntPtr err;
+                var body = request.Body;
+                var status = NativeMethods.x8_request(handle, request.Method, request.Path,
+                    headers.Pointers, new UIntPtr((uint)headers.Count),
+                    body, new UIntPtr((uint)(body != null ? body.Length : 0)),
+                    request.TimeoutMs, out response, out err);
+                using (response)
+                {
+                    Errors.Check(status, err);
+                    return X8Response.CopyFrom(response);
+                }
+            }
+        }
+
+        private static X8ClientHandle NewHandle(string clientId, string secret, X8ClientOptions options)
+        {
+            var id = Utf8.Encode(clientId, "clientId");
+            var key = Utf8.Encode(secret, "secret");
+            try
+            {
+                return Construct(options, (X8OptionsHandle opts, out X8ClientHandle client, out IntPtr err) =>
+                    NativeMethods.x8_client_new(id, key, opts, out client, out err));
+            }
+            finally
+            {
+                Array.Clear(key, 0, key.Length); // x8 copied it; do not leave the secret's bytes for the GC
+            }
+        }
+
+        private static X8ClientHandle Construct(X8ClientOptions options, NativeConstructor create)
+        {
+            long logRegistration;
+            using (var opts = (options ?? new X8ClientOptions()).ToNative(out logRegistration))
+            {
+                X8ClientHandle client = null;
+                try
+                {
+                    IntPtr err;
+                    var status = create(opts, out client, out err);
+                    Errors.Check(status, err);
+                    client.LogRegistration = logRegistration;
+                    return client;
+                }
+                catch
+                {
+                    // No client owns the registration: x8_client_new failed and handed back NULL.
+                    if (client != null)
+                        client.Dispose();
+                    LogRegistry.Unregister(logRegistration);
+                    throw;
+                }
+            }
+        }
+    }
+}

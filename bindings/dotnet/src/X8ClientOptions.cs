@@ -1,0 +1,164 @@
+// Client settings as a plain .NET object. Nothing native exists until a client is created: X8Client turns these
+// into an x8_options, lets x8 validate them, and frees the x8_options right after x8_client_new (x8 copies
+// what it keeps). Unset (null) properties keep x8's defaults.
+
+using System;
+
+namespace X8
+{
+    /// <summary>Options for <see cref="X8Client"/>; every property is optional.</summary>
+    public sealed class X8ClientOptions
+    {
+        /// <summary>Options with every x8 default (log level Info).</summary>
+        public X8ClientOptions()
+        {
+            LogLevel = X8LogLevel.Info;
+        }
+
+        /// <summary>Base URL of the APIs (default https://api.8x8.com). Requests are relative to it and the token
+        /// is only ever sent to its origin. http:// is accepted for loopback hosts only (the emulator).
+        /// A path prefix such as https://api.8x8.com/eu is kept.</summary>
+        public string BaseUrl { get; set; }
+
+        /// <summary>Token endpoint (default: the base URL's origin + /oauth/v2/token).</summary>
+        public string TokenUrl { get; set; }
+
+        /// <summary>TCP + TLS connect timeout (x8 default 10 s).</summary>
+        public TimeSpan? ConnectTimeout { get; set; }
+
+        /// <summary>Bound on one whole call, token fetch and replay included (x8 default 30 s).</summary>
+        public TimeSpan? Timeout { get; set; }
+
+        /// <summary>How long before expiry a token is renewed in the background (x8 default 5 minutes).</summary>
+        public TimeSpan? RefreshMargin { get; set; }
+
+        /// <summary>The User-Agent header (x8 default "x8/&lt;version&gt;").</summary>
+        public string UserAgent { get; set; }
+
+        /// <summary>A PEM file of CA certificates to trust instead of the built-in Mozilla roots.</summary>
+        public string CaFile { get; set; }
+
+        /// <summary>HTTP(S) proxy URL. null: the usual environment variables (HTTPS_PROXY, NO_PROXY...);
+        /// "" disables proxies.</summary>
+        public string Proxy { get; set; }
+
+        /// <summary>Largest response body accepted (x8 default 64 MiB).</summary>
+        public long? MaxBodyBytes { get; set; }
+
+        /// <summary>Retries of a transiently failed token fetch (x8 default 3, at most 20).</summary>
+        public int? MaxRetries { get; set; }
+
+        /// <summary>First retry delay (x8 default 250 ms); delays grow exponentially with jitter.</summary>
+        public TimeSpan? RetryBaseDelay { get; set; }
+
+        /// <summary>Largest retry delay (x8 default 8 s).</summary>
+        public TimeSpan? RetryMaxDelay { get; set; }
+
+        /// <summary>Whether a request whose token the API rejects is sent once more with a new token (x8 default true).</summary>
+        public bool? ReplayOn401 { get; set; }
+
+        /// <summary>Receives x8's diagnostics at <see cref="LogLevel"/> or more severe. Called on x8's threads
+        /// (including its background renewal thread), so it must be thread-safe; exceptions it throws are
+        /// swallowed. Messages never contain the secret or a token.</summary>
+        public Action<X8LogLevel, string> Log { get; set; }
+
+        /// <summary>The most verbose level passed to <see cref="Log"/> (default Info).</summary>
+        public X8LogLevel LogLevel { get; set; }
+
+        // x8's own defaults for the three retry settings, needed because x8 sets them in one call
+        // (x8_options_set_retries); keep in step with x8.h.
+        private const int DefaultMaxRetries = 3;
+        private static readonly TimeSpan DefaultRetryBaseDelay = TimeSpan.FromMilliseconds(250);
+        private static readonly TimeSpan DefaultRetryMaxDelay = TimeSpan.FromMilliseconds(8000);
+
+        /// <summary>
+        /// A native x8_options carrying these settings. When a log callback is set it is registered under
+        /// <paramref name="logRegistration"/>, which the caller must unregister if no client ends up owning it.
+        /// </summary>
+        internal X8OptionsHandle ToNative(out long logRegistration)
+        {
+            logRegistration = 0;
+            var opts = NativeMethods.x8_options_new();
+            if (opts.IsInvalid)
+                throw new OutOfMemoryException("x8_options_new returned NULL");
+            try
+            {
+                IntPtr err;
+                if (BaseUrl != null)
+                    Errors.Check(NativeMethods.x8_options_set_base_url(opts, Utf8.Encode(BaseUrl, "BaseUrl"), out err), err);
+                if (TokenUrl != null)
+                    Errors.Check(NativeMethods.x8_options_set_token_url(opts, Utf8.Encode(TokenUrl, "TokenUrl"), out err), err);
+                if (ConnectTimeout.HasValue)
+                    Errors.Check(NativeMethods.x8_options_set_connect_timeout_ms(opts, Millis.Positive(ConnectTimeout.Value, "ConnectTimeout"), out err), err);
+                if (Timeout.HasValue)
+                    Errors.Check(NativeMethods.x8_options_set_timeout_ms(opts, Millis.Positive(Timeout.Value, "Timeout"), out err), err);
+                if (RefreshMargin.HasValue)
+                    Errors.Check(NativeMethods.x8_options_set_refresh_margin_ms(opts, Millis.NonNegative(RefreshMargin.Value, "RefreshMargin"), out err), err);
+                if (UserAgent != null)
+                    Errors.Check(NativeMethods.x8_options_set_user_agent(opts, Utf8.Encode(UserAgent, "UserAgent"), out err), err);
+                if (CaFile != null)
+                    Errors.Check(NativeMethods.x8_options_set_ca_file(opts, Utf8.Encode(CaFile, "CaFile"), out err), err);
+                if (Proxy != null)
+                    Errors.Check(NativeMethods.x8_options_set_proxy(opts, Utf8.Encode(Proxy, "Proxy"), out err), err);
+                if (MaxBodyBytes.HasValue)
+                {
+                    if (MaxBodyBytes.Value <= 0)
+                        throw new ArgumentOutOfRangeException("MaxBodyBytes", "must be positive");
+                    Errors.Check(NativeMethods.x8_options_set_max_body_bytes(opts, (ulong)MaxBodyBytes.Value, out err), err);
+                }
+                if (MaxRetries.HasValue || RetryBaseDelay.HasValue || RetryMaxDelay.HasValue)
+                {
+                    var retries = MaxRetries ?? DefaultMaxRetries;
+                    if (retries < 0)
+                        throw new ArgumentOutOfRangeException("MaxRetries", "must not be negative");
+                    Errors.Check(NativeMethods.x8_options_set_retries(opts, (uint)retries,
+                        Millis.NonNegative(RetryBaseDelay ?? DefaultRetryBaseDelay, "RetryBaseDelay"),
+                        Millis.NonNegative(RetryMaxDelay ?? DefaultRetryMaxDelay, "RetryMaxDelay"), out err), err);
+                }
+                if (ReplayOn401.HasValue)
+                    Errors.Check(NativeMethods.x8_options_set_replay_on_401(opts, ReplayOn401.Value, out err), err);
+                if (Log != null)
+                {
+                    logRegistration = LogRegistry.Register(Log);
+                    Errors.Check(NativeMethods.x8_options_set_log_callback(
+                        opts, LogRegistry.Trampoline, new IntPtr(logRegistration), (int)LogLevel, out err), err);
+                }
+                return opts;
+            }
+            catch
+            {
+                LogRegistry.Unregister(logRegistration);
+                logRegistration = 0;
+                opts.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>TimeSpan to the uint32 milliseconds x8 takes, rounding up so a tiny timeout never becomes 0.</summary>
+    internal static class Millis
+    {
+        internal static uint Positive(TimeSpan value, string paramName)
+        {
+            if (value <= TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(paramName, "must be positive");
+            return NonNegative(value, paramName);
+        }
+
+        internal static uint NonNegative(TimeSpan value, string paramName)
+        {
+            if (value < TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(paramName, "must not be negative");
+            var ms = Math.Ceiling(value.TotalMilliseconds);
+            if (ms > uint.MaxValue)
+                throw new ArgumentOutOfRangeException(paramName, "must be less than 49 days");
+            return (uint)ms;
+        }
+
+        /// <summary>A per-call timeout: null means the client's own (0 for x8).</summary>
+        internal static uint PerCall(TimeSpan? value, string paramName)
+        {
+            return value.HasValue ? Positive(value.Value, paramName) : 0u;
+        }
+    }
+}
