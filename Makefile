@@ -1,5 +1,5 @@
 # x8's commands. `make demo` and `make test` are the two the README promises work on a fresh machine.
-.PHONY: demo test bench header install
+.PHONY: demo test bench header install release
 
 # Build the library and the emulator, then run the C quickstart (against api.8x8.com when X8_CLIENT_ID and
 # X8_CLIENT_SECRET are set, else against the local emulator).
@@ -22,3 +22,7 @@ header:
 # Install like a C library: make install PREFIX=/usr/local [DESTDIR=/stage]. See packaging/install.sh.
 install:
 	bash packaging/install.sh
+
+# A release tarball that loads on glibc 2.17 (RHEL/CentOS 7+), and the check that tests what it ships.
+release:
+	bash release/build.sh && bash release/check.sh

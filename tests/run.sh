@@ -67,7 +67,7 @@ header_is_clean_c_and_cpp() {
   echo "$(wc -l <"$out/exported") x8_ functions declared and exported"
 }
 
-C_TESTS=(test_api test_arguments test_concurrency)
+C_TESTS=(test_api test_arguments test_concurrency test_store)
 build_c_tests() {
   mkdir -p tests/c/bin
   for t in "${C_TESTS[@]}"; do
@@ -91,6 +91,10 @@ run_c_tests_under_valgrind() {
   return $rc
 }
 
+release_build_and_check() {
+  bash release/build.sh && bash release/check.sh
+}
+
 binding() {
   bash "bindings/$1/test.sh"
 }
@@ -111,6 +115,7 @@ suite "C tests: build" build_c_tests
 suite "C tests" run_c_tests
 suite "C tests under valgrind" run_c_tests_under_valgrind
 suite "install: soname, pkg-config (shared, static), CMake find_package, CLI" bash tests/install/test.sh
+suite "release: glibc 2.17 tarball, objdump floor, C suite against it" release_build_and_check
 for b in cpp go dotnet; do
   if [[ -f bindings/$b/test.sh ]]; then
     suite "bindings/$b" binding "$b"
