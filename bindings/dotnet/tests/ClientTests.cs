@@ -12,29 +12,8 @@ using X8;
 namespace X8.Tests
 {
     [TestFixture]
-    public class ClientTests
+    public class ClientTests : EmulatorFixture
     {
-        private Emulator emulator;
-
-        [TestFixtureSetUp]
-        public void StartEmulator()
-        {
-            emulator = new Emulator();
-        }
-
-        [TestFixtureTearDown]
-        public void StopEmulator()
-        {
-            if (emulator != null)
-                emulator.Dispose();
-        }
-
-        [SetUp]
-        public void ResetCounters()
-        {
-            emulator.Reset();
-        }
-
         [Test]
         public void GetTokenReturnsTheTokensDetails()
         {

@@ -8,23 +8,8 @@ using X8;
 namespace X8.Tests
 {
     [TestFixture]
-    public class ErrorTests
+    public class ErrorTests : EmulatorFixture
     {
-        private Emulator emulator;
-
-        [TestFixtureSetUp]
-        public void StartEmulator()
-        {
-            emulator = new Emulator();
-        }
-
-        [TestFixtureTearDown]
-        public void StopEmulator()
-        {
-            if (emulator != null)
-                emulator.Dispose();
-        }
-
         [Test]
         public void BadSecretIsAnAuthErrorWithoutTheSecret()
         {

@@ -14,29 +14,8 @@ using X8;
 namespace X8.Tests
 {
     [TestFixture]
-    public class TokenHandlerTests
+    public class TokenHandlerTests : EmulatorFixture
     {
-        private Emulator emulator;
-
-        [TestFixtureSetUp]
-        public void StartEmulator()
-        {
-            emulator = new Emulator();
-        }
-
-        [TestFixtureTearDown]
-        public void StopEmulator()
-        {
-            if (emulator != null)
-                emulator.Dispose();
-        }
-
-        [SetUp]
-        public void ResetCounters()
-        {
-            emulator.Reset();
-        }
-
         private static HttpClient HttpThrough(X8Client client)
         {
             // The one line an HttpClient code base changes (UseProxy off: loopback must not go to a proxy).
