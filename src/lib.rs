@@ -12,6 +12,7 @@ mod fork;
 mod log;
 mod oauth;
 mod origin;
+mod resolver;
 mod response;
 mod slot;
 mod stats;

@@ -9,7 +9,9 @@ use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 use crate::config::{ProxySetting, Settings};
 use crate::error::{Error, ErrorKind, Result};
+use crate::resolver::CachingResolver;
 use crate::response::Response;
+use ureq::unversioned::transport::DefaultConnector;
 
 /// The point in time by which one whole library call must be done.
 #[derive(Clone, Copy, Debug)]
@@ -72,8 +74,14 @@ impl Transport {
             .max_idle_connections(64)
             .max_idle_connections_per_host(32)
             .build();
+        // Our resolver instead of ureq's default, which spawns a thread per request once a timeout is set.
+        let agent = ureq::Agent::with_parts(
+            config,
+            DefaultConnector::default(),
+            CachingResolver::default(),
+        );
         Ok(Transport {
-            agent: config.new_agent(),
+            agent,
             default_timeout: o.timeout,
             max_body_bytes: o.max_body_bytes,
         })
