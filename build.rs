@@ -39,7 +39,10 @@ fn main() {
          /* A buffer this large always holds a token and its NUL (x8_get_token). */\n\
          #define X8_TOKEN_BUFFER_SIZE 4096\n\n\
          /* Log levels for x8_options_set_log_callback. */\n\
-         #define X8_LOG_ERROR 1\n#define X8_LOG_WARN 2\n#define X8_LOG_INFO 3\n#define X8_LOG_DEBUG 4\n",
+         #define X8_LOG_ERROR 1\n#define X8_LOG_WARN 2\n#define X8_LOG_INFO 3\n#define X8_LOG_DEBUG 4\n\n\
+         /* What x8_token_store callbacks return; any negative value is a failure. */\n\
+         #define X8_STORE_OK 0\n#define X8_STORE_NOT_FOUND 1\n#define X8_STORE_BUFFER_TOO_SMALL 2\n\
+         #define X8_STORE_BUSY 3\n",
         num(&major) * 10000 + num(&minor) * 100 + num(&patch)
     ));
     match cbindgen::Builder::new()

@@ -58,6 +58,12 @@
 #define X8_LOG_INFO 3
 #define X8_LOG_DEBUG 4
 
+/* What x8_token_store callbacks return; any negative value is a failure. */
+#define X8_STORE_OK 0
+#define X8_STORE_NOT_FOUND 1
+#define X8_STORE_BUFFER_TOO_SMALL 2
+#define X8_STORE_BUSY 3
+
 
 /**
  * Result of every fallible call. `X8_STATUS_OK` is 0; every other value is a failure whose details are in the
@@ -169,7 +175,7 @@ typedef struct {
    */
   uint64_t cache_hits;
   /**
-   * Tokens obtained from the token endpoint (all kinds).
+   * Tokens obtained (all kinds): from the token endpoint, or from the shared token store (`store_hits`).
    */
   uint64_t token_fetches;
   /**
@@ -208,6 +214,14 @@ typedef struct {
    * Seconds the cached token has left (before its safety margin), or -1 when none is cached.
    */
   int64_t token_seconds_left;
+  /**
+   * Tokens taken from the shared token store (cache file, Redis, `x8_token_store`) instead of fetched.
+   */
+  uint64_t store_hits;
+  /**
+   * Shared-store operations that failed; the client fetched the token itself each time.
+   */
+  uint64_t store_errors;
 } x8_stats;
 
 /**
@@ -217,6 +231,103 @@ typedef struct {
  * Messages never contain the secret or a token.
  */
 typedef void (*x8_log_fn)(void *user_data, int32_t level, const char *message);
+
+/**
+ * Loads the record stored under `key` (NUL-terminated). If there is one and its length fits in `buf_len`
+ * bytes, copy it into `buf` (no NUL needed), set `*record_len` to its length and return X8_STORE_OK. If it
+ * does not fit, set `*record_len` to its length and return X8_STORE_BUFFER_TOO_SMALL: x8 calls again with a
+ * buffer that large. X8_STORE_NOT_FOUND when there is no record (or it expired); a negative value on failure.
+ */
+typedef int32_t (*x8_store_load_fn)(void *user_data,
+                                    const char *key,
+                                    char *buf,
+                                    size_t buf_len,
+                                    size_t *record_len);
+
+/**
+ * Stores `record` (NUL-terminated text, at most a few KiB) under `key`, replacing any other, and may forget it
+ * after `ttl_ms` milliseconds, when its token expires. X8_STORE_OK, or a negative value on failure.
+ */
+typedef int32_t (*x8_store_store_fn)(void *user_data,
+                                     const char *key,
+                                     const char *record,
+                                     int64_t ttl_ms);
+
+/**
+ * Tries, without waiting, to take the lock for `key` that lets one process fetch the token for all: X8_STORE_OK
+ * when taken, X8_STORE_BUSY when someone else holds it (x8 then polls `load` and tries again), a negative
+ * value on failure. The lock must free itself after `ttl_ms` milliseconds even if its holder dies.
+ */
+typedef int32_t (*x8_store_lock_fn)(void *user_data, const char *key, int64_t ttl_ms);
+
+/**
+ * Releases the lock this client took with `lock` (called once after each X8_STORE_OK from `lock`).
+ * X8_STORE_OK, or a negative value on failure (the lock then frees itself when its TTL ends).
+ */
+typedef int32_t (*x8_store_unlock_fn)(void *user_data, const char *key);
+
+/**
+ * Removes the record under `key` only if it is still exactly `record`: the API refused its token. A record
+ * that differs (a newer token) must be left alone. X8_STORE_OK (removed or not), or a negative value.
+ */
+typedef int32_t (*x8_store_remove_fn)(void *user_data, const char *key, const char *record);
+
+/**
+ * Keeps the token that processes (on one host or many) share in a store the application already runs:
+ * Redis, memcached, a database. Set `size` to `sizeof(x8_token_store)` and the callbacks, then pass it to
+ * `x8_options_set_token_store`, which copies it.
+ *
+ * How x8 uses it, for each token it needs: `load`; a record with enough life left is used as is. Otherwise
+ * `lock`; if busy, `load` again every 25 ms until a usable record appears or the lock is taken (at most half
+ * of the call's timeout, then x8 fetches anyway). Holding the lock: `load` once more, else fetch from the token
+ * endpoint, `store` the record with its time to expiry, `unlock`. When the API refuses a token, `remove`.
+ *
+ * Keys are short ASCII strings, `x8:token:` and 64 hex digits (a SHA-256 of the token URL and client id): one
+ * per API key and region. Records are JSON text holding the access token, its type, products and expiry;
+ * never the client secret. Keep them where only the application's processes can read them: the access token
+ * is a bearer credential until it expires.
+ *
+ * Failures: any callback that fails (a negative return, a record x8 cannot read, a bad length) makes the
+ * client fetch the token by itself, with a warning through the log callback; a broken store never fails a
+ * request.
+ *
+ * Threads: callbacks are called from any thread, including x8's background refresh thread, and concurrently
+ * (for different clients sharing the store, and within one client), so they must be thread-safe. They must
+ * not call x8 functions on the client that calls them. `user_data` is passed back untouched and must stay
+ * valid until every client made with these options is freed; after `x8_client_free` returns, no callback
+ * runs for that client any more (one in progress is waited for).
+ */
+typedef struct {
+  /**
+   * `sizeof(x8_token_store)` as the caller knows it, so the struct can grow in later versions.
+   */
+  size_t size;
+  /**
+   * Passed back to every callback.
+   */
+  void *user_data;
+  /**
+   * Required.
+   */
+  x8_store_load_fn load;
+  /**
+   * Required.
+   */
+  x8_store_store_fn store;
+  /**
+   * Optional, with `unlock`: without a lock, processes that start together may each fetch once.
+   */
+  x8_store_lock_fn lock;
+  /**
+   * Required when `lock` is set.
+   */
+  x8_store_unlock_fn unlock;
+  /**
+   * Optional: without it a refused token stays in the store until the next fetch replaces it (x8 never
+   * takes it again itself).
+   */
+  x8_store_remove_fn remove;
+} x8_token_store;
 
 #ifdef __cplusplus
 extern "C" {
@@ -280,8 +391,8 @@ x8_status x8_client_new(const char *client_id,
 
 /**
  * Like `x8_client_new`, with the key from the environment: `X8_CLIENT_ID` and `X8_CLIENT_SECRET` (required),
- * and `X8_BASE_URL` / `X8_TOKEN_URL` (optional; they override `opts`). X8_STATUS_CONFIG names a missing
- * variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
+ * and `X8_BASE_URL`, `X8_TOKEN_URL`, and one of `X8_TOKEN_CACHE` / `X8_REDIS_URL` (optional; they override
+ * `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
  */
 x8_status x8_client_new_from_env(const x8_options *opts,
                                  x8_client **out,
@@ -290,8 +401,8 @@ x8_status x8_client_new_from_env(const x8_options *opts,
 /**
  * Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
  * on the client; callable from any thread. After it returns the log callback is never called again for this
- * client (a callback in progress is waited for). A background renewal still in flight finishes on its own
- * thread (bounded by the timeout) and then releases what it holds.
+ * client, and neither is any callback of its `x8_token_store` (calls in progress are waited for). A background
+ * renewal still in flight finishes on its own thread (bounded by the timeout) and then releases what it holds.
  */
 void x8_client_free(x8_client *client);
 
@@ -463,7 +574,8 @@ x8_status x8_options_set_replay_on_401(x8_options *opts,
  * processes then reuse one token instead of fetching one each. One file per token URL and client id, mode
  * 0600, written atomically under a file lock, never holding the secret. Files that are corrupt or readable by
  * others are ignored and replaced; a folder that cannot be written falls back to the in-process cache with a
- * warning (never an error). Created with mode 0700 if missing.
+ * warning (never an error). Created with mode 0700 if missing. Replaces any other shared store set on these
+ * options (`x8_options_set_redis_store`, `x8_options_set_token_store`).
  */
 x8_status x8_options_set_token_cache(x8_options *opts,
                                      const char *dir,
@@ -550,6 +662,31 @@ bool x8_response_header_at(const x8_response *response,
  * Frees a response. NULL is ignored. Any thread.
  */
 void x8_response_free(x8_response *response);
+
+/**
+ * Keeps the shared token in the application's store (see `x8_token_store`). `*store` is copied; NULL removes
+ * a store set before. One shared store per client: this replaces `x8_options_set_token_cache` and
+ * `x8_options_set_redis_store`, and `X8_TOKEN_CACHE` or `X8_REDIS_URL` replace it in
+ * `x8_client_new_from_env`. Errors: X8_STATUS_INVALID_ARGUMENT when `size` is too small for `load` and
+ * `store`, when either is NULL, or when `lock` is set without `unlock`.
+ */
+x8_status x8_options_set_token_store(x8_options *opts,
+                                     const x8_token_store *store,
+                                     x8_error **err);
+
+/**
+ * Keeps the shared token in Redis, for processes on many hosts (also `X8_REDIS_URL`): `url` is
+ * `redis://[[user]:password@]host[:port][/db]` or `unix:///path/to/redis.sock` (no TLS). The token is stored
+ * under `x8:token:<sha256 of token URL and client id>` with `SET ... PX <ms to expiry>`; a `SET NX PX` lock
+ * under that key + `:lock` makes the processes that need a token at the same moment fetch it once. The
+ * secret is never stored. Connecting and each command time out after 200 ms, and any Redis failure makes the
+ * client fetch by itself (with a warning through the log callback), so a Redis that is down never fails a
+ * request. Replaces any other shared store set on these options. Checked by `x8_client_new`
+ * (X8_STATUS_CONFIG). X8_STATUS_CONFIG right away when x8 was built without its `redis` feature.
+ */
+x8_status x8_options_set_redis_store(x8_options *opts,
+                                     const char *url,
+                                     x8_error **err);
 
 /**
  * Gets a valid token as a snapshot (fetching one if needed, as `x8_get_token` does), waiting at most

@@ -7,13 +7,14 @@ use std::time::Duration;
 use crate::cache::{Policy, TokenCache, TokenSource};
 use crate::config::{Credentials, Options, Settings};
 use crate::error::{Error, ErrorKind, Result};
-use crate::file_cache::FileCache;
+use crate::file_cache::FileStore;
 use crate::fork;
 use crate::log::Level;
 use crate::oauth::TokenEndpoint;
 use crate::origin::refuse_control_chars;
 use crate::response::Response;
 use crate::stats::{Stats, StatsSnapshot};
+use crate::store::{store_key, Gate, SharedStore, StoreSource};
 use crate::token::Token;
 use crate::transport::{Deadline, Transport};
 
@@ -55,6 +56,8 @@ struct Inner {
     cache: Arc<TokenCache>,
     transport: Arc<Transport>,
     stats: Arc<Stats>,
+    /// Shut by `close_callbacks`: the shared store is not called after that.
+    store_gate: Gate,
     fork_generation: u64,
 }
 
@@ -74,14 +77,16 @@ impl Client {
         let o = &settings.options;
         let endpoint =
             TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone());
-        let source: Box<dyn TokenSource> = match &o.token_cache_dir {
-            Some(dir) => Box::new(FileCache::new(
+        let store_gate = Gate::open();
+        let source: Box<dyn TokenSource> = match shared_store(o)? {
+            Some(store) => Box::new(StoreSource::new(
                 Box::new(endpoint),
-                dir,
-                &settings.token_url,
-                credentials.client_id(),
+                store,
+                store_key(&settings.token_url, credentials.client_id()),
                 o.refresh_margin,
                 o.logger.clone(),
+                stats.clone(),
+                store_gate.clone(),
             )),
             None => Box::new(endpoint),
         };
@@ -104,12 +109,14 @@ impl Client {
                 cache,
                 transport,
                 stats,
+                store_gate,
                 fork_generation,
             }),
         })
     }
 
-    /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; `X8_BASE_URL` / `X8_TOKEN_URL` override `options`.
+    /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE` and
+    /// `X8_REDIS_URL` override `options`.
     pub fn from_env(mut options: Options) -> Result<Client> {
         options.apply_env()?;
         Client::new(Credentials::from_env()?, options)
@@ -178,10 +185,12 @@ impl Client {
         }
     }
 
-    /// Stops the diagnostics callback for good (waiting for one in progress): after this, nothing this client
-    /// still runs in the background will call it. The C API calls it from `x8_client_free`.
-    pub fn close_logger(&self) {
+    /// Stops the diagnostics callback and the shared token store for good (waiting for calls in progress):
+    /// after this, nothing this client still runs in the background calls them; a token fetch then goes
+    /// straight to the token endpoint. The C API calls it from `x8_client_free`.
+    pub fn close_callbacks(&self) {
         self.inner.settings.options.logger.close();
+        self.inner.store_gate.close();
     }
 
     pub fn stats(&self) -> StatsSnapshot {
@@ -254,6 +263,23 @@ impl Client {
             .transport
             .send(req.method, url, &headers, req.body, deadline)
     }
+}
+
+/// The store that shares the token among processes, if the options name one (`Settings` allows one at most).
+fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
+    if let Some(dir) = &o.token_cache_dir {
+        return Ok(Some(Arc::new(FileStore::new(dir, o.logger.clone()))));
+    }
+    if let Some(url) = &o.redis_url {
+        #[cfg(feature = "redis")]
+        return Ok(Some(Arc::new(crate::redis_store::RedisStore::open(url)?)));
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = url;
+            return Err(Error::new(ErrorKind::Config, crate::config::REDIS_MISSING));
+        }
+    }
+    Ok(o.token_store.clone())
 }
 
 fn classify(reply: &Response) -> Verdict {

@@ -3,12 +3,14 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::Logger;
 use crate::origin::Origin;
+use crate::store::SharedStore;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.8x8.com";
 pub const TOKEN_PATH: &str = "/oauth/v2/token";
@@ -18,6 +20,7 @@ pub const ENV_CLIENT_SECRET: &str = "X8_CLIENT_SECRET";
 pub const ENV_BASE_URL: &str = "X8_BASE_URL";
 pub const ENV_TOKEN_URL: &str = "X8_TOKEN_URL";
 pub const ENV_TOKEN_CACHE: &str = "X8_TOKEN_CACHE";
+pub const ENV_REDIS_URL: &str = "X8_REDIS_URL";
 
 /// An API key from 8x8 Admin Console. The secret is wiped from memory when the credentials are dropped and
 /// never appears in `Debug` output.
@@ -108,7 +111,7 @@ pub enum ProxySetting {
 }
 
 /// Client options. Every field has a sensible default; see `Default`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     /// Origin (and optional path prefix) of the APIs; requests' paths are relative to it.
     pub base_url: String,
@@ -135,7 +138,41 @@ pub struct Options {
     /// A folder for the token cache shared by this host's processes (see `file_cache`); `None` keeps the
     /// token in this process only.
     pub token_cache_dir: Option<PathBuf>,
+    /// A Redis server that shares the token among processes on many hosts (see `redis_store`), e.g.
+    /// `redis://redis.internal:6379/0`; needs the `redis` cargo feature (on by default).
+    pub redis_url: Option<String>,
+    /// The application's own store for the shared token (see `SharedStore`).
+    ///
+    /// At most one of `token_cache_dir`, `redis_url` and `token_store` may be set.
+    pub token_store: Option<Arc<dyn SharedStore>>,
     pub logger: Logger,
+}
+
+/// By hand, to redact the Redis URL (it may carry a password): keep it in step with the fields.
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("base_url", &self.base_url)
+            .field("token_url", &self.token_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("refresh_margin", &self.refresh_margin)
+            .field("expiry_safety", &self.expiry_safety)
+            .field("user_agent", &self.user_agent)
+            .field("ca_file", &self.ca_file)
+            .field("proxy", &self.proxy)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_retries", &self.max_retries)
+            .field("retry_base_delay", &self.retry_base_delay)
+            .field("retry_max_delay", &self.retry_max_delay)
+            .field("replay_on_401", &self.replay_on_401)
+            .field("token_cache_dir", &self.token_cache_dir)
+            // A Redis URL may carry a password.
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "[redacted]"))
+            .field("token_store", &self.token_store)
+            .field("logger", &self.logger)
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -156,6 +193,8 @@ impl Default for Options {
             retry_max_delay: Duration::from_secs(8),
             replay_on_401: true,
             token_cache_dir: None,
+            redis_url: None,
+            token_store: None,
             logger: Logger::default(),
         }
     }
@@ -169,10 +208,15 @@ impl Options {
         Ok(opts)
     }
 
-    /// Applies `X8_BASE_URL`, `X8_TOKEN_URL` and `X8_TOKEN_CACHE` over what is set.
+    /// Applies `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE` and `X8_REDIS_URL` over what is set.
     pub fn apply_env(&mut self) -> Result<()> {
-        if let Some(dir) = env_var(ENV_TOKEN_CACHE)? {
-            self.token_cache_dir = Some(PathBuf::from(dir));
+        // A shared store named in the environment replaces the one in the options; naming two is an error
+        // (`Settings::new`).
+        let (dir, redis) = (env_var(ENV_TOKEN_CACHE)?, env_var(ENV_REDIS_URL)?);
+        if dir.is_some() || redis.is_some() {
+            self.token_cache_dir = dir.map(PathBuf::from);
+            self.redis_url = redis;
+            self.token_store = None;
         }
         if let Some(base) = env_var(ENV_BASE_URL)? {
             self.base_url = base;
@@ -195,6 +239,9 @@ pub struct Settings {
 }
 
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+pub(crate) const REDIS_MISSING: &str =
+    "this x8 was built without Redis support: rebuild it with the cargo feature `redis` (on by default)";
 
 impl Settings {
     pub fn new(options: Options) -> Result<Settings> {
@@ -261,6 +308,23 @@ impl Settings {
         {
             return Err(config_err("the token cache folder is empty".into()));
         }
+        let stores = [
+            options.token_cache_dir.is_some(),
+            options.redis_url.is_some(),
+            options.token_store.is_some(),
+        ];
+        if stores.iter().filter(|set| **set).count() > 1 {
+            return Err(config_err(format!(
+                "choose one shared token store: a token cache folder ({ENV_TOKEN_CACHE}), Redis ({ENV_REDIS_URL}) \
+                 or the application's own store"
+            )));
+        }
+        if options.redis_url.as_ref().is_some_and(|u| u.is_empty()) {
+            return Err(config_err("the Redis URL is empty".into()));
+        }
+        if options.redis_url.is_some() && !cfg!(feature = "redis") {
+            return Err(config_err(REDIS_MISSING.into()));
+        }
         if let ProxySetting::Url(p) = &options.proxy {
             if p.is_empty() {
                 return Err(config_err(
@@ -294,6 +358,15 @@ mod tests {
     fn credentials_debug_hides_the_secret() {
         let c = Credentials::new("id", "hunter2-secret").unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_redis_password() {
+        let o = Options {
+            redis_url: Some("redis://:hunter2@10.0.0.1".into()),
+            ..Options::default()
+        };
+        assert!(!format!("{o:?}").contains("hunter2"));
     }
 
     #[test]
@@ -347,6 +420,15 @@ mod tests {
             },
             Options {
                 retry_base_delay: Duration::from_secs(9),
+                ..Options::default()
+            },
+            Options {
+                token_cache_dir: Some("/tmp/x8".into()),
+                redis_url: Some("redis://127.0.0.1".into()),
+                ..Options::default()
+            },
+            Options {
+                redis_url: Some(String::new()),
                 ..Options::default()
             },
         ];

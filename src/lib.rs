@@ -12,10 +12,13 @@ mod fork;
 mod log;
 mod oauth;
 mod origin;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod resolver;
 mod response;
 mod slot;
 mod stats;
+mod store;
 mod token;
 mod transport;
 
@@ -25,15 +28,20 @@ pub use cache::{Fetched, TokenSource};
 pub use client::{Client, Request};
 pub use config::{
     Credentials, Options, ProxySetting, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID,
-    ENV_CLIENT_SECRET, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
+    ENV_CLIENT_SECRET, ENV_REDIS_URL, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use file_cache::SKEW_MARGIN_MS;
 pub use log::{Level, LogFn, Logger};
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, REDIS_TIMEOUT};
 pub use response::Response;
 pub use stats::StatsSnapshot;
+pub use store::{store_key, SharedStore, StoreError, StoreResult, SKEW_MARGIN_MS};
 pub use token::{parse_token_reply, Token};
 pub use transport::Deadline;
+/// What `SharedStore::load` returns records in: a `String` wiped from memory when dropped (records hold a
+/// token).
+pub use zeroize::Zeroizing;
 
 #[cfg(test)]
 mod header_tests {

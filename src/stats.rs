@@ -49,6 +49,10 @@ pub struct Stats {
     pub failures_network: AtomicU64,
     pub failures_protocol: AtomicU64,
     pub requests: AtomicU64,
+    /// Tokens taken from a shared store (cache file, Redis, the application's) instead of fetched.
+    pub store_hits: AtomicU64,
+    /// Shared-store calls that failed (the token was then fetched without the store).
+    pub store_errors: AtomicU64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -65,6 +69,8 @@ pub struct StatsSnapshot {
     pub requests: u64,
     /// Seconds the cached token has left, or -1 when none is cached.
     pub token_seconds_left: i64,
+    pub store_hits: u64,
+    pub store_errors: u64,
 }
 
 impl Stats {
@@ -96,6 +102,8 @@ impl Stats {
             failures_protocol: self.failures_protocol.load(Relaxed),
             requests: self.requests.load(Relaxed),
             token_seconds_left,
+            store_hits: self.store_hits.load(Relaxed),
+            store_errors: self.store_errors.load(Relaxed),
         }
     }
 }

@@ -37,8 +37,8 @@ install_packages() {
 }
 
 toolchain() {
-  install_packages build-essential pkg-config libcmocka-dev valgrind cmake libgtest-dev binutils || return 1
-  for tool in cargo rustc cc c++ valgrind; do
+  install_packages build-essential pkg-config libcmocka-dev valgrind cmake libgtest-dev binutils redis-server || return 1
+  for tool in cargo rustc cc c++ valgrind redis-server; do
     command -v "$tool" >/dev/null || { echo "$tool is missing"; return 1; }
   done
   cargo fmt --version >/dev/null && cargo clippy --version >/dev/null

@@ -17,7 +17,9 @@ Credentials (never from a flag, which would show the secret in `ps`):
       ca_file = \"ca.pem\"                   # optional; relative to the file
 
 Other settings: --base-url, else X8_BASE_URL, else base_url in the file, else https://api.8x8.com.
-  X8_TOKEN_URL overrides token_url. --ca-file overrides ca_file.
+  X8_TOKEN_URL overrides token_url. --ca-file overrides ca_file. A token shared with other processes:
+  --token-cache / X8_TOKEN_CACHE (this host) or --redis / X8_REDIS_URL (many hosts); a broken store only
+  means fetching a token of our own.
 
 Exit codes:
   0  success
@@ -60,6 +62,16 @@ pub struct GlobalArgs {
     /// [default: $X8_TOKEN_CACHE, else none]
     #[arg(long, global = true, value_name = "DIR")]
     pub token_cache: Option<PathBuf>,
+    /// Redis that shares the token among processes on many hosts, e.g. redis://redis.internal:6379/0
+    /// (put a URL with a password in $X8_REDIS_URL instead: flags show in `ps`) [default: $X8_REDIS_URL, else
+    /// none]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        conflicts_with = "token_cache"
+    )]
+    pub redis: Option<String>,
     /// Limit on each call, token fetch and retries included
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]

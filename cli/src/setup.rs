@@ -42,8 +42,14 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
     if let Some(path) = &global.ca_file {
         options.ca_file = Some(path.clone());
     }
+    // A store named by a flag replaces the one named in the environment.
     if let Some(dir) = &global.token_cache {
         options.token_cache_dir = Some(dir.clone());
+        options.redis_url = None;
+    }
+    if let Some(url) = &global.redis {
+        options.redis_url = Some(url.clone());
+        options.token_cache_dir = None;
     }
     if global.verbose > 0 {
         options.logger = stderr_logger(global.verbose, redactor.clone());

@@ -296,7 +296,7 @@ mod tests {
 
     #[test]
     fn success_clears_the_error_slot() {
-        let mut err: *mut x8_error = 1usize as *mut x8_error;
+        let mut err: *mut x8_error = std::ptr::dangling_mut();
         assert_eq!(boundary(&mut err, || Ok(())), x8_status::Ok);
         assert!(err.is_null());
     }

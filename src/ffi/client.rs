@@ -29,7 +29,7 @@ pub struct x8_stats {
     pub size: usize,
     /// Token requests answered from the cache.
     pub cache_hits: u64,
-    /// Tokens obtained from the token endpoint (all kinds).
+    /// Tokens obtained (all kinds): from the token endpoint, or from the shared token store (`store_hits`).
     pub token_fetches: u64,
     /// Of those, renewals done in the background ahead of expiry.
     pub background_refreshes: u64,
@@ -49,6 +49,10 @@ pub struct x8_stats {
     pub requests: u64,
     /// Seconds the cached token has left (before its safety margin), or -1 when none is cached.
     pub token_seconds_left: i64,
+    /// Tokens taken from the shared token store (cache file, Redis, `x8_token_store`) instead of fetched.
+    pub store_hits: u64,
+    /// Shared-store operations that failed; the client fetched the token itself each time.
+    pub store_errors: u64,
 }
 
 fn finish_new(made: crate::Result<Client>, out: &mut *mut x8_client) -> crate::Result<()> {
@@ -82,8 +86,8 @@ pub extern "C" fn x8_client_new(
 }
 
 /// Like `x8_client_new`, with the key from the environment: `X8_CLIENT_ID` and `X8_CLIENT_SECRET` (required),
-/// and `X8_BASE_URL` / `X8_TOKEN_URL` (optional; they override `opts`). X8_STATUS_CONFIG names a missing
-/// variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
+/// and `X8_BASE_URL`, `X8_TOKEN_URL`, and one of `X8_TOKEN_CACHE` / `X8_REDIS_URL` (optional; they override
+/// `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
 #[no_mangle]
 pub extern "C" fn x8_client_new_from_env(
     opts: *const x8_options,
@@ -99,16 +103,16 @@ pub extern "C" fn x8_client_new_from_env(
 
 /// Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
 /// on the client; callable from any thread. After it returns the log callback is never called again for this
-/// client (a callback in progress is waited for). A background renewal still in flight finishes on its own
-/// thread (bounded by the timeout) and then releases what it holds.
+/// client, and neither is any callback of its `x8_token_store` (calls in progress are waited for). A background
+/// renewal still in flight finishes on its own thread (bounded by the timeout) and then releases what it holds.
 #[no_mangle]
 pub extern "C" fn x8_client_free(client: *mut x8_client) {
     boundary_void(|| {
         if !client.is_null() {
             // SAFETY: a client from x8_client_new, freed once, with no call running on it (documented).
             let client = unsafe { Box::from_raw(client) };
-            // A background renewal may outlive this call; it must not reach the caller's callback any more.
-            client.inner.close_logger();
+            // A background renewal may outlive this call; it must not reach the caller's callbacks any more.
+            client.inner.close_callbacks();
             drop(client);
         }
     })
@@ -250,6 +254,8 @@ pub extern "C" fn x8_client_stats(
             failures_protocol: s.failures_protocol,
             requests: s.requests,
             token_seconds_left: s.token_seconds_left,
+            store_hits: s.store_hits,
+            store_errors: s.store_errors,
         };
         let n = full.size;
         // SAFETY: copies the first `n` bytes, where n <= both the caller's declared size and ours.

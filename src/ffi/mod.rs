@@ -12,6 +12,7 @@ mod boundary;
 mod client;
 mod options;
 mod request;
+mod store;
 mod token;
 mod version;
 
@@ -22,5 +23,6 @@ pub use boundary::{
 pub use client::*;
 pub use options::*;
 pub use request::*;
+pub use store::*;
 pub use token::*;
 pub use version::*;

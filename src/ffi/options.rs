@@ -242,7 +242,8 @@ pub extern "C" fn x8_options_set_replay_on_401(
 /// processes then reuse one token instead of fetching one each. One file per token URL and client id, mode
 /// 0600, written atomically under a file lock, never holding the secret. Files that are corrupt or readable by
 /// others are ignored and replaced; a folder that cannot be written falls back to the in-process cache with a
-/// warning (never an error). Created with mode 0700 if missing.
+/// warning (never an error). Created with mode 0700 if missing. Replaces any other shared store set on these
+/// options (`x8_options_set_redis_store`, `x8_options_set_token_store`).
 #[no_mangle]
 pub extern "C" fn x8_options_set_token_cache(
     opts: *mut x8_options,
@@ -255,6 +256,8 @@ pub extern "C" fn x8_options_set_token_cache(
             return Err(Error::invalid("dir is empty"));
         }
         o.token_cache_dir = Some(PathBuf::from(dir));
+        o.redis_url = None;
+        o.token_store = None;
         Ok(())
     })
 }

@@ -1,0 +1,746 @@
+//! A token shared by many processes, possibly on many hosts, through a store they already run: a cache file
+//! (`file_cache`), Redis (`redis_store`), or the application's own (`SharedStore`, or `x8_token_store` in C).
+//!
+//! The protocol lives here, once, for every store ([`StoreSource`]):
+//! 1. Load the record under the key. A record that parses and still has its refresh margin plus
+//!    [`SKEW_MARGIN_MS`] of wall-clock life is the answer: no fetch.
+//! 2. Otherwise take the store's lock (short, with a TTL). If another process holds it, poll the record until
+//!    a usable one appears or the lock frees, for at most half of the caller's time; then fetch anyway.
+//! 3. Holding the lock, load again (the holder before us may just have stored one), else fetch from the token
+//!    endpoint, store the record with a TTL of the token's time to expiry, and unlock.
+//!
+//! Any store failure (unreachable, timing out, failing callbacks, corrupt records, even a panicking store) is
+//! logged as a warning and the token is fetched directly: a broken store never fails a request. Records hold
+//! the access token and what the endpoint said about it, never the client secret. Expiry in a record is
+//! wall-clock time, since processes share no monotonic clock; the skew margin absorbs clocks that disagree.
+
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+use crate::cache::{Fetched, TokenSource};
+use crate::clock::wall_ms;
+use crate::error::Result;
+use crate::log::{Level, Logger};
+use crate::stats::Stats;
+use crate::token::Token;
+use crate::transport::Deadline;
+
+/// Wall-clock slack between processes: a token must have this much more than its refresh margin left to be
+/// taken from a shared store.
+pub const SKEW_MARGIN_MS: i64 = 30_000;
+
+/// What a store's failure carries: any error, for the warning x8 logs before fetching without the store.
+pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// A place where processes share the token: implement it to keep the token in a store you already run.
+///
+/// x8 calls it from any thread, including its background refresh thread, and from several threads at once
+/// (one client's fetch and another's, or a fetch and a rejected token). Every method should be quick and
+/// bounded (use short timeouts): a slow store delays token fetches. An error is never passed on to x8's
+/// caller: x8 logs a warning and fetches the token itself.
+pub trait SharedStore: Send + Sync {
+    /// Where the token is kept, for log messages: e.g. "Redis at 10.0.0.5:6379". Must not hold a password.
+    fn describe(&self) -> String;
+
+    /// The record stored under `key`, or `None`.
+    fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>>;
+
+    /// Stores `record` under `key`, replacing any other; the store may forget it after `ttl` (the token's
+    /// time to expiry).
+    fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()>;
+
+    /// Tries to take the lock that lets one process fetch for all: `Ok(true)` when taken, `Ok(false)` when
+    /// someone else holds it. It must free itself after `ttl` even if its holder dies. Without an
+    /// implementation there is no lock (`Ok(true)`): processes starting together may each fetch once.
+    fn lock(&self, _key: &str, _ttl: Duration) -> StoreResult<bool> {
+        Ok(true)
+    }
+
+    /// Releases the lock taken by `lock`. Called once after each successful `lock`.
+    fn unlock(&self, _key: &str) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Removes the record under `key` if it is still exactly `record` (the API refused its token); leaves a
+    /// newer one alone. Optional: without it, x8 stops using the refused token in this process and the next
+    /// fetch replaces the record.
+    fn remove(&self, _key: &str, _record: &str) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+impl fmt::Debug for dyn SharedStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SharedStore")
+            .field(&self.describe())
+            .finish()
+    }
+}
+
+/// The key of the shared token for one token endpoint and API key: `x8:token:` and the hex SHA-256 of the
+/// token URL, a newline and the client id. It names the key without revealing it, and different keys or
+/// regions never share a token.
+pub fn store_key(token_url: &str, client_id: &str) -> String {
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{token_url}\n{client_id}").as_bytes(),
+    );
+    let mut key = String::with_capacity(KEY_PREFIX.len() + 64);
+    key.push_str(KEY_PREFIX);
+    for b in digest.as_ref() {
+        key.push_str(&format!("{b:02x}"));
+    }
+    key
+}
+
+pub(crate) const KEY_PREFIX: &str = "x8:token:";
+
+/// The stored form of a token: JSON, the same in every store. No secret: only what the token endpoint sent
+/// back, and when (on the writer's wall clock) it arrived.
+#[derive(Serialize, Deserialize)]
+struct Record {
+    format: u32,
+    access_token: String,
+    token_type: String,
+    products: Vec<String>,
+    lifetime_secs: u64,
+    issued_at_ms: Option<i64>,
+    received_wall_ms: i64,
+}
+
+const FORMAT: u32 = 1;
+
+/// The record for `token`. Wiped from memory when dropped, like the token itself.
+pub(crate) fn encode(token: &Token) -> Zeroizing<String> {
+    let record = Record {
+        format: FORMAT,
+        access_token: token.access_token().to_owned(),
+        token_type: token.token_type().to_owned(),
+        products: token.products().to_vec(),
+        lifetime_secs: token.lifetime_secs(),
+        issued_at_ms: token.issued_at_ms(),
+        received_wall_ms: token.received_wall_ms(),
+    };
+    // Serialising plain strings and numbers cannot fail.
+    let text = Zeroizing::new(serde_json::to_string(&record).unwrap_or_default());
+    drop(Zeroizing::new(record.access_token));
+    text
+}
+
+/// What a stored record holds.
+#[derive(Debug)]
+pub(crate) enum Decoded {
+    Token(Token),
+    /// Written by another version of x8 in a format this one does not know: left alone, not a failure.
+    OtherFormat,
+    /// Not a record at all, or one whose token is not acceptable.
+    Corrupt,
+}
+
+pub(crate) fn decode(text: &str) -> Decoded {
+    #[derive(Deserialize)]
+    struct Version {
+        format: u32,
+    }
+    match serde_json::from_str::<Version>(text) {
+        Ok(v) if v.format != FORMAT => return Decoded::OtherFormat,
+        Ok(_) => {}
+        Err(_) => return Decoded::Corrupt,
+    }
+    let Ok(record) = serde_json::from_str::<Record>(text) else {
+        return Decoded::Corrupt;
+    };
+    match Token::new(
+        record.access_token,
+        record.token_type,
+        record.products,
+        record.lifetime_secs,
+        record.issued_at_ms,
+        record.received_wall_ms,
+    ) {
+        Ok(token) => Decoded::Token(token),
+        Err(_) => Decoded::Corrupt,
+    }
+}
+
+/// `token` as a cache entry if it has enough life left at wall-clock `now`: more than its refresh margin (a
+/// fifth of a short lifetime) plus the skew margin. A token whose receipt lies in the future was written by a
+/// clock that cannot be trusted.
+pub(crate) fn usable(token: Token, now: i64, refresh_margin_ms: i64) -> Option<Fetched> {
+    let left = token.expires_at_wall_ms() - now;
+    let margin = refresh_margin_ms.min(token.lifetime_secs() as i64 * 200) + SKEW_MARGIN_MS;
+    if left <= margin || token.received_wall_ms() > now + SKEW_MARGIN_MS {
+        return None;
+    }
+    Some(Fetched {
+        token,
+        valid_for_ms: (left - SKEW_MARGIN_MS) as u64,
+    })
+}
+
+/// How often a process waiting for another's fetch looks at the record again.
+const POLL_INTERVAL: Duration = Duration::from_millis(25);
+/// Longest a lock lives: a holder that dies blocks the others at most this long.
+const LOCK_TTL_MAX: Duration = Duration::from_secs(10);
+const LOCK_TTL_MIN: Duration = Duration::from_millis(100);
+
+/// Closed when the client is freed: from then on the store is not called at all, so a C store's `user_data`
+/// is never used after `x8_client_free` returns (a call in progress is waited for). The same pattern as the
+/// logger's gate.
+#[derive(Clone)]
+pub(crate) struct Gate(Arc<RwLock<bool>>);
+
+impl Gate {
+    pub fn open() -> Gate {
+        Gate(Arc::new(RwLock::new(true)))
+    }
+
+    pub fn close(&self) {
+        *self.0.write() = false;
+    }
+}
+
+/// A token source that shares the tokens of `inner` (the token endpoint) through a `SharedStore`.
+pub struct StoreSource {
+    inner: Box<dyn TokenSource>,
+    store: Arc<dyn SharedStore>,
+    key: String,
+    refresh_margin_ms: i64,
+    logger: Logger,
+    stats: Arc<Stats>,
+    gate: Gate,
+    /// The last token the API refused, by digest: never taken from the store again, even by a store that
+    /// cannot remove records.
+    refused: Mutex<Option<[u8; 32]>>,
+}
+
+/// Why a load found nothing usable.
+enum Miss {
+    /// Nothing, or nothing usable: fetch (under the lock).
+    Nothing,
+    /// The store failed: fetch without it.
+    Failed,
+}
+
+impl StoreSource {
+    pub(crate) fn new(
+        inner: Box<dyn TokenSource>,
+        store: Arc<dyn SharedStore>,
+        key: String,
+        refresh_margin: Duration,
+        logger: Logger,
+        stats: Arc<Stats>,
+        gate: Gate,
+    ) -> StoreSource {
+        StoreSource {
+            inner,
+            store,
+            key,
+            refresh_margin_ms: refresh_margin.as_millis().min(i64::MAX as u128) as i64,
+            logger,
+            stats,
+            gate,
+            refused: Mutex::new(None),
+        }
+    }
+
+    /// Calls the store through the gate, turning a panic inside it into an error like any other.
+    fn call<T>(&self, f: impl FnOnce(&dyn SharedStore) -> StoreResult<T>) -> StoreResult<T> {
+        let open = self.gate.0.read();
+        if !*open {
+            return Err("the client was freed".into());
+        }
+        catch_unwind(AssertUnwindSafe(|| f(&*self.store)))
+            .unwrap_or_else(|_| Err("the store panicked".into()))
+    }
+
+    fn failed(&self, what: &str, e: &StoreError) {
+        Stats::bump(&self.stats.store_errors);
+        self.logger.log(Level::Warn, || {
+            format!(
+                "token store {}: {what} failed ({e}); fetching the token without it",
+                self.store.describe()
+            )
+        });
+    }
+
+    fn digest(token: &str) -> [u8; 32] {
+        let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        out
+    }
+
+    /// The stored record and its token, if it parses and is not one the API refused.
+    fn load_record(&self) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
+        let Some(text) = self.call(|s| s.load(&self.key))? else {
+            return Ok(None);
+        };
+        match decode(&text) {
+            Decoded::Token(token) => {
+                let refused = *self.refused.lock();
+                if refused.is_some_and(|d| d == Self::digest(token.access_token())) {
+                    return Ok(None);
+                }
+                Ok(Some((text, token)))
+            }
+            Decoded::OtherFormat => Ok(None),
+            Decoded::Corrupt => {
+                self.logger.log(Level::Warn, || {
+                    format!(
+                        "token store {}: the record is corrupt; replacing it",
+                        self.store.describe()
+                    )
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    /// A usable token from the store.
+    fn load_usable(&self) -> std::result::Result<Fetched, Miss> {
+        match self.load_record() {
+            Ok(Some((_, token))) => match usable(token, wall_ms(), self.refresh_margin_ms) {
+                Some(found) => {
+                    Stats::bump(&self.stats.store_hits);
+                    self.logger.log(Level::Info, || {
+                        format!("took the shared token from {}", self.store.describe())
+                    });
+                    Ok(found)
+                }
+                None => Err(Miss::Nothing),
+            },
+            Ok(None) => Err(Miss::Nothing),
+            Err(e) => {
+                self.failed("reading the token", &e);
+                Err(Miss::Failed)
+            }
+        }
+    }
+
+    /// Fetches from the token endpoint and shares the result.
+    fn fetch_and_store(&self, deadline: Deadline) -> Result<Fetched> {
+        let fetched = self.inner.fetch(deadline)?;
+        let ttl_ms = fetched.token.expires_at_wall_ms() - wall_ms();
+        if ttl_ms > 0 {
+            let record = encode(&fetched.token);
+            let ttl = Duration::from_millis(ttl_ms as u64);
+            if let Err(e) = self.call(|s| s.store(&self.key, &record, ttl)) {
+                Stats::bump(&self.stats.store_errors);
+                self.logger.log(Level::Warn, || {
+                    format!(
+                        "token store {}: storing the token failed ({e}); other processes will fetch their own",
+                        self.store.describe()
+                    )
+                });
+            }
+        }
+        Ok(fetched)
+    }
+
+    /// Waits for the lock, or for the holder's token. `Ok(None)`: the lock is ours.
+    fn acquire(&self, deadline: Deadline) -> std::result::Result<Option<Fetched>, Miss> {
+        let ttl = deadline.remaining().clamp(LOCK_TTL_MIN, LOCK_TTL_MAX);
+        // Half of the caller's time at most, so that after a holder that died or hangs there is still time to
+        // fetch ourselves.
+        let give_up = Instant::now() + deadline.remaining() / 2;
+        let mut waited = false;
+        loop {
+            match self.call(|s| s.lock(&self.key, ttl)) {
+                Ok(true) => return Ok(None),
+                Ok(false) => {}
+                Err(e) => {
+                    self.failed("taking the lock", &e);
+                    return Err(Miss::Failed);
+                }
+            }
+            if !waited {
+                self.logger.log(Level::Debug, || {
+                    format!(
+                        "another process is fetching the token for {}; waiting for it",
+                        self.store.describe()
+                    )
+                });
+                waited = true;
+            }
+            if Instant::now() + POLL_INTERVAL >= give_up {
+                self.logger.log(Level::Warn, || {
+                    format!(
+                        "token store {}: the lock stayed taken; fetching the token without waiting longer",
+                        self.store.describe()
+                    )
+                });
+                return Err(Miss::Nothing);
+            }
+            std::thread::sleep(POLL_INTERVAL);
+            match self.load_usable() {
+                Ok(found) => return Ok(Some(found)),
+                Err(Miss::Nothing) => {}
+                Err(Miss::Failed) => return Err(Miss::Failed),
+            }
+        }
+    }
+}
+
+impl TokenSource for StoreSource {
+    fn fetch(&self, deadline: Deadline) -> Result<Fetched> {
+        match self.load_usable() {
+            Ok(found) => return Ok(found),
+            Err(Miss::Failed) => return self.inner.fetch(deadline),
+            Err(Miss::Nothing) => {}
+        }
+        match self.acquire(deadline) {
+            Ok(Some(found)) => Ok(found),
+            Err(Miss::Failed) => self.inner.fetch(deadline),
+            // Waited long enough for a holder that does not deliver: fetch, and share what we got.
+            Err(Miss::Nothing) => self.fetch_and_store(deadline),
+            Ok(None) => {
+                // The lock is ours. The holder before us may have stored a token just now.
+                let outcome = match self.load_usable() {
+                    Ok(found) => Ok(found),
+                    Err(Miss::Nothing) => self.fetch_and_store(deadline),
+                    Err(Miss::Failed) => self.inner.fetch(deadline),
+                };
+                if let Err(e) = self.call(|s| s.unlock(&self.key)) {
+                    Stats::bump(&self.stats.store_errors);
+                    self.logger.log(Level::Warn, || {
+                        format!(
+                            "token store {}: releasing the lock failed ({e}); it frees itself when its TTL ends",
+                            self.store.describe()
+                        )
+                    });
+                }
+                outcome
+            }
+        }
+    }
+
+    fn rejected(&self, token: &Token) {
+        *self.refused.lock() = Some(Self::digest(token.access_token()));
+        // Drop the record only if it still holds the refused token: another process may have replaced it.
+        let outcome = self.load_record_unfiltered().and_then(|found| match found {
+            Some((text, stored)) if stored.access_token() == token.access_token() => {
+                self.call(|s| s.remove(&self.key, &text))
+            }
+            _ => Ok(()),
+        });
+        if let Err(e) = outcome {
+            Stats::bump(&self.stats.store_errors);
+            self.logger.log(Level::Warn, || {
+                format!(
+                    "token store {}: removing a refused token failed ({e})",
+                    self.store.describe()
+                )
+            });
+        }
+    }
+}
+
+impl StoreSource {
+    /// The stored record and its token, refused or not.
+    fn load_record_unfiltered(&self) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
+        let Some(text) = self.call(|s| s.load(&self.key))? else {
+            return Ok(None);
+        };
+        Ok(match decode(&text) {
+            Decoded::Token(token) => Some((text, token)),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorKind};
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Barrier;
+
+    /// A store in memory, with a lock, that can be told to fail or to panic.
+    #[derive(Default)]
+    struct MemoryStore {
+        records: Mutex<HashMap<String, (String, Duration)>>,
+        locked: Mutex<bool>,
+        fail: AtomicBool,
+        panic: AtomicBool,
+        locks_taken: AtomicUsize,
+    }
+
+    impl MemoryStore {
+        fn check(&self) -> StoreResult<()> {
+            if self.panic.load(Ordering::SeqCst) {
+                panic!("store bug");
+            }
+            if self.fail.load(Ordering::SeqCst) {
+                return Err("store down".into());
+            }
+            Ok(())
+        }
+    }
+
+    impl SharedStore for MemoryStore {
+        fn describe(&self) -> String {
+            "memory".into()
+        }
+        fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
+            self.check()?;
+            Ok(self
+                .records
+                .lock()
+                .get(key)
+                .map(|(r, _)| Zeroizing::new(r.clone())))
+        }
+        fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
+            self.check()?;
+            self.records
+                .lock()
+                .insert(key.to_owned(), (record.to_owned(), ttl));
+            Ok(())
+        }
+        fn lock(&self, _key: &str, _ttl: Duration) -> StoreResult<bool> {
+            self.check()?;
+            let mut locked = self.locked.lock();
+            if *locked {
+                return Ok(false);
+            }
+            *locked = true;
+            self.locks_taken.fetch_add(1, Ordering::SeqCst);
+            Ok(true)
+        }
+        fn unlock(&self, _key: &str) -> StoreResult<()> {
+            *self.locked.lock() = false;
+            Ok(())
+        }
+        fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
+            self.check()?;
+            let mut records = self.records.lock();
+            if records.get(key).is_some_and(|(r, _)| r == record) {
+                records.remove(key);
+            }
+            Ok(())
+        }
+    }
+
+    /// The token endpoint: counts fetches, mints tok1, tok2...; can block until released.
+    #[derive(Default)]
+    struct Endpoint {
+        fetches: AtomicUsize,
+        gate: Mutex<Option<Arc<Barrier>>>,
+    }
+
+    impl TokenSource for Arc<Endpoint> {
+        fn fetch(&self, _deadline: Deadline) -> Result<Fetched> {
+            let n = self.fetches.fetch_add(1, Ordering::SeqCst) + 1;
+            let gate = self.gate.lock().clone();
+            if let Some(gate) = gate {
+                gate.wait();
+            }
+            let token = Token::new(
+                format!("tok{n}"),
+                "BearerToken".into(),
+                vec!["vcc".into()],
+                1799,
+                None,
+                wall_ms(),
+            )
+            .map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+            Ok(Fetched {
+                token,
+                valid_for_ms: 1_799_000,
+            })
+        }
+    }
+
+    const KEY: &str = "x8:token:test";
+
+    fn source(store: &Arc<MemoryStore>, endpoint: &Arc<Endpoint>) -> StoreSource {
+        StoreSource::new(
+            Box::new(endpoint.clone()),
+            store.clone(),
+            KEY.into(),
+            Duration::from_secs(300),
+            Logger::default(),
+            Arc::default(),
+            Gate::open(),
+        )
+    }
+
+    fn deadline() -> Deadline {
+        Deadline::after(Duration::from_secs(5))
+    }
+
+    #[test]
+    fn the_key_is_a_sha256_of_token_url_and_client_id() {
+        let key = store_key("https://api.8x8.com/oauth/v2/token", "id");
+        assert!(key.starts_with("x8:token:"));
+        assert_eq!(key.len(), "x8:token:".len() + 64);
+        assert_ne!(key, store_key("https://api.8x8.com/oauth/v2/token", "id2"));
+        assert_ne!(
+            key,
+            store_key("https://api.8x8.com/eu/oauth/v2/token", "id")
+        );
+    }
+
+    #[test]
+    fn records_round_trip_and_hold_no_more_than_the_token() {
+        let token = Token::new(
+            "abc".into(),
+            "BearerToken".into(),
+            vec!["vcc".into()],
+            1799,
+            Some(5),
+            1_000,
+        )
+        .unwrap();
+        let text = encode(&token);
+        let Decoded::Token(back) = decode(&text) else {
+            panic!("{}", *text)
+        };
+        assert_eq!(back.access_token(), "abc");
+        assert_eq!(back.products(), ["vcc"]);
+        assert_eq!(back.issued_at_ms(), Some(5));
+        assert_eq!(back.received_wall_ms(), 1_000);
+        assert!(matches!(
+            decode(r#"{"format":2,"anything":1}"#),
+            Decoded::OtherFormat
+        ));
+        assert!(matches!(decode("{\"format\":1,\"acc"), Decoded::Corrupt));
+        let bad_token = text.replace("abc", "a\\r\\nb");
+        assert!(matches!(decode(&bad_token), Decoded::Corrupt));
+    }
+
+    #[test]
+    fn a_token_needs_its_margins_of_life_left() {
+        let now = 10_000_000;
+        let t =
+            |received| Token::new("a".into(), "B".into(), vec![], 1799, None, received).unwrap();
+        let fresh = usable(t(now), now, 300_000).unwrap();
+        assert_eq!(fresh.valid_for_ms, 1_799_000 - 30_000);
+        // 330 s left is not more than margin + skew.
+        assert!(usable(t(now - 1_469_000), now, 300_000).is_none());
+        assert!(usable(t(now - 1_468_000), now, 300_000).is_some());
+        // Received a minute in the future: a clock not to trust.
+        assert!(usable(t(now + 60_000), now, 300_000).is_none());
+    }
+
+    #[test]
+    fn clients_share_one_fetch_through_the_store() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        let first = source(&store, &endpoint).fetch(deadline()).unwrap();
+        for _ in 0..5 {
+            let again = source(&store, &endpoint).fetch(deadline()).unwrap();
+            assert_eq!(again.token.access_token(), first.token.access_token());
+        }
+        assert_eq!(endpoint.fetches.load(Ordering::SeqCst), 1);
+        let (record, ttl) = store.records.lock().get(KEY).cloned().unwrap();
+        assert!(record.contains("tok1"));
+        assert!(ttl > Duration::from_secs(1790) && ttl <= Duration::from_secs(1799));
+        assert!(!*store.locked.lock(), "the lock is released");
+    }
+
+    #[test]
+    fn a_waiter_takes_the_holders_token_instead_of_fetching() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        let gate = Arc::new(Barrier::new(2));
+        *endpoint.gate.lock() = Some(gate.clone());
+        let holder = {
+            let (store, endpoint) = (store.clone(), endpoint.clone());
+            std::thread::spawn(move || source(&store, &endpoint).fetch(deadline()).unwrap())
+        };
+        while endpoint.fetches.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        let waiter = {
+            let (store, endpoint) = (store.clone(), endpoint.clone());
+            std::thread::spawn(move || source(&store, &endpoint).fetch(deadline()).unwrap())
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        *endpoint.gate.lock() = None;
+        gate.wait();
+        let (a, b) = (holder.join().unwrap(), waiter.join().unwrap());
+        assert_eq!(a.token.access_token(), b.token.access_token());
+        assert_eq!(endpoint.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_lock_that_never_frees_costs_half_the_time_then_a_fetch() {
+        let store = Arc::new(MemoryStore::default());
+        *store.locked.lock() = true; // held by a process that died
+        let endpoint = Arc::new(Endpoint::default());
+        let started = Instant::now();
+        let got = source(&store, &endpoint)
+            .fetch(Deadline::after(Duration::from_millis(400)))
+            .unwrap();
+        assert_eq!(got.token.access_token(), "tok1");
+        assert!(started.elapsed() < Duration::from_millis(400));
+        // What it fetched is shared all the same.
+        assert!(store.records.lock().get(KEY).unwrap().0.contains("tok1"));
+    }
+
+    #[test]
+    fn a_failing_or_panicking_store_never_fails_a_fetch() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        store.fail.store(true, Ordering::SeqCst);
+        let s = source(&store, &endpoint);
+        assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "tok1");
+        store.fail.store(false, Ordering::SeqCst);
+        store.panic.store(true, Ordering::SeqCst);
+        assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "tok2");
+        s.rejected(&Token::new("tok2".into(), "B".into(), vec![], 9, None, 0).unwrap());
+        assert_eq!(s.stats.store_errors.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn corrupt_records_are_replaced() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        store
+            .store(KEY, "{\"format\":1,\"acc", Duration::ZERO)
+            .unwrap();
+        let got = source(&store, &endpoint).fetch(deadline()).unwrap();
+        assert!(store
+            .records
+            .lock()
+            .get(KEY)
+            .unwrap()
+            .0
+            .contains(got.token.access_token()));
+    }
+
+    #[test]
+    fn a_refused_token_is_removed_and_never_taken_again() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        let a = source(&store, &endpoint);
+        let first = a.fetch(deadline()).unwrap().token;
+        a.rejected(&first);
+        assert!(store.records.lock().is_empty(), "removed from the store");
+        // A store that kept it (no remove, or a remove that lost a race) still never hands it back here.
+        store.store(KEY, &encode(&first), Duration::ZERO).unwrap();
+        assert_eq!(a.fetch(deadline()).unwrap().token.access_token(), "tok2");
+        // A record that holds a newer token than the refused one is left alone.
+        a.rejected(&first);
+        assert!(store.records.lock().get(KEY).unwrap().0.contains("tok2"));
+    }
+
+    #[test]
+    fn a_closed_gate_keeps_the_store_out_of_it() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        let s = source(&store, &endpoint);
+        s.gate.close();
+        assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "tok1");
+        assert!(store.records.lock().is_empty());
+        assert_eq!(store.locks_taken.load(Ordering::SeqCst), 0);
+    }
+}
