@@ -105,6 +105,9 @@ cp "$X8_LIB_DIR/libx8.so" "$tmp/libx8.so"
 strip "$tmp/libx8.so"
 echo "{\"bench\":\"size\",\"impl\":\"libx8.so\",\"threads\":0,\"stripped_kib\":$(($(stat -c %s "$tmp/libx8.so") / 1024)),\"unstripped_kib\":$(($(stat -c %s "$X8_LIB_DIR/libx8.so") / 1024))}" >>"$results"
 run "6 fleet of short-lived processes" "$build/c/fleet" 20
+fleet_cache=$(mktemp -d)
+run "6 fleet of short-lived processes, shared token cache" "$build/c/fleet" 20 "$fleet_cache/x8"
+rm -rf "$fleet_cache"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- profiles: instructions inside the measured loops only (callgrind counts them the same on a busy machine) ----

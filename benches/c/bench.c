@@ -125,6 +125,8 @@ x8_client *bench_x8_client(void) {
     if (!o) die("x8_options_new failed");
     check(x8_options_set_base_url(o, bench_url(), &e), e, "x8_options_set_base_url");
     check(x8_options_set_proxy(o, "", &e), e, "x8_options_set_proxy"); /* loopback: never via a proxy */
+    const char *cache = getenv("BENCH_TOKEN_CACHE"); /* row 6: processes sharing one token */
+    if (cache) check(x8_options_set_token_cache(o, cache, &e), e, "x8_options_set_token_cache");
     x8_client *c = NULL;
     check(x8_client_new(BENCH_CLIENT_ID, BENCH_SECRET, o, &c, &e), e, "x8_client_new");
     x8_options_free(o);

@@ -2,8 +2,9 @@
  * one x8 GET and exit; the emulator counts the token fetches. Today each process fetches its own token (1 per
  * process); a cache shared between processes would cut that.
  *
- * Usage: fleet [N]     runs N children one after another and reports fetches per process
- *        fleet --one   what each child does */
+ * Usage: fleet [N] [DIR]  runs N children one after another and reports fetches per process; with DIR, the
+ *                          children share one token through x8's token cache file in DIR
+ *        fleet --one      what each child does */
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     int n = argc > 1 ? atoi(argv[1]) : 20;
+    const char *shared = argc > 2 ? argv[2] : NULL;
+    if (shared) setenv("BENCH_TOKEN_CACHE", shared, 1);
     /* The children must talk to our emulator, also when this process started it. */
     setenv("BENCH_URL", bench_url(), 1);
     bench_set_token_lifetime(1799);
@@ -37,7 +40,7 @@ int main(int argc, char **argv) {
     }
     uint64_t wall = bench_now_ns() - t0;
     long long fetches = bench_stat("token_requests");
-    bench_emit("fleet", "x8 (C)", 1, "\"processes\":%d,\"token_requests\":%lld,\"fetches_per_process\":%.2f,"
+    bench_emit("fleet", shared ? "x8 (C), shared token cache" : "x8 (C)", 1, "\"processes\":%d,\"token_requests\":%lld,\"fetches_per_process\":%.2f,"
                "\"ms_per_process\":%.2f", n, fetches, (double)fetches / n, (double)wall / 1e6 / n);
     return 0;
 }
