@@ -8,42 +8,12 @@ mod redis_server;
 
 use common::*;
 use redis_server::RedisServer;
-use std::process::{Child, Command, Stdio};
-
-fn start_x8_token(emu: &Emulator, redis_url: &str, home: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_x8"))
-        .args(["token", "--timeout", "10"])
-        .env_clear()
-        .env("HOME", home)
-        .env("X8_CLIENT_ID", ID)
-        .env("X8_CLIENT_SECRET", SECRET)
-        .env("X8_BASE_URL", emu.base_url())
-        .env("X8_REDIS_URL", redis_url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("x8 starts")
-}
-
-fn finish(children: Vec<Child>) -> Vec<String> {
-    children
-        .into_iter()
-        .map(|child| {
-            let out = child.wait_with_output().expect("x8 finishes");
-            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(out.status.success(), "x8 token failed: {stderr}");
-            assert!(!stderr.contains(SECRET));
-            let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-            assert_eq!(token.len(), 28, "{token:?}");
-            token
-        })
-        .collect()
-}
+use std::process::Child;
 
 fn fleet(emu: &Emulator, redis_url: &str, home: &std::path::Path, n: usize) -> Vec<String> {
-    finish(
+    finish_token_processes(
         (0..n)
-            .map(|_| start_x8_token(emu, redis_url, home))
+            .map(|_| spawn_token_process(emu, home, "X8_REDIS_URL", redis_url))
             .collect(),
     )
 }
@@ -76,10 +46,10 @@ fn processes_share_one_token_through_redis_and_survive_its_death() {
     // Redis dies while a wave of processes is starting: each one either got the shared token or fetches its
     // own; none fails.
     let wave: Vec<Child> = (0..10)
-        .map(|_| start_x8_token(&emu, &url, home.path()))
+        .map(|_| spawn_token_process(&emu, home.path(), "X8_REDIS_URL", &url))
         .collect();
     redis.kill();
-    let during = finish(wave);
+    let during = finish_token_processes(wave);
     let after = fleet(&emu, &url, home.path(), 10);
     let fetched = emu.stats().token_requests;
     assert!(

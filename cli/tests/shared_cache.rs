@@ -4,43 +4,18 @@
 mod common;
 
 use common::*;
-use std::process::{Child, Command, Stdio};
-
-fn start_x8_token(
-    emu: &x8_emulator::Emulator,
-    cache: &std::path::Path,
-    home: &std::path::Path,
-) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_x8"))
-        .arg("token")
-        .env_clear()
-        .env("HOME", home)
-        .env("X8_CLIENT_ID", ID)
-        .env("X8_CLIENT_SECRET", SECRET)
-        .env("X8_BASE_URL", emu.base_url())
-        .env("X8_TOKEN_CACHE", cache)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("x8 starts")
-}
 
 fn run_fleet(
     emu: &x8_emulator::Emulator,
     cache: &std::path::Path,
     home: &std::path::Path,
 ) -> Vec<String> {
-    let children: Vec<Child> = (0..20).map(|_| start_x8_token(emu, cache, home)).collect();
-    children
-        .into_iter()
-        .map(|child| {
-            let out = child.wait_with_output().expect("x8 finishes");
-            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(out.status.success(), "x8 token failed: {stderr}");
-            assert!(!stderr.contains(SECRET));
-            String::from_utf8(out.stdout).unwrap().trim().to_owned()
-        })
-        .collect()
+    let cache = cache.to_str().expect("a UTF-8 temporary path");
+    finish_token_processes(
+        (0..20)
+            .map(|_| spawn_token_process(emu, home, "X8_TOKEN_CACHE", cache))
+            .collect(),
+    )
 }
 
 #[test]

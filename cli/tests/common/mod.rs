@@ -224,3 +224,41 @@ pub fn config_text(emu: &Emulator) -> String {
         emu.base_url()
     )
 }
+
+/// Starts `x8 token` as a separate process (a host of a fleet) with the good key, pointed at `emu`, sharing
+/// its token through the store named by `store_var` (`X8_TOKEN_CACHE` or `X8_REDIS_URL`) = `store`.
+pub fn spawn_token_process(
+    emu: &Emulator,
+    home: &Path,
+    store_var: &str,
+    store: &str,
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_x8"))
+        .args(["token", "--timeout", "10"])
+        .env_clear()
+        .env("HOME", home)
+        .env("X8_CLIENT_ID", ID)
+        .env("X8_CLIENT_SECRET", SECRET)
+        .env("X8_BASE_URL", emu.base_url())
+        .env(store_var, store)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("x8 starts")
+}
+
+/// Waits for fleet processes; each must succeed, print a token and never the secret. Returns the tokens.
+pub fn finish_token_processes(children: Vec<std::process::Child>) -> Vec<String> {
+    children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().expect("x8 finishes");
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "x8 token failed: {stderr}");
+            assert!(!stderr.contains(SECRET));
+            let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+            assert_eq!(token.len(), 28, "{token:?}");
+            token
+        })
+        .collect()
+}
