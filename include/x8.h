@@ -539,6 +539,8 @@ x8_status x8_options_set_ca_file(x8_options *opts,
 /**
  * The HTTP(S) proxy, e.g. "http://proxy:3128". By default the usual environment variables are honoured
  * (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`...); an empty string disables proxies altogether.
+ * SOCKS proxies are not supported: a socks:// URL given here makes x8_client_new fail with X8_STATUS_CONFIG,
+ * and one found in the environment is ignored.
  */
 x8_status x8_options_set_proxy(x8_options *opts,
                                const char *proxy_url,

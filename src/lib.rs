@@ -19,6 +19,7 @@ mod response;
 mod slot;
 mod stats;
 mod store;
+mod tcp;
 mod token;
 mod transport;
 

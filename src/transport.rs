@@ -6,12 +6,14 @@ use std::time::{Duration, Instant};
 
 use ureq::http;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::ProxyProtocol;
 
 use crate::config::{ProxySetting, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::resolver::CachingResolver;
 use crate::response::Response;
-use ureq::unversioned::transport::DefaultConnector;
+use crate::tcp::TcpConnector;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
 /// The point in time by which one whole library call must be done.
 #[derive(Clone, Copy, Debug)]
@@ -60,6 +62,20 @@ impl Transport {
                 )
             })?),
         };
+        // ureq is built without SOCKS: a SOCKS proxy given by hand is refused, one from the environment ignored
+        // (what ureq itself does, where it would otherwise panic on the first request).
+        let proxy = match proxy {
+            Some(p) if !matches!(p.protocol(), ProxyProtocol::Http | ProxyProtocol::Https) => {
+                if !p.is_from_env() {
+                    return Err(Error::new(
+                        ErrorKind::Config,
+                        "SOCKS proxies are not supported; use an http:// proxy",
+                    ));
+                }
+                None
+            }
+            other => other,
+        };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(o.connect_timeout))
@@ -74,12 +90,13 @@ impl Transport {
             .max_idle_connections(64)
             .max_idle_connections_per_host(32)
             .build();
-        // Our resolver instead of ureq's default, which spawns a thread per request once a timeout is set.
-        let agent = ureq::Agent::with_parts(
-            config,
-            DefaultConnector::default(),
-            CachingResolver::default(),
-        );
+        // ureq's default chain with our TCP layer (fewer system calls per pooled request, see tcp.rs), and our
+        // resolver instead of ureq's default, which spawns a thread per request once a timeout is set.
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(TcpConnector)
+                .chain(RustlsConnector::default());
+        let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
         Ok(Transport {
             agent,
             default_timeout: o.timeout,

@@ -164,6 +164,8 @@ pub extern "C" fn x8_options_set_ca_file(
 
 /// The HTTP(S) proxy, e.g. "http://proxy:3128". By default the usual environment variables are honoured
 /// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`...); an empty string disables proxies altogether.
+/// SOCKS proxies are not supported: a socks:// URL given here makes x8_client_new fail with X8_STATUS_CONFIG,
+/// and one found in the environment is ignored.
 #[no_mangle]
 pub extern "C" fn x8_options_set_proxy(
     opts: *mut x8_options,

@@ -1,0 +1,386 @@
+//! The TCP layer under ureq's connection pool, in place of ureq's own `TcpConnector`, for one reason: the system
+//! calls a kept-alive request pays. ureq probes a pooled socket twice per request (when it goes back to the pool
+//! and when it is taken out), each time with fcntl(nonblocking) + read + fcntl(blocking), and it re-sets
+//! SO_SNDTIMEO and SO_RCVTIMEO whenever the remaining time budget changes, which is on every request. That was 8
+//! of the 10 system calls x8 made per keep-alive GET (strace, BENCHMARKS.md), and system calls are most of a
+//! loopback GET's CPU. Here the probe is a single `recv(MSG_PEEK | MSG_DONTWAIT)` and a socket timeout is only
+//! re-set when it moves by a whole `TIMEOUT_STEP`. ureq keeps its socket type private, so the transport is ours;
+//! it mirrors ureq's semantics (per-address connect budgets, EINTR, timeouts reported as ureq's).
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use ureq::unversioned::resolver::ResolvedSocketAddrs;
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, ShutdownHandle,
+    Transport,
+};
+use ureq::Timeout;
+
+/// Socket timeouts are rounded down to this step, so that a budget which shrank by a few microseconds since the
+/// last request does not cost a setsockopt. A call can time out at most this much early.
+const TIMEOUT_STEP: Duration = Duration::from_millis(10);
+
+/// The least time one address of a multi-address host is given to connect.
+const MIN_CONNECT_PER_ADDRESS: Duration = Duration::from_millis(10);
+
+#[derive(Debug, Default)]
+pub struct TcpConnector;
+
+impl<In: Transport> Connector<In> for TcpConnector {
+    type Out = Either<In, TcpTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        if let Some(earlier) = chained {
+            // A connector before us (a CONNECT proxy) already made the connection.
+            return Ok(Some(Either::A(earlier)));
+        }
+        let stream = connect_any(&details.addrs, details.timeout)?;
+        if details.config.no_delay() {
+            stream.set_nodelay(true)?;
+        }
+        // A second descriptor of the same socket for ureq's Agent::shutdown to shut down from another thread.
+        let shutdown: Arc<TcpStream> = Arc::new(stream.try_clone()?);
+        (details.register_shutdown)(Arc::downgrade(&shutdown) as Weak<dyn ShutdownHandle>)?;
+        let buffers = LazyBuffers::new(
+            details.config.input_buffer_size(),
+            details.config.output_buffer_size(),
+        );
+        Ok(Some(Either::B(TcpTransport {
+            stream,
+            _shutdown: shutdown,
+            buffers,
+            read_timeout: None,
+            write_timeout: None,
+        })))
+    }
+}
+
+/// Tries each resolved address in turn. Every address but the last gets half of the time left (at least
+/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second.
+fn connect_any(
+    addrs: &ResolvedSocketAddrs,
+    timeout: NextTimeout,
+) -> Result<TcpStream, ureq::Error> {
+    let started = Instant::now();
+    let budget = timeout.not_zero().map(|d| *d);
+    let mut last_error = None;
+    for (i, addr) in addrs.iter().enumerate() {
+        let last = i + 1 == addrs.len();
+        let attempt = match budget {
+            None => TcpStream::connect(addr),
+            Some(budget) => {
+                let left = budget.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    return Err(ureq::Error::Timeout(timeout.reason));
+                }
+                let share = if last { left } else { left / 2 };
+                TcpStream::connect_timeout(addr, share.max(MIN_CONNECT_PER_ADDRESS).min(left))
+            }
+        };
+        match attempt {
+            Ok(stream) => return Ok(stream),
+            Err(e) if is_timeout(&e) => {
+                last_error = Some(ureq::Error::Timeout(if last {
+                    timeout.reason
+                } else {
+                    Timeout::Connect
+                }))
+            }
+            Err(e) if concerns_only(&e) => last_error = Some(ureq::Error::Io(e)),
+            Err(e) => return Err(ureq::Error::Io(e)),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        ureq::Error::Io(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "no address to connect to",
+        ))
+    }))
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
+}
+
+/// Failures after which the host's next address may still work (refused, or no route for that address family).
+fn concerns_only(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::NetworkDown
+            | io::ErrorKind::AddrNotAvailable
+    )
+}
+
+pub struct TcpTransport {
+    stream: TcpStream,
+    /// Held so that the shutdown handle registered with the agent lives exactly as long as the connection.
+    _shutdown: Arc<TcpStream>,
+    buffers: LazyBuffers,
+    /// What SO_RCVTIMEO / SO_SNDTIMEO are set to now, so that an unchanged value is not set again.
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for TcpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpTransport")
+            .field("peer", &self.stream.peer_addr().ok())
+            .finish()
+    }
+}
+
+/// The socket timeout for what is left of a budget: rounded down to a `TIMEOUT_STEP`, never to zero (which
+/// would mean "no timeout" to the kernel). `None` is no timeout at all.
+fn socket_timeout(timeout: NextTimeout) -> Option<Duration> {
+    let left = *timeout.not_zero()?;
+    if left <= TIMEOUT_STEP * 2 {
+        return Some(left.max(Duration::from_micros(1)));
+    }
+    let step = TIMEOUT_STEP.as_nanos();
+    let rounded = left.as_nanos() / step * step;
+    Some(Duration::from_nanos(rounded.min(u64::MAX as u128) as u64))
+}
+
+fn set_if_changed(
+    current: &mut Option<Duration>,
+    wanted: Option<Duration>,
+    set: impl FnOnce(Option<Duration>) -> io::Result<()>,
+) -> io::Result<()> {
+    if *current != wanted {
+        set(wanted)?;
+        *current = wanted;
+    }
+    Ok(())
+}
+
+fn io_error(e: io::Error, reason: Timeout) -> ureq::Error {
+    if is_timeout(&e) {
+        ureq::Error::Timeout(reason)
+    } else {
+        ureq::Error::Io(e)
+    }
+}
+
+impl Transport for TcpTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let timeout = timeout.for_write();
+        if timeout.after.is_zero() {
+            return Err(ureq::Error::Timeout(timeout.reason));
+        }
+        let stream = &self.stream;
+        set_if_changed(&mut self.write_timeout, socket_timeout(timeout), |t| {
+            stream.set_write_timeout(t)
+        })?;
+        (&self.stream)
+            .write_all(&self.buffers.output()[..amount])
+            .map_err(|e| io_error(e, timeout.reason))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
+        if timeout.after.is_zero() {
+            return Err(ureq::Error::Timeout(timeout.reason));
+        }
+        let stream = &self.stream;
+        set_if_changed(&mut self.read_timeout, socket_timeout(timeout), |t| {
+            stream.set_read_timeout(t)
+        })?;
+        let started = Instant::now();
+        let input = self.buffers.input_append_buf();
+        let amount = loop {
+            match (&self.stream).read(input) {
+                // Linux does not restart a socket read that has SO_RCVTIMEO after a signal: go on with what is
+                // left of the budget (no budget: the caller asked to be interruptible).
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    let Some(total) = timeout.not_zero().map(|d| *d) else {
+                        return Err(ureq::Error::Io(e));
+                    };
+                    let left = total.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return Err(ureq::Error::Timeout(timeout.reason));
+                    }
+                    self.stream.set_read_timeout(Some(left))?;
+                    self.read_timeout = Some(left);
+                }
+                Err(e) => return Err(io_error(e, timeout.reason)),
+                Ok(n) => break n,
+            }
+        };
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    /// Whether a pooled connection can carry another request: nothing is waiting to be read (bytes would mean
+    /// the server sent more than the last response, or closed). One non-blocking peek, no mode changes.
+    fn is_open(&mut self) -> bool {
+        let mut byte = 0u8;
+        loop {
+            // SAFETY: the descriptor belongs to `self.stream`, alive for the whole call; the buffer is one
+            // writable byte; MSG_PEEK leaves the socket's data and MSG_DONTWAIT makes the call non-blocking
+            // without touching the descriptor's flags, which the shutdown handle's descriptor shares.
+            let n = unsafe {
+                libc::recv(
+                    self.stream.as_raw_fd(),
+                    (&mut byte as *mut u8).cast(),
+                    1,
+                    libc::MSG_PEEK | libc::MSG_DONTWAIT,
+                )
+            };
+            if n >= 0 {
+                // 0: the server closed; more: bytes nobody asked for. Neither connection can be reused.
+                return false;
+            }
+            match io::Error::last_os_error().kind() {
+                io::ErrorKind::WouldBlock => return true,
+                io::ErrorKind::Interrupted => continue,
+                _ => return false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn budget(d: Duration) -> NextTimeout {
+        NextTimeout {
+            after: d.into(),
+            reason: Timeout::Global,
+            per_read: None,
+            per_write: None,
+        }
+    }
+
+    #[test]
+    fn socket_timeouts_move_in_steps_and_never_reach_zero() {
+        let t = |ms| socket_timeout(budget(Duration::from_micros(ms)));
+        assert_eq!(t(29_999_950), Some(Duration::from_millis(29_990)));
+        assert_eq!(t(29_990_001), Some(Duration::from_millis(29_990)));
+        assert_eq!(t(29_989_999), Some(Duration::from_millis(29_980)));
+        // Short budgets are kept exactly: rounding 15 ms down to 10 would cut a third of it.
+        assert_eq!(t(15_000), Some(Duration::from_millis(15)));
+        assert_eq!(t(1), Some(Duration::from_micros(1)));
+        assert_eq!(socket_timeout(NextTimeout::default()), None);
+    }
+
+    /// A connected pair: our transport on one end, the raw server socket on the other.
+    fn pair() -> (TcpTransport, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let shutdown = Arc::new(stream.try_clone().unwrap());
+        let transport = TcpTransport {
+            stream,
+            _shutdown: shutdown,
+            buffers: LazyBuffers::new(1024, 1024),
+            read_timeout: None,
+            write_timeout: None,
+        };
+        (transport, server)
+    }
+
+    #[test]
+    fn an_idle_connection_is_open_and_stays_blocking() {
+        let (mut transport, mut server) = pair();
+        assert!(transport.is_open());
+        assert!(transport.is_open(), "the probe must not consume anything");
+        // The probe left the socket blocking: a read with a timeout waits for the server's bytes.
+        server.write_all(b"hello").unwrap();
+        assert!(transport
+            .await_input(budget(Duration::from_secs(10)))
+            .unwrap());
+        assert_eq!(transport.buffers.input(), b"hello");
+    }
+
+    #[test]
+    fn unexpected_bytes_or_a_close_make_a_connection_unusable() {
+        let (mut transport, mut server) = pair();
+        server.write_all(b"x").unwrap();
+        // The byte travels over loopback; wait for it rather than for a fixed time.
+        while transport.is_open() {
+            std::thread::yield_now();
+        }
+        let (mut closed, server) = pair();
+        drop(server);
+        while closed.is_open() {
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_silent_server_times_out_with_the_budgets_reason() {
+        let (mut transport, _server) = pair();
+        let err = transport
+            .await_input(budget(Duration::from_millis(50)))
+            .unwrap_err();
+        assert!(
+            matches!(err, ureq::Error::Timeout(Timeout::Global)),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_socket_timeout_is_set_once_for_a_budget_that_barely_moved() {
+        let (mut transport, mut server) = pair();
+        server.write_all(b"ab").unwrap();
+        transport
+            .await_input(budget(Duration::from_micros(29_999_900)))
+            .unwrap();
+        let first = transport.read_timeout;
+        transport
+            .buffers
+            .input_consume(transport.buffers.input().len());
+        server.write_all(b"c").unwrap();
+        transport
+            .await_input(budget(Duration::from_micros(29_999_100)))
+            .unwrap();
+        assert_eq!(first, Some(Duration::from_millis(29_990)));
+        assert_eq!(transport.read_timeout, first);
+    }
+
+    fn no_addresses() -> ResolvedSocketAddrs {
+        use ureq::unversioned::resolver::{DefaultResolver, Resolver};
+        DefaultResolver::default().empty()
+    }
+
+    #[test]
+    fn refused_addresses_are_skipped_for_the_next_one() {
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let refused = closed.local_addr().unwrap();
+        drop(closed);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut addrs = no_addresses();
+        addrs.push(refused);
+        addrs.push(listener.local_addr().unwrap());
+        let stream = connect_any(&addrs, budget(Duration::from_secs(10))).unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+
+        let mut only_refused = no_addresses();
+        only_refused.push(refused);
+        let err = connect_any(&only_refused, budget(Duration::from_secs(10))).unwrap_err();
+        assert!(
+            matches!(&err, ureq::Error::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused),
+            "{err:?}"
+        );
+    }
+}
