@@ -24,6 +24,12 @@ use ureq::Timeout;
 /// last request does not cost a setsockopt. A call can time out at most this much early.
 const TIMEOUT_STEP: Duration = Duration::from_millis(10);
 
+/// ureq probes a connection when it goes back to the pool and again when it is taken out. A connection taken
+/// again within this time of a probe that found it open is not probed twice: the server closing it in that
+/// window is the same race as it closing just after a probe (and far shorter than the round trip a request
+/// takes to reach the server, which that race always had).
+const PROBE_STILL_FRESH: Duration = Duration::from_millis(1);
+
 /// The least time one address of a multi-address host is given to connect.
 const MIN_CONNECT_PER_ADDRESS: Duration = Duration::from_millis(10);
 
@@ -59,6 +65,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
             buffers,
             read_timeout: None,
             write_timeout: None,
+            found_open: None,
         })))
     }
 }
@@ -133,6 +140,8 @@ pub struct TcpTransport {
     /// What SO_RCVTIMEO / SO_SNDTIMEO are set to now, so that an unchanged value is not set again.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// When a probe last found the connection open, if nothing was sent or received since.
+    found_open: Option<Instant>,
 }
 
 impl std::fmt::Debug for TcpTransport {
@@ -181,6 +190,7 @@ impl Transport for TcpTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.found_open = None;
         let timeout = timeout.for_write();
         if timeout.after.is_zero() {
             return Err(ureq::Error::Timeout(timeout.reason));
@@ -195,6 +205,7 @@ impl Transport for TcpTransport {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.found_open = None;
         let timeout = timeout.for_read();
         if timeout.after.is_zero() {
             return Err(ureq::Error::Timeout(timeout.reason));
@@ -231,6 +242,20 @@ impl Transport for TcpTransport {
     /// Whether a pooled connection can carry another request: nothing is waiting to be read (bytes would mean
     /// the server sent more than the last response, or closed). One non-blocking peek, no mode changes.
     fn is_open(&mut self) -> bool {
+        if self
+            .found_open
+            .is_some_and(|at| at.elapsed() < PROBE_STILL_FRESH)
+        {
+            return true;
+        }
+        let open = self.probe();
+        self.found_open = open.then(Instant::now);
+        open
+    }
+}
+
+impl TcpTransport {
+    fn probe(&self) -> bool {
         let mut byte = 0u8;
         loop {
             // SAFETY: the descriptor belongs to `self.stream`, alive for the whole call; the buffer is one
@@ -295,6 +320,7 @@ mod tests {
             buffers: LazyBuffers::new(1024, 1024),
             read_timeout: None,
             write_timeout: None,
+            found_open: None,
         };
         (transport, server)
     }
@@ -314,17 +340,38 @@ mod tests {
 
     #[test]
     fn unexpected_bytes_or_a_close_make_a_connection_unusable() {
-        let (mut transport, mut server) = pair();
+        let (transport, mut server) = pair();
         server.write_all(b"x").unwrap();
         // The byte travels over loopback; wait for it rather than for a fixed time.
-        while transport.is_open() {
+        while transport.probe() {
             std::thread::yield_now();
         }
-        let (mut closed, server) = pair();
+        let (closed, server) = pair();
         drop(server);
-        while closed.is_open() {
+        while closed.probe() {
             std::thread::yield_now();
         }
+    }
+
+    #[test]
+    fn a_probe_is_reused_only_until_the_next_io() {
+        let (mut transport, mut server) = pair();
+        assert!(transport.is_open());
+        assert!(transport.found_open.is_some());
+        server.write_all(b"x").unwrap();
+        while transport.probe() {
+            std::thread::yield_now();
+        }
+        // Reading is I/O: after it, the connection is probed afresh.
+        transport
+            .await_input(budget(Duration::from_secs(10)))
+            .unwrap();
+        assert!(transport.found_open.is_none());
+        server.write_all(b"y").unwrap();
+        while transport.probe() {
+            std::thread::yield_now();
+        }
+        assert!(!transport.is_open());
     }
 
     #[test]
