@@ -17,6 +17,7 @@ use crate::stats::{Stats, StatsSnapshot};
 use crate::store::{store_key, Gate, SharedStore, StoreSource};
 use crate::token::Token;
 use crate::transport::{Deadline, Transport};
+use ureq::http::Uri;
 
 /// Headers the library sets itself: letting a caller set them would break authentication or message framing.
 const RESERVED_HEADERS: [&str; 4] = [
@@ -252,7 +253,7 @@ impl Client {
         &self,
         token: &Token,
         req: &Request,
-        url: &str,
+        url: &Uri,
         deadline: Deadline,
     ) -> Result<Response> {
         let bearer = zeroize::Zeroizing::new(format!("Bearer {}", token.access_token()));
@@ -261,7 +262,7 @@ impl Client {
         headers.extend(req.headers.iter().copied());
         self.inner
             .transport
-            .send(req.method, url, &headers, req.body, deadline)
+            .send(req.method, url.clone(), &headers, req.body, deadline)
     }
 }
 

@@ -80,15 +80,20 @@ impl Origin {
 
     /// The absolute URL for a request path: relative paths are appended to `prefix`; an absolute URL is
     /// accepted only when it is on this origin.
-    pub fn resolve(&self, prefix: &str, path: &str) -> Result<String> {
+    /// The URL a request for `path` goes to, parsed once here and handed to the transport as is.
+    pub fn resolve(&self, prefix: &str, path: &str) -> Result<Uri> {
         refuse_control_chars(path, "path")?;
         if path.contains(' ') {
             return Err(Error::invalid(
                 "the path contains a space; percent-encode it as %20",
             ));
         }
-        let lower = path.get(..8).unwrap_or(path).to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
+        let starts_with = |scheme: &str| {
+            path.as_bytes()
+                .get(..scheme.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(scheme.as_bytes()))
+        };
+        if starts_with("http://") || starts_with("https://") {
             let uri: Uri = path
                 .parse()
                 .map_err(|_| Error::invalid(format!("{path:?} is not a valid URL")))?;
@@ -99,27 +104,24 @@ impl Origin {
                     origin.text, self.text
                 )));
             }
-            return Ok(path.to_owned());
+            return Ok(uri);
         }
         if path.contains("://") {
             return Err(Error::invalid(
                 "only http and https URLs, or paths relative to the base URL, are accepted",
             ));
         }
-        let url = if path.is_empty() {
-            prefix.to_owned()
-        } else if path.starts_with('/') {
-            format!("{prefix}{path}")
-        } else {
-            format!("{prefix}/{path}")
-        };
-        url.parse::<Uri>()
-            .map_err(|_| Error::invalid(format!("{path:?} does not form a valid URL")))?;
-        Ok(url)
+        let mut url = String::with_capacity(prefix.len() + 1 + path.len());
+        url.push_str(prefix);
+        if !path.is_empty() && !path.starts_with('/') {
+            url.push('/');
+        }
+        url.push_str(path);
+        Uri::try_from(url)
+            .map_err(|_| Error::invalid(format!("{path:?} does not form a valid URL")))
     }
 }
 
-/// `localhost`, `127.0.0.0/8` and `::1`.
 pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
@@ -132,6 +134,14 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// CR, LF and NUL would let text split an HTTP message (header injection); other control characters are
 /// never legitimate in a method, path or header either.
 pub fn refuse_control_chars(text: &str, what: &str) -> Result<()> {
+    // Nearly every path and header is printable ASCII: check that byte-wise first (the per-request cost), and
+    // look for which character is wrong only when it is not.
+    if text
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) || b == b'\t')
+    {
+        return Ok(());
+    }
     match text.chars().find(|c| c.is_control() && *c != '\t') {
         None => Ok(()),
         Some('\r') | Some('\n') => Err(Error::invalid(format!(
@@ -195,11 +205,13 @@ mod tests {
     fn resolves_relative_paths_against_the_prefix() {
         let (o, p) = origin("https://api.8x8.com/eu/");
         assert_eq!(
-            o.resolve(&p, "/analytics/cc/v5/x?page=1").unwrap(),
+            o.resolve(&p, "/analytics/cc/v5/x?page=1")
+                .unwrap()
+                .to_string(),
             "https://api.8x8.com/eu/analytics/cc/v5/x?page=1"
         );
         assert_eq!(
-            o.resolve(&p, "analytics").unwrap(),
+            o.resolve(&p, "analytics").unwrap().to_string(),
             "https://api.8x8.com/eu/analytics"
         );
     }

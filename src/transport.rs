@@ -106,14 +106,18 @@ impl Transport {
 
     /// Sends one request and reads the whole reply. Any HTTP status is a reply; only failures to get one are
     /// errors.
-    pub fn send(
+    pub fn send<U>(
         &self,
         method: &str,
-        url: &str,
+        url: U,
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
         deadline: Deadline,
-    ) -> Result<Response> {
+    ) -> Result<Response>
+    where
+        http::Uri: TryFrom<U>,
+        <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
+    {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
             return Err(Error::new(
@@ -148,8 +152,8 @@ impl Transport {
             .iter()
             .map(|(n, v)| {
                 (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    with_room_for_nul(n.as_str()),
+                    with_room_for_nul(&String::from_utf8_lossy(v.as_bytes())),
                 )
             })
             .collect();
@@ -162,13 +166,34 @@ impl Transport {
     }
 }
 
+/// The C API hands every string and the body out NUL-terminated: one spare byte now saves a reallocation and a
+/// copy per header later.
+fn with_room_for_nul(s: &str) -> String {
+    let mut owned = String::with_capacity(s.len() + 1);
+    owned.push_str(s);
+    owned
+}
+
+/// The most a Content-Length header can make us allocate before the bytes have arrived.
+const MAX_PREALLOCATED_BODY: u64 = 1 << 20;
+
 /// Reads the body to its end (which returns the connection to the pool) but no further than `limit` bytes: an
-/// endless or oversized body is cut off with a clear error instead of eating memory.
+/// endless or oversized body is cut off with a clear error instead of eating memory. The buffer is sized from
+/// Content-Length (and the NUL the C API appends), so that it is not grown and copied step by step.
 fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let expected = body
+        .content_length()
+        .unwrap_or(0)
+        .min(limit)
+        .min(MAX_PREALLOCATED_BODY);
+    let mut buf = Vec::with_capacity(expected as usize + 1);
     body.with_config()
         .limit(limit)
-        .read_to_vec()
-        .map_err(map_error)
+        .reader()
+        .read_to_end(&mut buf)
+        .map_err(|e| map_error(ureq::Error::from(e)))?;
+    Ok(buf)
 }
 
 fn too_large(limit: u64) -> Error {

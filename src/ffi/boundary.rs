@@ -116,7 +116,7 @@ pub(crate) fn boundary_void(body: impl FnOnce()) {
 }
 
 /// A required, borrowed, NUL-terminated UTF-8 string argument.
-pub(crate) fn str_arg<'a>(p: *const c_char, what: &str) -> Result<&'a str> {
+pub(crate) fn str_arg<'a>(p: *const c_char, what: impl std::fmt::Display) -> Result<&'a str> {
     if p.is_null() {
         return Err(Error::invalid(format!("{what} is NULL")));
     }

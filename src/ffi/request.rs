@@ -109,7 +109,8 @@ fn header_args<'a>(headers: *const *const c_char, count: usize) -> Result<Vec<(&
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let line = str_arg(*p, &format!("headers[{i}]"))?;
+            // format_args!: the argument's name is only formatted for an error, not on every call.
+            let line = str_arg(*p, format_args!("headers[{i}]"))?;
             let (name, value) = line
                 .split_once(':')
                 .ok_or_else(|| Error::invalid(format!("headers[{i}] is not \"Name: value\"")))?;
