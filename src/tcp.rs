@@ -20,8 +20,9 @@ use ureq::unversioned::transport::{
 };
 use ureq::Timeout;
 
-/// Socket timeouts are rounded down to this step, so that a budget which shrank by a few microseconds since the
-/// last request does not cost a setsockopt. A call can time out at most this much early.
+/// Socket timeouts are rounded up to this step, so that a budget which shrank by a few microseconds since the
+/// last request does not cost a setsockopt. Up, not down: a timeout may fire a little late, as every timer
+/// does, but never before the caller's deadline (a Go context checks that its deadline has passed).
 const TIMEOUT_STEP: Duration = Duration::from_millis(10);
 
 /// ureq probes a connection when it goes back to the pool and again when it is taken out. A connection taken
@@ -152,15 +153,15 @@ impl std::fmt::Debug for TcpTransport {
     }
 }
 
-/// The socket timeout for what is left of a budget: rounded down to a `TIMEOUT_STEP`, never to zero (which
-/// would mean "no timeout" to the kernel). `None` is no timeout at all.
+/// The socket timeout for what is left of a budget: rounded up to a `TIMEOUT_STEP`, never zero (which would
+/// mean "no timeout" to the kernel). `None` is no timeout at all.
 fn socket_timeout(timeout: NextTimeout) -> Option<Duration> {
     let left = *timeout.not_zero()?;
     if left <= TIMEOUT_STEP * 2 {
         return Some(left.max(Duration::from_micros(1)));
     }
     let step = TIMEOUT_STEP.as_nanos();
-    let rounded = left.as_nanos() / step * step;
+    let rounded = left.as_nanos().div_ceil(step) * step;
     Some(Duration::from_nanos(rounded.min(u64::MAX as u128) as u64))
 }
 
@@ -299,10 +300,11 @@ mod tests {
     #[test]
     fn socket_timeouts_move_in_steps_and_never_reach_zero() {
         let t = |ms| socket_timeout(budget(Duration::from_micros(ms)));
-        assert_eq!(t(29_999_950), Some(Duration::from_millis(29_990)));
-        assert_eq!(t(29_990_001), Some(Duration::from_millis(29_990)));
-        assert_eq!(t(29_989_999), Some(Duration::from_millis(29_980)));
-        // Short budgets are kept exactly: rounding 15 ms down to 10 would cut a third of it.
+        assert_eq!(t(29_999_950), Some(Duration::from_millis(30_000)));
+        assert_eq!(t(29_990_001), Some(Duration::from_millis(30_000)));
+        assert_eq!(t(29_990_000), Some(Duration::from_millis(29_990)));
+        assert_eq!(t(29_989_999), Some(Duration::from_millis(29_990)));
+        // Short budgets are kept exactly: rounding 15 ms up to 20 would add a third to it.
         assert_eq!(t(15_000), Some(Duration::from_millis(15)));
         assert_eq!(t(1), Some(Duration::from_micros(1)));
         assert_eq!(socket_timeout(NextTimeout::default()), None);
@@ -375,15 +377,18 @@ mod tests {
     }
 
     #[test]
-    fn a_silent_server_times_out_with_the_budgets_reason() {
+    fn a_silent_server_times_out_with_the_budgets_reason_never_before_the_deadline() {
         let (mut transport, _server) = pair();
+        let started = Instant::now();
         let err = transport
-            .await_input(budget(Duration::from_millis(50)))
+            .await_input(budget(Duration::from_millis(95)))
             .unwrap_err();
         assert!(
             matches!(err, ureq::Error::Timeout(Timeout::Global)),
             "{err:?}"
         );
+        // Rounding the socket timeout must not make it fire before the budget is spent.
+        assert!(started.elapsed() >= Duration::from_millis(95));
     }
 
     #[test]
@@ -401,7 +406,7 @@ mod tests {
         transport
             .await_input(budget(Duration::from_micros(29_999_100)))
             .unwrap();
-        assert_eq!(first, Some(Duration::from_millis(29_990)));
+        assert_eq!(first, Some(Duration::from_millis(30_000)));
         assert_eq!(transport.read_timeout, first);
     }
 
