@@ -12,7 +12,7 @@ test:
 
 # Benchmarks against libcurl, Go's x/oauth2 and raw ureq; writes BENCHMARKS.md.
 bench:
-	cargo build --release -q -p x8 -p x8-emulator && ln -sfn libx8.so target/release/libx8.so.0
+	cargo build --release -q -p x8 -p x8-emulator && ln -sfn libx8.so $${CARGO_TARGET_DIR:-target}/release/libx8.so.0
 	bash benches/run.sh
 
 # Regenerate include/x8.h from src/ffi after changing the C API.

@@ -37,9 +37,11 @@ if [[ -z ${X8_LIB_DIR:-} ]]; then
     say "building x8 and the emulator (cargo build --release)"
     (cd "$repo" && cargo build --release -p x8 -p x8-emulator >&2)
 fi
-X8_LIB_DIR=${X8_LIB_DIR:-$repo/target/release}
+# Where cargo put the build: CARGO_TARGET_DIR when set (as `make bench` built it), else the repository's target/.
+cargo_release=${CARGO_TARGET_DIR:-$repo/target}/release
+X8_LIB_DIR=${X8_LIB_DIR:-$cargo_release}
 X8_INCLUDE_DIR=${X8_INCLUDE_DIR:-$repo/include}
-X8_EMULATOR=${X8_EMULATOR:-$repo/target/release/x8-emulator}
+X8_EMULATOR=${X8_EMULATOR:-$cargo_release/x8-emulator}
 export X8_LIB_DIR X8_INCLUDE_DIR X8_EMULATOR
 for f in "$X8_LIB_DIR/libx8.so" "$X8_INCLUDE_DIR/x8.h" "$X8_EMULATOR"; do
     [[ -e $f ]] || { echo "run.sh: $f is missing" >&2; exit 1; }

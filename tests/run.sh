@@ -6,6 +6,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# Where cargo builds: CARGO_TARGET_DIR when the developer set one, else target/. Every suite uses this build.
+RELEASE=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/release
+export X8_EMULATOR=$RELEASE/x8-emulator # for the C suite (tests/c/emulator.c) and every later one
 export CARGO_TERM_COLOR=never
 
 passed=0
@@ -47,7 +50,7 @@ toolchain() {
 build() {
   cargo build --workspace --release --locked &&
     # The library's soname is libx8.so.0: programs linked with -lx8 load that name, which cargo does not create.
-    ln -sfn libx8.so target/release/libx8.so.0
+    ln -sfn libx8.so "$RELEASE/libx8.so.0"
 }
 
 header_is_clean_c_and_cpp() {
@@ -59,7 +62,7 @@ header_is_clean_c_and_cpp() {
   c++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/x8.h || return 1
   # Every function the header declares is exported by the library.
   grep -oE '\bx8_[a-z0-9_]+\(' include/x8.h | tr -d '(' | sort -u >"$out/declared"
-  nm -D --defined-only target/release/libx8.so | awk '$2 == "T" {print $3}' | grep '^x8_' | sort -u >"$out/exported"
+  nm -D --defined-only "$RELEASE/libx8.so" | awk '$2 == "T" {print $3}' | grep '^x8_' | sort -u >"$out/exported"
   if ! diff -u "$out/declared" "$out/exported"; then
     echo "header declarations and exported symbols differ"
     return 1
@@ -72,7 +75,7 @@ build_c_tests() {
   mkdir -p tests/c/bin
   for t in "${C_TESTS[@]}"; do
     cc -std=c99 -Wall -Wextra -Werror -g -pthread -Iinclude -Itests/c "tests/c/$t.c" tests/c/fixture.c \
-      tests/c/emulator.c -Ltarget/release -lx8 -lcmocka -Wl,-rpath,"$ROOT/target/release" -o "tests/c/bin/$t" || return 1
+      tests/c/emulator.c -L"$RELEASE" -lx8 -lcmocka -Wl,-rpath,"$RELEASE" -o "tests/c/bin/$t" || return 1
   done
 }
 
@@ -99,7 +102,7 @@ binding() {
   bash "bindings/$1/test.sh"
 }
 
-export X8_LIB_DIR=$ROOT/target/release X8_INCLUDE_DIR=$ROOT/include X8_EMULATOR=$ROOT/target/release/x8-emulator
+export X8_LIB_DIR=$RELEASE X8_INCLUDE_DIR=$ROOT/include
 
 suite "toolchain and packages" toolchain || true
 suite "cargo fmt --check" cargo fmt --all --check

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+RELEASE=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"; [[ -n "${EMU_PID:-}" ]] && kill "$EMU_PID" 2>/dev/null || true' EXIT
 
@@ -32,7 +33,7 @@ sed "s|^prefix=.*|prefix=$root|; s|^libdir=.*|libdir=$lib|; s|^includedir=.*|inc
   "$lib/pkgconfig/x8.pc" >"$work/pc/x8.pc"
 pkg-config --exists --print-errors 'x8 >= 0.1'
 
-coproc EMU { exec "$ROOT/target/release/x8-emulator" --port 0 --exit-on-stdin-eof; }
+coproc EMU { exec "$RELEASE/x8-emulator" --port 0 --exit-on-stdin-eof; }
 read -r base_url <&"${EMU[0]}"
 export X8_CLIENT_ID=demo-client X8_CLIENT_SECRET=demo-secret X8_BASE_URL=$base_url
 
@@ -64,7 +65,7 @@ echo "installed x8 CLI: ok"
 # Go: the binding built with -tags x8_pkgconfig finds the installed header and library through x8.pc.
 if command -v go >/dev/null || [[ -x /usr/local/go/bin/go ]]; then
   export PATH=$PATH:/usr/local/go/bin GOFLAGS=-mod=mod GOTOOLCHAIN=local GOPROXY=off
-  (cd bindings/go && CGO_LDFLAGS="-Wl,-rpath,$lib" X8_EMULATOR=$ROOT/target/release/x8-emulator \
+  (cd bindings/go && CGO_LDFLAGS="-Wl,-rpath,$lib" X8_EMULATOR=$RELEASE/x8-emulator \
     go test -tags x8_pkgconfig -count=1 -run 'TestVersionMatchesHeader|TestDoPagesThroughQueues' .)
   echo "Go through pkg-config: ok"
 else
