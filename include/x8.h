@@ -402,7 +402,8 @@ x8_status x8_client_new_from_env(const x8_options *opts,
  * Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
  * on the client; callable from any thread. After it returns the log callback is never called again for this
  * client, and neither is any callback of its `x8_token_store` (calls in progress are waited for). A background
- * renewal still in flight finishes on its own thread (bounded by the timeout) and then releases what it holds.
+ * renewal still in flight finishes on the client's renewal thread (bounded by the timeout), which then ends
+ * and releases what it holds.
  */
 void x8_client_free(x8_client *client);
 

@@ -3,8 +3,8 @@
 //!
 //! A cached token is in one of three states, measured on the monotonic clock from the moment its reply arrived:
 //! - fresh: before `refresh_at`. Callers get it; nothing else happens.
-//! - stale: between `refresh_at` and `expires_at`. Callers still get it at hit speed; the first one starts a
-//!   renewal on a background thread. If the renewal fails, callers keep the still-valid token and the renewal
+//! - stale: between `refresh_at` and `expires_at`. Callers still get it at hit speed; the first one wakes the
+//!   cache's renewal thread (see renewer.rs). If the renewal fails, callers keep the still-valid token and the renewal
 //!   is retried after a growing backoff, not on every call.
 //! - expired: after `expires_at` (a safety margin before the server's expiry). Callers block on a fetch.
 //!
@@ -24,6 +24,7 @@ use std::time::Duration;
 use crate::clock::monotonic_ms;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::{Level, Logger};
+use crate::renewer::Renewer;
 use crate::slot::{SlotRead, TokenSlot};
 use crate::stats::Stats;
 use crate::token::Token;
@@ -106,8 +107,15 @@ pub struct TokenCache {
     next_background_try: AtomicU64,
     flight: Mutex<Flight>,
     landed: Condvar,
+    renewer: Arc<Renewer>,
     stats: Arc<Stats>,
     logger: Logger,
+}
+
+impl Drop for TokenCache {
+    fn drop(&mut self) {
+        self.renewer.stop();
+    }
 }
 
 impl TokenCache {
@@ -126,6 +134,7 @@ impl TokenCache {
             next_background_try: AtomicU64::new(0),
             flight: Mutex::new(Flight::default()),
             landed: Condvar::new(),
+            renewer: Arc::default(),
             stats,
             logger,
         }
@@ -258,22 +267,38 @@ impl TokenCache {
         if now < self.next_background_try.load(Ordering::Relaxed) || !self.begin_flight() {
             return;
         }
-        let cache = Arc::clone(self);
-        let spawned = std::thread::Builder::new()
-            .name("x8-token-refresh".into())
-            .spawn(move || {
+        if self.renewer.wake() {
+            return;
+        }
+        // No renewal thread yet (no caller has waited for a fetch on this cache): this caller starts it.
+        let started = self.start_renewer();
+        if started.is_ok() && self.renewer.wake() {
+            return;
+        }
+        // No thread to be had: leave the token as it is and let a later caller try again.
+        self.logger.log(Level::Warn, || match started {
+            Err(e) => format!("could not start a background token refresh: {e}"),
+            Ok(()) => {
+                "the background token refresh is paused (a fork is in progress); it will be retried"
+                    .to_owned()
+            }
+        });
+        self.next_background_try
+            .store(now + self.policy.failure_backoff_min_ms, Ordering::Relaxed);
+        self.in_flight.store(false, Ordering::Release);
+    }
+
+    /// Starts the renewal thread unless it runs. It holds the cache weakly: a freed client ends it.
+    fn start_renewer(self: &Arc<Self>) -> std::io::Result<()> {
+        let cache = Arc::downgrade(self);
+        self.renewer.ensure_running(move || match cache.upgrade() {
+            Some(cache) => {
                 let deadline = Deadline::after(cache.policy.background_timeout);
                 let _ = cache.run_flight(deadline, true);
-            });
-        if let Err(e) = spawned {
-            // No thread to be had: leave the token as it is and let a later caller try again.
-            self.logger.log(Level::Warn, || {
-                format!("could not start a background token refresh: {e}")
-            });
-            self.next_background_try
-                .store(now + self.policy.failure_backoff_min_ms, Ordering::Relaxed);
-            self.in_flight.store(false, Ordering::Release);
-        }
+                true
+            }
+            None => false,
+        })
     }
 
     fn fetch_blocking(self: &Arc<Self>, deadline: Deadline) -> Result<Arc<Token>> {
@@ -301,7 +326,21 @@ impl TokenCache {
                         self.landed.notify_all();
                         return outcome;
                     }
-                    None => return self.run_flight(deadline, false),
+                    None => {
+                        let outcome = self.run_flight(deadline, false);
+                        if outcome.is_ok() {
+                            // This caller has just waited a network round trip: starting the renewal thread
+                            // now goes unnoticed, where starting it in the stale window would not.
+                            if let Err(e) = self.start_renewer() {
+                                self.logger.log(Level::Warn, || {
+                                    format!(
+                                        "could not start the background token refresh thread: {e}"
+                                    )
+                                });
+                            }
+                        }
+                        return outcome;
+                    }
                 }
             }
             let mut flight = self.flight.lock();
@@ -564,6 +603,59 @@ mod tests {
         assert_eq!(get(&cache).unwrap(), "tok2");
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
         assert_eq!(cache.stats.background_refreshes.load(Ordering::Relaxed), 1);
+    }
+
+    /// Waits (bounded) until the cached token is `want`.
+    fn until_cached(cache: &TokenCache, want: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while cache.peek().unwrap().access_token() != want {
+            assert!(std::time::Instant::now() < deadline, "{want} never landed");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn renewals_reuse_one_thread_started_by_the_first_waited_fetch() {
+        let (cache, _source) = cache_with(1799);
+        get(&cache).unwrap();
+        assert_eq!(cache.renewer.threads_started(), 1);
+        for n in 2..=4 {
+            age(&cache, 1_500_000);
+            get(&cache).unwrap();
+            until_cached(&cache, &format!("tok{n}"));
+        }
+        assert_eq!(cache.stats.background_refreshes.load(Ordering::Relaxed), 3);
+        assert_eq!(cache.renewer.threads_started(), 1);
+    }
+
+    #[test]
+    fn a_token_that_arrived_without_a_waited_fetch_still_gets_renewed() {
+        let (cache, _source) = cache_with(1799);
+        let _flight = cache.flight.lock();
+        let token = Token::new("seeded".into(), "Bearer".into(), vec![], 1799, None, 0).unwrap();
+        let entry = Entry::new(Arc::new(token), 1_799_000, monotonic_ms(), &cache.policy);
+        cache.publish(entry);
+        drop(_flight);
+        age(&cache, 1_500_000);
+        assert_eq!(get(&cache).unwrap(), "seeded");
+        until_cached(&cache, "tok1");
+        assert_eq!(cache.renewer.threads_started(), 1);
+    }
+
+    #[test]
+    fn dropping_the_cache_ends_its_renewal_thread() {
+        let (cache, _source) = cache_with(1799);
+        get(&cache).unwrap();
+        let renewer = Arc::clone(&cache.renewer);
+        drop(cache);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while renewer.wake() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the thread outlived its cache"
+            );
+            std::thread::yield_now();
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod oauth;
 mod origin;
 #[cfg(feature = "redis")]
 mod redis_store;
+mod renewer;
 mod resolver;
 mod response;
 mod slot;

@@ -104,7 +104,8 @@ pub extern "C" fn x8_client_new_from_env(
 /// Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
 /// on the client; callable from any thread. After it returns the log callback is never called again for this
 /// client, and neither is any callback of its `x8_token_store` (calls in progress are waited for). A background
-/// renewal still in flight finishes on its own thread (bounded by the timeout) and then releases what it holds.
+/// renewal still in flight finishes on the client's renewal thread (bounded by the timeout), which then ends
+/// and releases what it holds.
 #[no_mangle]
 pub extern "C" fn x8_client_free(client: *mut x8_client) {
     boundary_void(|| {
