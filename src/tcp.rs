@@ -191,30 +191,14 @@ impl Transport for TcpTransport {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        self.found_open = None;
-        let timeout = timeout.for_write();
-        if timeout.after.is_zero() {
-            return Err(ureq::Error::Timeout(timeout.reason));
-        }
-        let stream = &self.stream;
-        set_if_changed(&mut self.write_timeout, socket_timeout(timeout), |t| {
-            stream.set_write_timeout(t)
-        })?;
+        let timeout = self.begin_io(timeout.for_write(), Direction::Write)?;
         (&self.stream)
             .write_all(&self.buffers.output()[..amount])
             .map_err(|e| io_error(e, timeout.reason))
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.found_open = None;
-        let timeout = timeout.for_read();
-        if timeout.after.is_zero() {
-            return Err(ureq::Error::Timeout(timeout.reason));
-        }
-        let stream = &self.stream;
-        set_if_changed(&mut self.read_timeout, socket_timeout(timeout), |t| {
-            stream.set_read_timeout(t)
-        })?;
+        let timeout = self.begin_io(timeout.for_read(), Direction::Read)?;
         let started = Instant::now();
         let input = self.buffers.input_append_buf();
         let amount = loop {
@@ -255,7 +239,37 @@ impl Transport for TcpTransport {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Direction {
+    Read,
+    Write,
+}
+
 impl TcpTransport {
+    /// Before a read or write: a spent budget fails now (the kernel takes a zero timeout as none), the last
+    /// probe no longer speaks for the connection, and the socket's timeout follows what is left of the budget.
+    fn begin_io(
+        &mut self,
+        timeout: NextTimeout,
+        direction: Direction,
+    ) -> Result<NextTimeout, ureq::Error> {
+        if timeout.after.is_zero() {
+            return Err(ureq::Error::Timeout(timeout.reason));
+        }
+        self.found_open = None;
+        let stream = &self.stream;
+        let wanted = socket_timeout(timeout);
+        match direction {
+            Direction::Read => set_if_changed(&mut self.read_timeout, wanted, |t| {
+                stream.set_read_timeout(t)
+            }),
+            Direction::Write => set_if_changed(&mut self.write_timeout, wanted, |t| {
+                stream.set_write_timeout(t)
+            }),
+        }?;
+        Ok(timeout)
+    }
+
     fn probe(&self) -> bool {
         let mut byte = 0u8;
         loop {
