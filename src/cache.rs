@@ -4,8 +4,8 @@
 //! A cached token is in one of three states, measured on the monotonic clock from the moment its reply arrived:
 //! - fresh: before `refresh_at`. Callers get it; nothing else happens.
 //! - stale: between `refresh_at` and `expires_at`. Callers still get it at hit speed; the first one wakes the
-//!   cache's renewal thread (see renewer.rs). If the renewal fails, callers keep the still-valid token and the renewal
-//!   is retried after a growing backoff, not on every call.
+//!   cache's renewal thread (see renewer.rs). If the renewal fails, callers keep the still-valid token and the
+//!   renewal is retried after a growing backoff, not on every call.
 //! - expired: after `expires_at` (a safety margin before the server's expiry). Callers block on a fetch.
 //!
 //! Fetches are single-flight: however many threads find no valid token, one request goes to the token source

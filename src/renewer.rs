@@ -190,8 +190,9 @@ mod tests {
         while renewer.state.lock().renewing {
             std::thread::yield_now();
         }
-        renewer.end_if_idle(); // what the fork handler does for each renewer
-                               // The thread has been joined: nothing runs, nothing is left to wake, and it can be started again.
+        // What the fork handler does for each renewer. Then the thread has been joined: nothing runs, nothing is
+        // left to wake, and it can be started again.
+        renewer.end_if_idle();
         assert!(!renewer.state.lock().running);
         assert!(!renewer.wake());
         start(&renewer);
