@@ -8,14 +8,6 @@ use std::time::Duration;
 use x8::{Client, Credentials, ErrorKind, Options, Request};
 use x8_emulator::ReplyShape;
 
-fn get<'a>(path: &'a str) -> Request<'a> {
-    Request {
-        method: "GET",
-        path,
-        ..Request::default()
-    }
-}
-
 #[test]
 fn fetches_one_token_and_reuses_it() {
     let emu = emulator();

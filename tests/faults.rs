@@ -24,14 +24,6 @@ fn raw(status: u16, body: &str) -> Fault {
     }
 }
 
-fn get(path: &str) -> Request<'_> {
-    Request {
-        method: "GET",
-        path,
-        ..Request::default()
-    }
-}
-
 #[test]
 fn token_endpoint_5xx_is_retried_with_backoff() {
     let emu = emulator();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 
 use common::*;
-use x8::{Client, Credentials, ErrorKind, ProxySetting, Request};
+use x8::{Client, Credentials, ErrorKind, ProxySetting};
 
 /// A minimal CONNECT proxy on loopback: it counts the tunnels it opened and the targets asked for.
 struct ConnectProxy {
@@ -82,11 +82,7 @@ fn token_and_api_requests_go_through_an_http_connect_proxy() {
     let client = client_with(&emu, |o| o.proxy = ProxySetting::Url(proxy.url.clone()));
     for _ in 0..3 {
         let reply = client
-            .request(&Request {
-                method: "GET",
-                path: "/analytics/cc/v5/realtime-metrics/queues",
-                ..Request::default()
-            })
+            .request(&get("/analytics/cc/v5/realtime-metrics/queues"))
             .unwrap();
         assert_eq!(reply.status, 200);
     }

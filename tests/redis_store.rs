@@ -14,7 +14,7 @@ use redis_server::{RedisServer, Reply};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-use x8::{Client, Request};
+use x8::Client;
 
 fn redis_client(emu: &x8_emulator::Emulator, redis: &RedisServer) -> Client {
     client_with(emu, |o| o.redis_url = Some(redis.url()))
@@ -22,14 +22,6 @@ fn redis_client(emu: &x8_emulator::Emulator, redis: &RedisServer) -> Client {
 
 fn key(emu: &x8_emulator::Emulator) -> String {
     x8::store_key(&format!("{}/oauth/v2/token", emu.base_url()), ID)
-}
-
-fn get(path: &str) -> Request<'_> {
-    Request {
-        method: "GET",
-        path,
-        ..Request::default()
-    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::time::Duration;
-use x8::{Client, Credentials, Error, Options};
+use x8::{Client, Credentials, Error, Options, Request};
 use x8_emulator::{ClientSpec, Emulator, EmulatorConfig};
 
 pub const ID: &str = "it-client";
@@ -38,6 +38,15 @@ pub fn options(emu: &Emulator) -> Options {
         retry_max_delay: Duration::from_millis(50),
         timeout: Duration::from_secs(10),
         ..Options::default()
+    }
+}
+
+/// A GET request for `path`, relative to the base URL.
+pub fn get(path: &str) -> Request<'_> {
+    Request {
+        method: "GET",
+        path,
+        ..Request::default()
     }
 }
 
