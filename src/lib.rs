@@ -13,6 +13,7 @@
 //! - `http`: the transport (ureq over our TCP layer and resolver) and responses.
 //! - `oauth`: the token endpoint, a `TokenSource` over `http`.
 //! - `client`: the safe Rust API that ties them together.
+//! - `pager`: paged listings over `client`, in each of 8x8's paging styles.
 //! - `ffi`: the C ABI, a thin boundary over `client`.
 
 mod cache;
@@ -22,6 +23,7 @@ mod error;
 pub mod ffi;
 mod http;
 mod oauth;
+mod pager;
 mod rt;
 mod store;
 mod token;
@@ -36,6 +38,7 @@ pub use config::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use http::Response;
+pub use pager::{items as page_items, PageStyle, Pager, DEFAULT_MAX_PAGES};
 pub use rt::clock::Deadline;
 pub use rt::log::{Level, LogFn, Logger};
 pub use rt::stats::StatsSnapshot;
