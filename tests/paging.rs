@@ -37,7 +37,11 @@ fn realtime_pages_are_read_to_the_last_one_and_their_style_detected() {
     let mut unique = all.clone();
     unique.dedup();
     assert_eq!(unique.len(), 7, "no page read twice: {all:?}");
-    assert_eq!(emu.stats().token_requests, 1, "one token for the whole listing");
+    assert_eq!(
+        emu.stats().token_requests,
+        1,
+        "one token for the whole listing"
+    );
 }
 
 #[test]

@@ -163,10 +163,23 @@ pub struct CallArgs {
     /// Print the status line and the response headers before the body
     #[arg(short, long)]
     pub include: bool,
-    /// Follow 8x8's paging (the `page` query parameter and the X-Total-Pages header) and print every page's
-    /// items as one JSON array; shows progress on stderr when it is a terminal
+    /// Follow the listing's paging to its last page and print every page's items as one JSON array. Starts
+    /// at the page the path asks for (`?page=2` reads pages 2 to the last). Shows progress on stderr when it
+    /// is a terminal
     #[arg(long, conflicts_with = "include")]
     pub all_pages: bool,
+    /// How the listing pages, for --all-pages: auto (read from the first reply), page-headers (realtime,
+    /// historical summary), header-cursor (detailed reports), body-offset (storage), body-links (QM),
+    /// page-object (vcc chat)
+    #[arg(long, value_name = "STYLE", default_value = "auto", value_parser = parse_page_style, requires = "all_pages")]
+    pub paging: x8::PageStyle,
+}
+
+fn parse_page_style(name: &str) -> Result<x8::PageStyle, String> {
+    x8::PageStyle::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = x8::PageStyle::NAMES.iter().map(|(n, _)| *n).collect();
+        format!("not a paging style; one of: {}", names.join(", "))
+    })
 }
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ pub struct Pager {
     style: PageStyle,
     /// The path of the page to ask for next; `None` once the listing is over.
     next: Option<String>,
+    /// The path of the page handed out last, for messages.
+    last: String,
     pages: u64,
     max_pages: u64,
 }
@@ -68,6 +70,7 @@ impl Pager {
             timeout: request.timeout,
             style,
             next: Some(request.path.to_owned()),
+            last: String::new(),
             pages: 0,
             max_pages: DEFAULT_MAX_PAGES,
         }
@@ -87,6 +90,11 @@ impl Pager {
     /// Pages handed out so far.
     pub fn pages(&self) -> u64 {
         self.pages
+    }
+
+    /// The path (or same-origin URL) of the page handed out last; empty before the first.
+    pub fn last_path(&self) -> &str {
+        &self.last
     }
 
     /// Whether the listing is over (`next_page` would answer `None`).
@@ -122,6 +130,7 @@ impl Pager {
             timeout: self.timeout,
         })?;
         self.pages += 1;
+        self.last.clone_from(&path);
         if !(200..300).contains(&reply.status) {
             self.next = None;
             return Ok(Some(reply));
