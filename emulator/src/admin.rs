@@ -2,7 +2,7 @@
 //! binary. Admin requests are not counted, so they never disturb the stats they read.
 
 use crate::config::ReplyShape;
-use crate::faults::{Fault, FaultTarget};
+use crate::faults::{Fault, FaultMatch, FaultTarget};
 use crate::http::{Incoming, Reply};
 use crate::state::State;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ struct ConfigChange {
     token_lifetime: Option<u64>,
     expired_status: Option<u16>,
     reply_shape: Option<ReplyShape>,
+    token_delay_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -24,6 +25,9 @@ struct FaultRequest {
     target: FaultTarget,
     #[serde(default = "one")]
     count: u32,
+    /// Which requests the fault is for; all of the target's by default.
+    #[serde(default, rename = "match")]
+    matcher: FaultMatch,
     #[serde(flatten)]
     fault: Fault,
 }
@@ -60,13 +64,16 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
                 if let Some(v) = change.reply_shape {
                     settings.reply_shape = v;
                 }
+                if let Some(v) = change.token_delay_ms {
+                    settings.token_delay_ms = v;
+                }
                 Reply::json(200, &*settings)
             }
             Err(e) => bad_request(&e),
         },
         ("POST", "faults") => match serde_json::from_slice::<FaultRequest>(body) {
             Ok(r) => {
-                state.faults.push(r.target, r.fault, r.count);
+                state.faults.push(r.target, r.fault, r.count, r.matcher);
                 ok()
             }
             Err(e) => bad_request(&e),

@@ -109,6 +109,8 @@ pub struct EmulatorConfig {
     /// Threads answering requests; at least one is always started. Every connection is served
     /// concurrently whatever the number: a delay or an endless reply holds up no other.
     pub threads: usize,
+    /// Every token request waits this long before it is answered (0: no wait).
+    pub token_delay_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -126,6 +128,7 @@ impl Default for EmulatorConfig {
             tls_self_signed: false,
             port: 0,
             threads: 8,
+            token_delay_ms: 0,
         }
     }
 }

@@ -52,6 +52,11 @@ struct Args {
     #[arg(long, value_name = "CODE", default_value_t = 401)]
     expired_status: u16,
 
+    /// Every token request waits this long before it is answered, so concurrent fetches
+    /// overlap (see max_token_requests_in_flight in the stats).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    token_delay_ms: u64,
+
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 8)]
     threads: usize,
@@ -109,6 +114,7 @@ fn run(args: Args) -> io::Result<()> {
         tls_self_signed: args.tls_self_signed,
         port: args.port,
         threads: args.threads,
+        token_delay_ms: args.token_delay_ms,
     };
     let emulator = Emulator::start(cfg)?;
     emulator.set_verbose(args.verbose);

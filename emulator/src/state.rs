@@ -21,6 +21,8 @@ pub(crate) struct Settings {
     pub(crate) token_lifetime: u64,
     pub(crate) expired_status: u16,
     pub(crate) reply_shape: ReplyShape,
+    /// Every token request waits this long before it is answered.
+    pub(crate) token_delay_ms: u64,
 }
 
 pub(crate) struct State {
@@ -49,6 +51,7 @@ impl State {
                 token_lifetime: cfg.token_lifetime_secs,
                 expired_status: cfg.expired_status,
                 reply_shape: cfg.reply_shape,
+                token_delay_ms: cfg.token_delay_ms,
             }),
             tokens: Mutex::default(),
             faults: FaultQueues::default(),

@@ -34,7 +34,9 @@ fn stats_over_http_match_the_library_and_admin_is_not_counted() {
     assert_eq!(
         v,
         json!({"token_requests": 2, "tokens_issued": 1, "token_failures": 1,
-            "api_requests": 0, "api_rejected": 0, "connections": 1, "faults_injected": 0})
+            "api_requests": 0, "api_rejected": 0, "connections": 1, "faults_injected": 0,
+            "max_token_requests_in_flight": 1, "requests_by_path": {"/oauth/v2/token": 2},
+            "presigned_requests": 0})
     );
 }
 
@@ -85,7 +87,8 @@ fn config_changes_lifetime_expired_status_and_shape() {
     );
     assert_eq!(
         v,
-        json!({"token_lifetime": 3, "expired_status": 500, "reply_shape": "chat"})
+        json!({"token_lifetime": 3, "expired_status": 500, "reply_shape": "chat",
+            "token_delay_ms": 0})
     );
     let (_, t) = json(token_reply(&a, &emu, ID, SECRET));
     assert!(t["api_product_list"].is_array());
