@@ -1,7 +1,7 @@
 //! `/_emulator/...`: the library's controls over HTTP, so tests in C, Go or .NET can drive the
 //! binary. Admin requests are not counted, so they never disturb the stats they read.
 
-use crate::config::ReplyShape;
+use crate::config::{ReplyShape, TokenMode};
 use crate::faults::{Fault, FaultMatch, FaultTarget};
 use crate::http::{Incoming, Reply};
 use crate::state::State;
@@ -17,6 +17,7 @@ struct ConfigChange {
     expired_status: Option<u16>,
     reply_shape: Option<ReplyShape>,
     token_delay_ms: Option<u64>,
+    token_mode: Option<TokenMode>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +41,7 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
     let action = &req.path[PREFIX.len()..];
     match (req.method.as_str(), action) {
         ("GET", "stats") => Reply::json(200, &state.stats.snapshot()),
+        ("GET", "token-requests") => Reply::json(200, &state.token_log.all()),
         ("POST", "reset") => {
             state.reset();
             ok()
@@ -67,6 +69,9 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
                 if let Some(v) = change.token_delay_ms {
                     settings.token_delay_ms = v;
                 }
+                if let Some(v) = change.token_mode {
+                    settings.token_mode = v;
+                }
                 Reply::json(200, &*settings)
             }
             Err(e) => bad_request(&e),
@@ -78,7 +83,7 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
             }
             Err(e) => bad_request(&e),
         },
-        (_, "stats" | "reset" | "revoke" | "expire" | "config" | "faults") => {
+        (_, "stats" | "token-requests" | "reset" | "revoke" | "expire" | "config" | "faults") => {
             Reply::json(405, &json!({"message": "Method Not Allowed"}))
         }
         _ => Reply::json(

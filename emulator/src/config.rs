@@ -93,6 +93,20 @@ impl fmt::Display for ReplyShape {
     }
 }
 
+/// How the token endpoint authenticates clients and answers them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenMode {
+    /// 8x8's Apigee gateway: raw `Basic base64(id:secret)`, string numbers, product lists,
+    /// `{"ErrorCode","Error"}` errors.
+    #[default]
+    #[serde(rename = "8x8")]
+    Apigee8x8,
+    /// A strict RFC 6749 server: form-encoded Basic credentials or `client_secret_post`,
+    /// `token_type` `Bearer`, numeric `expires_in`, `{"error","error_description"}` errors.
+    #[serde(rename = "rfc6749")]
+    Rfc6749,
+}
+
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     pub clients: Vec<ClientSpec>,
@@ -111,6 +125,7 @@ pub struct EmulatorConfig {
     pub threads: usize,
     /// Every token request waits this long before it is answered (0: no wait).
     pub token_delay_ms: u64,
+    pub token_mode: TokenMode,
 }
 
 impl Default for EmulatorConfig {
@@ -129,6 +144,7 @@ impl Default for EmulatorConfig {
             port: 0,
             threads: 8,
             token_delay_ms: 0,
+            token_mode: TokenMode::Apigee8x8,
         }
     }
 }

@@ -10,16 +10,21 @@ mod config;
 mod data;
 mod faults;
 mod http;
+mod rfc6749;
 mod server;
 mod state;
 mod stats;
 mod tls;
 mod token_endpoint;
+mod token_log;
 mod tokens;
 
-pub use config::{ClientSpec, EmulatorConfig, ReplyShape, OAUTH_PRODUCTS, REALTIME_PRODUCT};
+pub use config::{
+    ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, REALTIME_PRODUCT,
+};
 pub use faults::{Fault, FaultMatch, FaultTarget};
 pub use stats::Stats;
+pub use token_log::{TokenRequest, REDACTED};
 
 use http::{Incoming, Reply};
 use state::State;
@@ -149,6 +154,17 @@ impl Emulator {
         self.state.settings().reply_shape = shape;
     }
 
+    /// How the token endpoint authenticates and answers from now on.
+    pub fn set_token_mode(&self, mode: TokenMode) {
+        self.state.settings().token_mode = mode;
+    }
+
+    /// The token requests received since the start or the last reset, oldest first (the latest
+    /// 1000), secrets redacted.
+    pub fn token_requests(&self) -> Vec<TokenRequest> {
+        self.state.token_log.all()
+    }
+
     /// Logs one line per request to stderr.
     pub fn set_verbose(&self, on: bool) {
         self.state.verbose.store(on, Ordering::Relaxed);
@@ -184,6 +200,9 @@ async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
     }
     if req.path == token_endpoint::PATH {
         let _in_flight = state.stats.token_started();
+        state
+            .token_log
+            .record(token_log::TokenRequest::of(req, body));
         state.stats.bump(|s| &mut s.token_requests);
         state.stats.saw_connection(req.connection);
         state.stats.saw_path(&req.path);

@@ -85,11 +85,15 @@ fn config_changes_lifetime_expired_status_and_shape() {
         "config",
         json!({"expired_status": 500, "reply_shape": "chat"}),
     );
-    assert_eq!(
-        v,
-        json!({"token_lifetime": 3, "expired_status": 500, "reply_shape": "chat",
-            "token_delay_ms": 0})
-    );
+    // The reply is every setting; these are the ones this test touched.
+    for (key, want) in [
+        ("token_lifetime", json!(3)),
+        ("expired_status", json!(500)),
+        ("reply_shape", json!("chat")),
+        ("token_mode", json!("8x8")),
+    ] {
+        assert_eq!(v[key], want, "{key} in {v}");
+    }
     let (_, t) = json(token_reply(&a, &emu, ID, SECRET));
     assert!(t["api_product_list"].is_array());
     emu.expire_all_tokens();
