@@ -7,8 +7,14 @@ use std::str::FromStr;
 /// The products 8x8's document lists as using this OAuth flow; a default client holds all of them.
 pub const OAUTH_PRODUCTS: [&str; 4] = ["analytics realtime-api", "storage", "QM - API", "vcc"];
 
-/// The product the realtime-metrics API requires of a token.
+/// The product the realtime- and historical-metrics APIs require of a token.
 pub const REALTIME_PRODUCT: &str = "analytics realtime-api";
+/// The product of the Cloud Storage Service API.
+pub const STORAGE_PRODUCT: &str = "storage";
+/// The product of the Quality Management & Speech Analytics API.
+pub const QM_PRODUCT: &str = "QM - API";
+/// The product of the Contact Center Chat API.
+pub const VCC_PRODUCT: &str = "vcc";
 
 /// One API key as the Admin Console would issue it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

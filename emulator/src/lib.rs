@@ -6,10 +6,13 @@
 mod admin;
 mod api;
 mod apigee;
+mod bearer;
 mod config;
 mod data;
+mod echo;
 mod faults;
 mod http;
+mod realtime;
 mod rfc6749;
 mod server;
 mod state;
@@ -20,7 +23,8 @@ mod token_log;
 mod tokens;
 
 pub use config::{
-    ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, REALTIME_PRODUCT,
+    ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, QM_PRODUCT,
+    REALTIME_PRODUCT, STORAGE_PRODUCT, VCC_PRODUCT,
 };
 pub use faults::{Fault, FaultMatch, FaultTarget};
 pub use stats::Stats;
