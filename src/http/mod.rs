@@ -21,6 +21,30 @@ pub use response::Response;
 use tcp::TcpConnector;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
+/// The methods x8 sends, and whether each is idempotent (RFC 9110 §9.2.2): an idempotent request that failed
+/// on a reused connection before any reply arrived is sent once more on a fresh one. TRACE (which echoes the
+/// Authorization header) and CONNECT are left out, and so are extension methods: the HTTP layer under us would
+/// refuse them after the token was fetched.
+pub const METHODS: [(&str, bool); 7] = [
+    ("GET", true),
+    ("HEAD", true),
+    ("PUT", true),
+    ("DELETE", true),
+    ("OPTIONS", true),
+    ("POST", false),
+    ("PATCH", false),
+];
+
+pub fn method_is_supported(method: &str) -> bool {
+    METHODS.iter().any(|(m, _)| *m == method)
+}
+
+fn method_is_idempotent(method: &str) -> bool {
+    METHODS
+        .iter()
+        .any(|(m, idempotent)| *m == method && *idempotent)
+}
+
 pub struct Transport {
     agent: ureq::Agent,
     default_timeout: Duration,
