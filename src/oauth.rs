@@ -134,7 +134,11 @@ impl TokenEndpoint {
             }
             Err(_) => String::from_utf8_lossy(&reply.body).into_owned(),
         };
-        let text = truncate_for_message(&redact(&text, &[self.secret.as_str()]), 300);
+        let pair = self
+            .authorization
+            .strip_prefix("Basic ")
+            .unwrap_or_default();
+        let text = truncate_for_message(&redact(&text, &[self.secret.as_str(), pair]), 300);
         if text.is_empty() {
             "(empty body)".to_owned()
         } else {

@@ -42,12 +42,34 @@ pub(crate) fn env_var(name: &str) -> Result<Option<String>> {
 }
 
 /// Proxy choice: the usual environment variables (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), none, or one URL.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum ProxySetting {
     #[default]
     FromEnvironment,
     Disabled,
     Url(String),
+}
+
+/// By hand: a proxy URL may carry a password (`http://user:pass@proxy:3128`); only its scheme and host:port
+/// are shown.
+impl fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::FromEnvironment => f.write_str("FromEnvironment"),
+            ProxySetting::Disabled => f.write_str("Disabled"),
+            ProxySetting::Url(url) => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("", url.as_str()));
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+                let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+                let shown = if authority.contains('@') {
+                    format!("{scheme}://[redacted]@{host}")
+                } else {
+                    format!("{scheme}://{host}")
+                };
+                f.debug_tuple("Url").field(&shown).finish()
+            }
+        }
+    }
 }
 
 /// Where a client shares its token with other processes (see `store`). One enum, so that conflicting stores

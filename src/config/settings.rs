@@ -119,6 +119,23 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_hides_the_proxy_password() {
+        for url in [
+            "http://alice:hunter2@proxy.corp:3128",
+            "http://hunter2@proxy.corp:3128/x",
+            "hunter2:x@proxy.corp",
+        ] {
+            let o = Options {
+                proxy: ProxySetting::Url(url.into()),
+                ..Options::default()
+            };
+            let text = format!("{o:?} {:?}", o.proxy);
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("proxy.corp"), "{text}");
+        }
+    }
+
+    #[test]
     fn default_token_url_is_on_the_base_origin() {
         let s = Settings::new(Options::default()).unwrap();
         assert_eq!(s.token_url, "https://api.8x8.com/oauth/v2/token");
