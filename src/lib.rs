@@ -13,6 +13,7 @@
 //! - `http`: the transport (ureq over our TCP layer and resolver) and responses.
 //! - `oauth`: the token endpoint, a `TokenSource` over `http`.
 //! - `client`: the safe Rust API that ties them together.
+//! - `presigned`: token-less fetches of presigned download URLs (`Client::fetch_url`).
 //! - `pager`: paged listings over `client`, in each of 8x8's paging styles.
 //! - `ffi`: the C ABI, a thin boundary over `client`.
 
@@ -24,6 +25,7 @@ pub mod ffi;
 mod http;
 mod oauth;
 mod pager;
+mod presigned;
 mod rt;
 mod store;
 mod token;
