@@ -79,7 +79,7 @@ impl Client {
         let transport = Arc::new(Transport::new(&settings)?);
         let o = &settings.options;
         let endpoint =
-            TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone());
+            TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone())?;
         let store_gate = Gate::open();
         let source: Box<dyn TokenSource> = match shared_store(o)? {
             Some(store) => Box::new(StoreSource::new(
