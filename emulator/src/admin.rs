@@ -1,7 +1,7 @@
 //! `/_emulator/...`: the library's controls over HTTP, so tests in C, Go or .NET can drive the
 //! binary. Admin requests are not counted, so they never disturb the stats they read.
 
-use crate::config::{ReplyShape, TokenMode};
+use crate::config::{ApiForms, ReplyShape, TokenMode};
 use crate::faults::{Fault, FaultMatch, FaultTarget};
 use crate::http::{Incoming, Reply};
 use crate::state::State;
@@ -18,6 +18,9 @@ struct ConfigChange {
     reply_shape: Option<ReplyShape>,
     token_delay_ms: Option<u64>,
     token_mode: Option<TokenMode>,
+    report_delay_ms: Option<u64>,
+    report_rows: Option<u64>,
+    api_forms: Option<ApiForms>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +74,15 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
                 }
                 if let Some(v) = change.token_mode {
                     settings.token_mode = v;
+                }
+                if let Some(v) = change.report_delay_ms {
+                    settings.report_delay_ms = v;
+                }
+                if let Some(v) = change.report_rows {
+                    settings.report_rows = v;
+                }
+                if let Some(v) = change.api_forms {
+                    settings.api_forms = v;
                 }
                 Reply::json(200, &*settings)
             }

@@ -131,6 +131,13 @@ impl Incoming {
         headers
     }
 
+    /// `scheme://host` the client addressed, for the absolute URLs in paging links.
+    pub(crate) fn origin(&self, tls: bool) -> String {
+        let scheme = if tls { "https" } else { "http" };
+        let host = self.header("Host").unwrap_or("127.0.0.1");
+        format!("{scheme}://{host}")
+    }
+
     pub(crate) fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
         form_urlencoded::parse(self.query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
     }

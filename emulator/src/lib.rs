@@ -11,6 +11,7 @@ mod config;
 mod data;
 mod echo;
 mod faults;
+mod historical;
 mod http;
 mod realtime;
 mod rfc6749;
@@ -23,7 +24,7 @@ mod token_log;
 mod tokens;
 
 pub use config::{
-    ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, QM_PRODUCT,
+    ApiForms, ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, QM_PRODUCT,
     REALTIME_PRODUCT, STORAGE_PRODUCT, VCC_PRODUCT,
 };
 pub use faults::{Fault, FaultMatch, FaultTarget};
@@ -167,6 +168,16 @@ impl Emulator {
     /// 1000), secrets redacted.
     pub fn token_requests(&self) -> Vec<TokenRequest> {
         self.state.token_log.all()
+    }
+
+    /// How long historical summary reports (and bulk downloads) take to be DONE, from now on.
+    pub fn set_report_delay_ms(&self, ms: u64) {
+        self.state.settings().report_delay_ms = ms;
+    }
+
+    /// Which of the specs' and guides' reply shapes disputed replies take from now on.
+    pub fn set_api_forms(&self, forms: ApiForms) {
+        self.state.settings().api_forms = forms;
     }
 
     /// Logs one line per request to stderr.

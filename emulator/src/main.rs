@@ -73,6 +73,20 @@ struct Args {
     #[arg(long)]
     rfc6749: bool,
 
+    /// How long a historical summary report stays IN_PROGRESS, and a storage bulk download
+    /// before it is DONE.
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    report_delay_ms: u64,
+
+    /// Rows in every historical report (summary and detailed).
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    report_rows: u64,
+
+    /// Where 8x8's specs and guides disagree, answer in the specs' array forms (storage search
+    /// and bulk replies, detailed-report creation) instead of the guides' single objects.
+    #[arg(long)]
+    spec_forms: bool,
+
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 8)]
     threads: usize,
@@ -131,6 +145,13 @@ fn run(args: Args) -> io::Result<()> {
         port: args.port,
         threads: args.threads,
         token_delay_ms: args.token_delay_ms,
+        report_delay_ms: args.report_delay_ms,
+        report_rows: args.report_rows,
+        api_forms: if args.spec_forms {
+            x8_emulator::ApiForms::Spec
+        } else {
+            x8_emulator::ApiForms::Guide
+        },
         token_mode: if args.rfc6749 {
             TokenMode::Rfc6749
         } else {

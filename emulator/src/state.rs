@@ -1,8 +1,9 @@
 //! What the connections share: the clients, the settings tests may change while the server
 //! runs, the issued tokens, the pending faults and the counters.
 
-use crate::config::{ClientSpec, EmulatorConfig, ReplyShape, TokenMode};
+use crate::config::{ApiForms, ClientSpec, EmulatorConfig, ReplyShape, TokenMode};
 use crate::faults::FaultQueues;
+use crate::historical::ReportStore;
 use crate::stats::Recorder;
 use crate::token_log::TokenLog;
 use crate::tokens::{fill_random, TokenStore};
@@ -25,6 +26,9 @@ pub(crate) struct Settings {
     /// Every token request waits this long before it is answered.
     pub(crate) token_delay_ms: u64,
     pub(crate) token_mode: TokenMode,
+    pub(crate) report_delay_ms: u64,
+    pub(crate) report_rows: u64,
+    pub(crate) api_forms: ApiForms,
 }
 
 pub(crate) struct State {
@@ -35,6 +39,9 @@ pub(crate) struct State {
     pub(crate) faults: FaultQueues,
     pub(crate) stats: Recorder,
     pub(crate) token_log: TokenLog,
+    /// Whether clients reach this emulator over HTTPS, for the absolute URLs in replies.
+    pub(crate) tls: bool,
+    pub(crate) reports: Mutex<ReportStore>,
     pub(crate) verbose: AtomicBool,
 }
 
@@ -56,7 +63,12 @@ impl State {
                 reply_shape: cfg.reply_shape,
                 token_delay_ms: cfg.token_delay_ms,
                 token_mode: cfg.token_mode,
+                report_delay_ms: cfg.report_delay_ms,
+                report_rows: cfg.report_rows,
+                api_forms: cfg.api_forms,
             }),
+            tls: cfg.tls_self_signed,
+            reports: Mutex::default(),
             token_log: TokenLog::default(),
             tokens: Mutex::default(),
             faults: FaultQueues::default(),
@@ -71,6 +83,10 @@ impl State {
 
     pub(crate) fn tokens(&self) -> MutexGuard<'_, TokenStore> {
         lock(&self.tokens)
+    }
+
+    pub(crate) fn reports(&self) -> MutexGuard<'_, ReportStore> {
+        lock(&self.reports)
     }
 
     pub(crate) fn reset(&self) {
