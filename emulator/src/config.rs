@@ -155,6 +155,10 @@ pub struct EmulatorConfig {
     /// Rows in every historical report (summary and detailed).
     pub report_rows: u64,
     pub api_forms: ApiForms,
+    /// The customer's storage regions (`/regions`), each holding `storage_objects` samples.
+    pub storage_regions: Vec<String>,
+    pub storage_objects: usize,
+    pub presign_reply: crate::storage::PresignReply,
 }
 
 impl Default for EmulatorConfig {
@@ -177,6 +181,9 @@ impl Default for EmulatorConfig {
             report_delay_ms: 300,
             report_rows: 25,
             api_forms: ApiForms::Guide,
+            storage_regions: vec!["us-west".to_string(), "uk".to_string()],
+            storage_objects: 12,
+            presign_reply: crate::storage::PresignReply::Json,
         }
     }
 }

@@ -4,7 +4,10 @@
 use crate::config::{ApiForms, ClientSpec, EmulatorConfig, ReplyShape, TokenMode};
 use crate::faults::FaultQueues;
 use crate::historical::ReportStore;
+use crate::presign::PresignStore;
 use crate::stats::Recorder;
+use crate::storage::{PresignReply, StorageStore};
+use crate::storage_catalog;
 use crate::token_log::TokenLog;
 use crate::tokens::{fill_random, TokenStore};
 use serde::Serialize;
@@ -29,6 +32,7 @@ pub(crate) struct Settings {
     pub(crate) report_delay_ms: u64,
     pub(crate) report_rows: u64,
     pub(crate) api_forms: ApiForms,
+    pub(crate) presign_reply: PresignReply,
 }
 
 pub(crate) struct State {
@@ -42,11 +46,16 @@ pub(crate) struct State {
     /// Whether clients reach this emulator over HTTPS, for the absolute URLs in replies.
     pub(crate) tls: bool,
     pub(crate) reports: Mutex<ReportStore>,
+    pub(crate) storage_regions: Vec<String>,
+    pub(crate) storage: Mutex<StorageStore>,
+    pub(crate) presign: Mutex<PresignStore>,
+    /// `scheme://127.0.0.1:port` of the second origin, which presigned URLs point to.
+    pub(crate) presign_origin: String,
     pub(crate) verbose: AtomicBool,
 }
 
 impl State {
-    pub(crate) fn new(cfg: &EmulatorConfig) -> State {
+    pub(crate) fn new(cfg: &EmulatorConfig, presign_origin: &str) -> State {
         State {
             clients: cfg
                 .clients
@@ -66,7 +75,15 @@ impl State {
                 report_delay_ms: cfg.report_delay_ms,
                 report_rows: cfg.report_rows,
                 api_forms: cfg.api_forms,
+                presign_reply: cfg.presign_reply,
             }),
+            storage_regions: cfg.storage_regions.clone(),
+            storage: Mutex::new(StorageStore::with_objects(storage_catalog::samples(
+                &cfg.storage_regions,
+                cfg.storage_objects,
+            ))),
+            presign: Mutex::default(),
+            presign_origin: presign_origin.to_string(),
             tls: cfg.tls_self_signed,
             reports: Mutex::default(),
             token_log: TokenLog::default(),
@@ -89,7 +106,16 @@ impl State {
         lock(&self.reports)
     }
 
+    pub(crate) fn storage(&self) -> MutexGuard<'_, StorageStore> {
+        lock(&self.storage)
+    }
+
+    pub(crate) fn presign(&self) -> MutexGuard<'_, PresignStore> {
+        lock(&self.presign)
+    }
+
     pub(crate) fn reset(&self) {
+        self.presign().clear_requests();
         self.stats.reset();
         self.faults.clear();
         self.token_log.clear();
@@ -101,7 +127,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn random_uuid() -> String {
+pub(crate) fn random_uuid() -> String {
     let mut b = [0u8; 16];
     fill_random(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
