@@ -277,7 +277,19 @@ impl Client {
 fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
     Ok(match &o.shared_store {
         SharedStoreSetting::InProcess => None,
-        SharedStoreSetting::CacheDir(dir) => Some(Arc::new(FileStore::new(dir, o.logger.clone()))),
+        // A folder others could write is refused: the token then stays in this process.
+        SharedStoreSetting::CacheDir(dir) => match FileStore::open(dir, o.logger.clone()) {
+            Ok(store) => Some(Arc::new(store)),
+            Err(why) => {
+                o.logger.log(Level::Warn, || {
+                    format!(
+                        "token cache {}: {why}; keeping the token in this process instead",
+                        dir.display()
+                    )
+                });
+                None
+            }
+        },
         #[cfg(feature = "redis")]
         SharedStoreSetting::Redis(url) => {
             Some(Arc::new(crate::store::redis::RedisStore::open(url)?))

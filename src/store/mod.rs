@@ -19,6 +19,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 pub mod file;
+mod private_dir;
 mod record;
 #[cfg(feature = "redis")]
 pub mod redis;
