@@ -15,15 +15,24 @@
 //! - `client`: the safe Rust API that ties them together.
 //! - `ffi`: the C ABI, a thin boundary over `client`.
 
+// cbindgen (build.rs) reads only error, rt and ffi, where the C API's items live: `cbindgen:ignore` hides the
+// others, so their `pub const`s never reach the header.
+/// cbindgen:ignore
 mod cache;
+/// cbindgen:ignore
 mod client;
+/// cbindgen:ignore
 mod config;
 mod error;
 pub mod ffi;
+/// cbindgen:ignore
 mod http;
+/// cbindgen:ignore
 mod oauth;
 mod rt;
+/// cbindgen:ignore
 mod store;
+/// cbindgen:ignore
 mod token;
 
 #[cfg(test)]
