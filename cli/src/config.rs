@@ -1,6 +1,6 @@
 //! The config file: where it is, whether it is private enough to trust, and what it says.
 //!
-//! Format: TOML with four (five) string keys. TOML rather than an ad-hoc `key = value` format because a secret
+//! Format: TOML with string keys only. TOML rather than an ad-hoc `key = value` format because a secret
 //! may hold any character (`#`, `=`, quotes, leading or trailing blanks) and TOML already defines exactly how
 //! to quote such a value ('literal strings' take anything but a single quote); it is also what people know from
 //! Cargo and most modern tools, and it leaves room for profiles later.
@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::exit::Failure;
 
 pub const ENV_CONFIG: &str = "X8_CONFIG";
-const KEYS: &str = "client_id, client_secret, base_url, token_url, ca_file";
+const KEYS: &str = "client_id, client_secret, base_url, token_url, ca_file, client_auth, scope";
 /// A config file is a few lines; anything bigger is the wrong file.
 const MAX_BYTES: u64 = 64 * 1024;
 
@@ -27,6 +27,9 @@ pub struct FileConfig {
     pub base_url: Option<String>,
     pub token_url: Option<String>,
     pub ca_file: Option<PathBuf>,
+    /// `basic`, `basic-rfc6749` or `post`; checked when the client is built.
+    pub client_auth: Option<String>,
+    pub scope: Option<String>,
 }
 
 /// Where to look, and whether the file must exist: a path the user named must, the default one need not.
@@ -158,6 +161,8 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, Failure> {
             "token_url" => config.token_url = Some(text.to_owned()),
             // Relative to the file, not to wherever x8 happens to run.
             "ca_file" => config.ca_file = Some(path.parent().unwrap_or(Path::new("")).join(text)),
+            "client_auth" => config.client_auth = Some(text.to_owned()),
+            "scope" => config.scope = Some(text.to_owned()),
             _ => {
                 return Err(Failure::config(format!(
                     "config file {shown}: unknown key {key:?}; the keys are {KEYS}"

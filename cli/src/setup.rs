@@ -24,8 +24,8 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
 
     let mut options = x8::Options {
         user_agent: concat!("x8-cli/", env!("CARGO_PKG_VERSION")).to_owned(),
-        timeout: Duration::from_secs(global.timeout),
-        connect_timeout: Duration::from_secs(global.timeout).min(MAX_CONNECT_TIMEOUT),
+        timeout: global.timeout,
+        connect_timeout: global.timeout.min(MAX_CONNECT_TIMEOUT),
         ..x8::Options::default()
     };
     if let Some(file) = &file {
@@ -34,11 +34,23 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
         }
         options.token_url = file.token_url.clone();
         options.ca_file = file.ca_file.clone();
+        if let Some(style) = &file.client_auth {
+            options.client_auth = x8::ClientAuth::from_name(style).map_err(|e| {
+                Failure::config(format!("config file {}: {e}", file.path.display()))
+            })?;
+        }
+        options.token_scope = file.scope.clone();
     }
     // X8_BASE_URL / X8_TOKEN_URL, read by the library so that the CLI and programs agree on their meaning.
     options.apply_env()?;
     if let Some(url) = &global.base_url {
         options.base_url = url.clone();
+    }
+    if let Some(url) = &global.token_url {
+        options.token_url = Some(url.clone());
+    }
+    if let Some(style) = global.client_auth {
+        options.client_auth = style;
     }
     if let Some(path) = &global.ca_file {
         options.ca_file = Some(path.clone());

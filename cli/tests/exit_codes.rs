@@ -21,7 +21,8 @@ fn usage_errors_exit_2_before_any_network_call() {
             "--data",
             "@/nonexistent/body.json",
         ],
-        vec!["get", &format!("{QUEUES}?page=x"), "--all-pages"],
+        vec!["get", QUEUES, "--all-pages", "--paging", "sideways"],
+        vec!["get", QUEUES, "--paging", "auto"],
         vec!["--timeout", "0", "token"],
         // The secret can never be a flag.
         vec!["--client-secret", "x", "token"],
