@@ -10,7 +10,7 @@ use std::env;
 use std::path::PathBuf;
 
 fn main() {
-    // cbindgen reads the modules lib.rs does not hide from it (src/ffi, src/rt, src/error).
+    // cbindgen reads the modules lib.rs does not hide from it (src/ffi, src/rt); the status table is in src/error.
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=X8_UPDATE_HEADER");
