@@ -12,7 +12,6 @@ mod out;
 mod paging;
 mod progress;
 mod redact;
-mod rfc3339;
 mod setup;
 mod token_cmd;
 
