@@ -298,3 +298,37 @@ pub(crate) fn options_arg(opts: *const x8_options) -> Result<Options> {
     }
     Ok(handle(opts, "options")?.inner.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::x8_options_set_redis_store;
+
+    /// Secrets given through the C setters stay out of every Debug of what the client keeps: the proxy's and
+    /// Redis's passwords are inside URLs, which is why Options has a hand-written Debug (see config/mod.rs).
+    #[test]
+    fn passwords_set_through_the_c_api_never_reach_debug_output() {
+        let opts = x8_options_new();
+        let mut err = std::ptr::null_mut();
+        let proxy = c"http://alice:hunter2-proxy@proxy.corp:3128";
+        assert_eq!(
+            x8_options_set_proxy(opts, proxy.as_ptr(), &mut err),
+            x8_status::Ok
+        );
+        let shown = format!("{:?}", options_arg(opts).unwrap());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("proxy.corp:3128"),
+            "the host stays visible for diagnosis: {shown}"
+        );
+        let redis = c"redis://:hunter2-redis@10.0.0.1:6379";
+        let status = x8_options_set_redis_store(opts, redis.as_ptr(), &mut err);
+        if status == x8_status::Ok {
+            let shown = format!("{:?}", options_arg(opts).unwrap());
+            assert!(!shown.contains("hunter2"), "{shown}");
+        } else {
+            crate::ffi::x8_error_free(err); // built without the redis feature
+        }
+        x8_options_free(opts);
+    }
+}
