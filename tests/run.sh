@@ -114,6 +114,7 @@ if ((failed > 0)) && [[ " ${failures[*]} " == *" build (release, once) "* ]]; th
 fi
 suite "Rust tests (library, emulator, CLI; header freshness)" cargo test --workspace --release --locked
 suite "header: C99/C11/C++17 -Werror, exports" header_is_clean_c_and_cpp
+suite "bindings in step with x8.h (functions, statuses, stats fields)" python3 tests/parity/parity.py
 suite "C tests: build" build_c_tests
 suite "C tests" run_c_tests
 suite "C tests under valgrind" run_c_tests_under_valgrind

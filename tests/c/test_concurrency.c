@@ -29,8 +29,7 @@ static void *hammer(void *arg) {
                 w->failures++;
         } else {
             x8_response *r = NULL;
-            if (x8_request(w->client, "GET", "/analytics/cc/v5/realtime-metrics/queues?size=2", NULL, 0, NULL, 0, 0,
-                           &r, &err) != X8_STATUS_OK ||
+            if (x8_request(w->client, "GET", "/analytics/cc/v5/realtime-metrics/queues?size=2", NULL, &r, &err) != X8_STATUS_OK ||
                 x8_response_status(r) != 200)
                 w->failures++;
             x8_response_free(r);
