@@ -10,12 +10,9 @@ ROOT=$(cd "$RELEASE_DIR/.." && pwd)
 GLIBC_FLOOR=2.17
 RUST_TARGET=x86_64-unknown-linux-gnu
 
-# Pinned so a release is built the same way every time; bump both together and rerun build.sh + check.sh.
-ZIGLANG_VERSION=0.17.1
-CARGO_ZIGBUILD_VERSION=0.24.1
-# A Python virtual environment holding zig and cargo-zigbuild (both from PyPI as prebuilt wheels), kept out of
-# the repository and reused by later builds.
-TOOLS_DIR=${X8_RELEASE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/x8-release-tools}
+# install_packages, install_rust_targets and install_zig_tools (the pinned zig and cargo-zigbuild, from PyPI
+# into a virtual environment outside the repository, $X8_RELEASE_TOOLS): one helper for every script.
+. "$ROOT/scripts/lib.sh"
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 DIST_DIR=${X8_DIST_DIR:-$RELEASE_DIR/dist}
@@ -31,17 +28,6 @@ VERSION=$(x8_version)
 SOVERSION=${VERSION%%.*} # libx8.so.<major>: the soname build.rs gives the library
 RELEASE_NAME=x8-$VERSION-x86_64-linux-gnu.$GLIBC_FLOOR
 TARBALL=$DIST_DIR/$RELEASE_NAME.tar.gz
-
-# install_packages PKG...: installs the Debian packages that are missing (as tests/run.sh does).
-install_packages() {
-  local missing=() pkg
-  command -v dpkg >/dev/null || return 0 # not Debian: the commands are checked where they are used
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  if ((${#missing[@]})); then
-    echo "installing: ${missing[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
 
 # glibc_max FILE: the newest GLIBC_x.y[.z] symbol version FILE needs (objdump -T), or "none".
 glibc_max() {
