@@ -42,3 +42,67 @@ version_le() {
     for (i = 1; i <= n; i++) { if (x[i] + 0 < y[i] + 0) exit 0; if (x[i] + 0 > y[i] + 0) exit 1 }
     exit 0 }'
 }
+
+# --- the targets ------------------------------------------------------------------------------------------
+# `make release` builds every one of these; release/build.sh and release/check.sh take a subset as arguments.
+# Each is named by what its archive is called after "x8-<version>-".
+RELEASE_TARGETS=(x86_64-linux-gnu.2.17 aarch64-linux-gnu.2.17 x86_64-linux-musl x86_64-windows-gnu
+  x86_64-macos aarch64-macos)
+# The oldest macOS each build loads on (MACOSX_DEPLOYMENT_TARGET): Rust's own minimum for each architecture.
+MACOS_MIN_x86_64=10.12
+MACOS_MIN_aarch64=11.0
+
+# rust_triple TARGET: the Rust target a release target is built for.
+rust_triple() {
+  case $1 in
+  x86_64-linux-gnu.*) echo x86_64-unknown-linux-gnu ;;
+  aarch64-linux-gnu.*) echo aarch64-unknown-linux-gnu ;;
+  x86_64-linux-musl) echo x86_64-unknown-linux-musl ;;
+  x86_64-windows-gnu) echo x86_64-pc-windows-gnu ;;
+  x86_64-macos) echo x86_64-apple-darwin ;;
+  aarch64-macos) echo aarch64-apple-darwin ;;
+  *) echo "unknown release target $1" >&2; return 1 ;;
+  esac
+}
+# archive_of TARGET: the archive's path (a .zip for Windows, else a .tar.gz); its .sha256 lies beside it.
+archive_of() {
+  case $1 in
+  *windows*) echo "$DIST_DIR/x8-$VERSION-$1.zip" ;;
+  *) echo "$DIST_DIR/x8-$VERSION-$1.tar.gz" ;;
+  esac
+}
+# out_dir TARGET: where cargo puts that target's release build.
+out_dir() { echo "$CARGO_TARGET_DIR/$(rust_triple "$1")/release"; }
+
+# The musl build's environment. A cdylib on musl needs -crt-static (else rustc refuses to make one); then the
+# link is dynamic and Rust's unwinder wants libgcc_s, which Debian's musl lacks: Rust's self-contained
+# libunwind.a stands in for it. Everything is linked by musl-gcc, so the result needs only musl's libc.so.
+musl_env() {
+  local shim=$CARGO_TARGET_DIR/musl-libgcc_s sysroot
+  sysroot=$(rustc --print sysroot) || return 1
+  mkdir -p "$shim" &&
+    cp -u "$sysroot/lib/rustlib/x86_64-unknown-linux-musl/lib/self-contained/libunwind.a" "$shim/libgcc_s.a" || return 1
+  export CC_x86_64_unknown_linux_musl=musl-gcc CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=musl-gcc
+  export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static -L native=$shim"
+}
+
+# sha256_of_archive ARCHIVE: writes ARCHIVE.sha256 in `sha256sum -c` form.
+sha256_of_archive() {
+  (cd "$(dirname "$1")" && sha256sum "$(basename "$1")" >"$(basename "$1").sha256")
+}
+
+# static_libs TARGET: the system libraries a program linking libx8.a statically needs besides it (what
+# `rustc --print native-static-libs` reports for the target).
+static_libs() {
+  case $1 in
+  *-linux-gnu.*) echo "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc" ;;
+  *-linux-musl) echo "-lc" ;;
+  *-macos) echo "-lSystem -lc -lm" ;;
+  *-windows-gnu) echo "-lws2_32 -lntdll -luserenv -lbcrypt -ladvapi32 -lkernel32" ;;
+  esac
+}
+
+# dll_exports DLL: the names a PE DLL exports, one per line, sorted.
+dll_exports() {
+  x86_64-w64-mingw32-objdump -p "$1" | awk '/\[Ordinal\/Name Pointer\] Table/ {on = 1; next} on && /^\t\[/ {print $NF; next} on && !/^\t/ {on = 0}' | sort -u
+}
