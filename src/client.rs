@@ -4,19 +4,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::{Policy, TokenCache, TokenSource};
-use crate::config::{Credentials, Options, Settings};
+use crate::cache::{Policy, TokenCache};
+use crate::config::origin::refuse_control_chars;
+use crate::config::{Credentials, Options, Settings, SharedStoreSetting};
 use crate::error::{Error, ErrorKind, Result};
-use crate::file_cache::FileStore;
-use crate::fork;
-use crate::log::Level;
+use crate::http::Response;
+use crate::http::Transport;
 use crate::oauth::TokenEndpoint;
-use crate::origin::refuse_control_chars;
-use crate::response::Response;
-use crate::stats::{Stats, StatsSnapshot};
+use crate::rt::clock::Deadline;
+use crate::rt::fork;
+use crate::rt::log::Level;
+use crate::rt::stats::{Stats, StatsSnapshot};
+use crate::store::file::FileStore;
 use crate::store::{store_key, Gate, SharedStore, StoreSource};
 use crate::token::Token;
-use crate::transport::{Deadline, Transport};
+use crate::token::TokenSource;
 use ureq::http::Uri;
 
 /// Headers the library sets itself: letting a caller set them would break authentication or message framing.
@@ -266,21 +268,21 @@ impl Client {
     }
 }
 
-/// The store that shares the token among processes, if the options name one (`Settings` allows one at most).
+/// The store that shares the token among processes, if the options name one.
 fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
-    if let Some(dir) = &o.token_cache_dir {
-        return Ok(Some(Arc::new(FileStore::new(dir, o.logger.clone()))));
-    }
-    if let Some(url) = &o.redis_url {
+    Ok(match &o.shared_store {
+        SharedStoreSetting::InProcess => None,
+        SharedStoreSetting::CacheDir(dir) => Some(Arc::new(FileStore::new(dir, o.logger.clone()))),
         #[cfg(feature = "redis")]
-        return Ok(Some(Arc::new(crate::redis_store::RedisStore::open(url)?)));
-        #[cfg(not(feature = "redis"))]
-        {
-            let _ = url;
-            return Err(Error::new(ErrorKind::Config, crate::config::REDIS_MISSING));
+        SharedStoreSetting::Redis(url) => {
+            Some(Arc::new(crate::store::redis::RedisStore::open(url)?))
         }
-    }
-    Ok(o.token_store.clone())
+        #[cfg(not(feature = "redis"))]
+        SharedStoreSetting::Redis(_) => {
+            return Err(Error::new(ErrorKind::Config, crate::config::REDIS_MISSING))
+        }
+        SharedStoreSetting::Custom(store) => Some(store.clone()),
+    })
 }
 
 fn classify(reply: &Response) -> Verdict {

@@ -2,45 +2,47 @@
 //!
 //! The safe Rust API is [`Client`]; the C ABI in [`ffi`] is a thin layer over it (see `include/x8.h`).
 
+//!
+//! The modules are layers, each using only the ones listed before it (a test in `layers.rs` keeps it so):
+//! - `error`: the one error type and the status table.
+//! - `rt`: runtime primitives with no x8 domain in them: clocks and deadlines, fork detection, logging, counters.
+//! - `token`: the token value, parsing the endpoint's reply, and the `TokenSource` trait.
+//! - `cache`: the in-process token cache, its lock-free slot and its renewal thread.
+//! - `store`: tokens shared between processes (the protocol, its record, the cache file, Redis).
+//! - `config`: credentials, options, their validation, and the URL rules (origins).
+//! - `http`: the transport (ureq over our TCP layer and resolver) and responses.
+//! - `oauth`: the token endpoint, a `TokenSource` over `http`.
+//! - `client`: the safe Rust API that ties them together.
+//! - `ffi`: the C ABI, a thin boundary over `client`.
+
 mod cache;
 mod client;
-mod clock;
 mod config;
 mod error;
-mod file_cache;
-mod fork;
-mod log;
-mod oauth;
-mod origin;
-#[cfg(feature = "redis")]
-mod redis_store;
-mod renewer;
-mod resolver;
-mod response;
-mod slot;
-mod stats;
-mod store;
-mod tcp;
-mod token;
-mod transport;
-
 pub mod ffi;
+mod http;
+mod oauth;
+mod rt;
+mod store;
+mod token;
 
-pub use cache::{Fetched, TokenSource};
+#[cfg(test)]
+mod layers;
+
 pub use client::{Client, Request};
 pub use config::{
-    Credentials, Options, ProxySetting, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID,
-    ENV_CLIENT_SECRET, ENV_REDIS_URL, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
+    Credentials, Options, ProxySetting, SharedStoreSetting, DEFAULT_BASE_URL, ENV_BASE_URL,
+    ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_URL, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use log::{Level, LogFn, Logger};
+pub use http::Response;
+pub use rt::clock::Deadline;
+pub use rt::log::{Level, LogFn, Logger};
+pub use rt::stats::StatsSnapshot;
 #[cfg(feature = "redis")]
-pub use redis_store::{RedisStore, REDIS_TIMEOUT};
-pub use response::Response;
-pub use stats::StatsSnapshot;
+pub use store::redis::{RedisStore, REDIS_TIMEOUT};
 pub use store::{store_key, SharedStore, StoreError, StoreResult, SKEW_MARGIN_MS};
-pub use token::{parse_token_reply, Token};
-pub use transport::Deadline;
+pub use token::{parse_token_reply, Fetched, Token, TokenSource};
 /// What `SharedStore::load` returns records in: a `String` wiped from memory when dropped (records hold a
 /// token).
 pub use zeroize::Zeroizing;

@@ -7,15 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-use crate::cache::{Fetched, TokenSource};
-use crate::clock::wall_ms;
 use crate::config::{Credentials, Settings};
 use crate::error::{redact, truncate_for_message, Error, ErrorKind, Result};
-use crate::log::{Level, Logger};
-use crate::response::Response;
-use crate::stats::Stats;
+use crate::http::Response;
+use crate::http::Transport;
+use crate::rt::clock::wall_ms;
+use crate::rt::clock::Deadline;
+use crate::rt::log::{Level, Logger};
+use crate::rt::stats::Stats;
 use crate::token::parse_token_reply;
-use crate::transport::{Deadline, Transport};
+use crate::token::{Fetched, TokenSource};
 
 pub struct TokenEndpoint {
     transport: Arc<Transport>,

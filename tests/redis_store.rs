@@ -14,10 +14,12 @@ use redis_server::{RedisServer, Reply};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-use x8::Client;
+use x8::{Client, SharedStoreSetting};
 
 fn redis_client(emu: &x8_emulator::Emulator, redis: &RedisServer) -> Client {
-    client_with(emu, |o| o.redis_url = Some(redis.url()))
+    client_with(emu, |o| {
+        o.shared_store = SharedStoreSetting::Redis(redis.url())
+    })
 }
 
 fn key(emu: &x8_emulator::Emulator) -> String {
@@ -66,7 +68,7 @@ fn sixteen_clients_starting_together_cause_one_fetch() {
             std::thread::spawn(move || {
                 let mut o = x8::Options {
                     base_url: base,
-                    redis_url: Some(url),
+                    shared_store: SharedStoreSetting::Redis(url),
                     ..x8::Options::default()
                 };
                 o.timeout = Duration::from_secs(10);
@@ -102,7 +104,7 @@ fn a_redis_that_is_not_there_costs_a_fetch_not_a_failure() {
     let mut redis = RedisServer::start();
     let url = redis.url();
     redis.kill();
-    let c = client_with(&emu, |o| o.redis_url = Some(url));
+    let c = client_with(&emu, |o| o.shared_store = SharedStoreSetting::Redis(url));
     let started = Instant::now();
     c.token(None).unwrap();
     assert!(started.elapsed() < Duration::from_secs(2));

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use x8::Client;
+use x8::{Client, SharedStoreSetting};
 
 fn cache_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("x8-shared-{name}-{}", std::process::id()));
@@ -15,7 +15,9 @@ fn cache_dir(name: &str) -> PathBuf {
 }
 
 fn cached_client(emu: &x8_emulator::Emulator, dir: &Path) -> Client {
-    client_with(emu, |o| o.token_cache_dir = Some(dir.to_owned()))
+    client_with(emu, |o| {
+        o.shared_store = SharedStoreSetting::CacheDir(dir.to_owned())
+    })
 }
 
 fn the_cache_file(dir: &Path) -> PathBuf {

@@ -11,6 +11,7 @@ use crate::args::GlobalArgs;
 use crate::config::{self, FileConfig};
 use crate::exit::Failure;
 use crate::redact::Redactor;
+use x8::SharedStoreSetting;
 
 pub const ENV_CLIENT_ID: &str = "X8_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "X8_CLIENT_SECRET";
@@ -44,12 +45,10 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
     }
     // A store named by a flag replaces the one named in the environment.
     if let Some(dir) = &global.token_cache {
-        options.token_cache_dir = Some(dir.clone());
-        options.redis_url = None;
+        options.shared_store = SharedStoreSetting::CacheDir(dir.clone());
     }
     if let Some(url) = &global.redis {
-        options.redis_url = Some(url.clone());
-        options.token_cache_dir = None;
+        options.shared_store = SharedStoreSetting::Redis(url.clone());
     }
     if global.verbose > 0 {
         options.logger = stderr_logger(global.verbose, redactor.clone());

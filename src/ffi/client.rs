@@ -55,7 +55,10 @@ pub struct x8_stats {
     pub store_errors: u64,
 }
 
-fn finish_new(made: crate::Result<Client>, out: &mut *mut x8_client) -> crate::Result<()> {
+fn finish_new(
+    made: crate::error::Result<Client>,
+    out: &mut *mut x8_client,
+) -> crate::error::Result<()> {
     *out = Box::into_raw(Box::new(x8_client { inner: made? }));
     Ok(())
 }
@@ -284,7 +287,7 @@ pub extern "C" fn x8_client_stats_json(
         *out = std::ptr::null_mut();
         let stats = handle(client, "client")?.inner.stats();
         let json = serde_json::to_string(&stats)
-            .map_err(|e| Error::new(crate::ErrorKind::Internal, e.to_string()))?;
+            .map_err(|e| Error::new(crate::error::ErrorKind::Internal, e.to_string()))?;
         *out = give_string(&json);
         Ok(())
     })

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::boundary::{boundary, boundary_void, handle, str_arg, x8_error, x8_status};
-use crate::config::{Options, ProxySetting};
+use crate::config::{Options, ProxySetting, SharedStoreSetting};
 use crate::error::{Error, Result};
-use crate::log::{Level, Logger};
+use crate::rt::log::{Level, Logger};
 
 /// Client options, all defaulted (see each setter). Not thread-safe: build it on one thread. The client copies
 /// what it needs, so the options may be freed (or reused for another client) right after `x8_client_new`.
@@ -257,9 +257,7 @@ pub extern "C" fn x8_options_set_token_cache(
         if dir.is_empty() {
             return Err(Error::invalid("dir is empty"));
         }
-        o.token_cache_dir = Some(PathBuf::from(dir));
-        o.redis_url = None;
-        o.token_store = None;
+        o.shared_store = SharedStoreSetting::CacheDir(PathBuf::from(dir));
         Ok(())
     })
 }

@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use super::boundary::{boundary, str_arg, x8_error, x8_status};
 use super::options::x8_options;
+use crate::config::SharedStoreSetting;
 use crate::error::{Error, Result};
 use crate::store::{SharedStore, StoreResult};
 
@@ -115,13 +116,13 @@ pub extern "C" fn x8_options_set_token_store(
         // SAFETY: NULL or a live options object, used from one thread at a time (documented).
         let opts = unsafe { opts.as_mut() }.ok_or_else(|| Error::invalid("options is NULL"))?;
         if store.is_null() {
-            opts.inner.token_store = None;
+            if matches!(opts.inner.shared_store, SharedStoreSetting::Custom(_)) {
+                opts.inner.shared_store = SharedStoreSetting::InProcess;
+            }
             return Ok(());
         }
         let hooks = copy_store(store)?;
-        opts.inner.token_store = Some(std::sync::Arc::new(hooks));
-        opts.inner.token_cache_dir = None;
-        opts.inner.redis_url = None;
+        opts.inner.shared_store = SharedStoreSetting::Custom(std::sync::Arc::new(hooks));
         Ok(())
     })
 }
@@ -149,13 +150,11 @@ pub extern "C" fn x8_options_set_redis_store(
         }
         if !cfg!(feature = "redis") {
             return Err(Error::new(
-                crate::ErrorKind::Config,
+                crate::error::ErrorKind::Config,
                 crate::config::REDIS_MISSING,
             ));
         }
-        opts.inner.redis_url = Some(url.to_owned());
-        opts.inner.token_cache_dir = None;
-        opts.inner.token_store = None;
+        opts.inner.shared_store = SharedStoreSetting::Redis(url.to_owned());
         Ok(())
     })
 }

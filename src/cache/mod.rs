@@ -21,21 +21,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::monotonic_ms;
 use crate::error::{Error, ErrorKind, Result};
-use crate::log::{Level, Logger};
-use crate::renewer::Renewer;
-use crate::slot::{SlotRead, TokenSlot};
-use crate::stats::Stats;
-use crate::token::Token;
-use crate::transport::Deadline;
+use crate::rt::clock::{monotonic_ms, Deadline};
+use crate::rt::log::{Level, Logger};
+use crate::rt::stats::Stats;
+use crate::token::{Token, TokenSource};
 
-/// A token from a source, and how much longer it is valid (its whole lifetime when just minted; less when it
-/// was read from a shared store).
-pub struct Fetched {
-    pub token: Token,
-    pub valid_for_ms: u64,
-}
+mod renewer;
+mod slot;
+
+use renewer::Renewer;
+use slot::{SlotRead, TokenSlot};
 
 /// What `copy_token` wrote.
 #[derive(Debug, PartialEq, Eq)]
@@ -44,14 +40,6 @@ pub enum Copied {
     Whole(usize),
     /// Nothing: the token is this many bytes and did not fit with its NUL.
     TooSmall(usize),
-}
-
-pub trait TokenSource: Send + Sync {
-    /// Gets a new token, within `deadline`. Called by one thread at a time per cache.
-    fn fetch(&self, deadline: Deadline) -> Result<Fetched>;
-
-    /// The API refused `token`, or the caller dropped it: a shared store must not hand it out again.
-    fn rejected(&self, _token: &Token) {}
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -468,6 +456,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::Fetched;
     use std::sync::atomic::AtomicUsize;
     use std::sync::Barrier;
 

@@ -87,8 +87,8 @@ impl Stats {
         counter.fetch_add(1, Relaxed);
     }
 
-    pub fn count_failure(&self, err: &crate::Error) {
-        use crate::ErrorKind::*;
+    pub fn count_failure(&self, err: &crate::error::Error) {
+        use crate::error::ErrorKind::*;
         let counter = match err.kind() {
             Auth => &self.failures_auth,
             TokenEndpoint => &self.failures_server,

@@ -1,188 +1,18 @@
-//! A token shared by many processes, possibly on many hosts, through a store they already run: a cache file
-//! (`file_cache`), Redis (`redis_store`), or the application's own (`SharedStore`, or `x8_token_store` in C).
-//!
-//! The protocol lives here, once, for every store ([`StoreSource`]):
-//! 1. Load the record under the key. A record that parses and still has its refresh margin plus
-//!    [`SKEW_MARGIN_MS`] of wall-clock life is the answer: no fetch.
-//! 2. Otherwise take the store's lock (short, with a TTL). If another process holds it, poll the record until
-//!    a usable one appears or the lock frees, for at most half of the caller's time; then fetch anyway.
-//! 3. Holding the lock, load again (the holder before us may just have stored one), else fetch from the token
-//!    endpoint, store the record with a TTL of the token's time to expiry, and unlock.
-//!
-//! Any store failure (unreachable, timing out, failing callbacks, corrupt records, even a panicking store) is
-//! logged as a warning and the token is fetched directly: a broken store never fails a request. Records hold
-//! the access token and what the endpoint said about it, never the client secret. Expiry in a record is
-//! wall-clock time, since processes share no monotonic clock; the skew margin absorbs clocks that disagree.
+//! The sharing protocol over any `SharedStore` (see the module above): load, else lock and fetch, store, unlock.
 
 use parking_lot::{Mutex, RwLock};
-use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
-use crate::cache::{Fetched, TokenSource};
-use crate::clock::wall_ms;
+use super::record::{decode, encode, usable, Decoded};
+use super::{SharedStore, StoreError, StoreResult};
 use crate::error::Result;
-use crate::log::{Level, Logger};
-use crate::stats::Stats;
-use crate::token::Token;
-use crate::transport::Deadline;
-
-/// Wall-clock slack between processes: a token must have this much more than its refresh margin left to be
-/// taken from a shared store.
-pub const SKEW_MARGIN_MS: i64 = 30_000;
-
-/// What a store's failure carries: any error, for the warning x8 logs before fetching without the store.
-pub type StoreError = Box<dyn std::error::Error + Send + Sync>;
-pub type StoreResult<T> = std::result::Result<T, StoreError>;
-
-/// A place where processes share the token: implement it to keep the token in a store you already run.
-///
-/// x8 calls it from any thread, including its background refresh thread, and from several threads at once
-/// (one client's fetch and another's, or a fetch and a rejected token). Every method should be quick and
-/// bounded (use short timeouts): a slow store delays token fetches. An error is never passed on to x8's
-/// caller: x8 logs a warning and fetches the token itself.
-pub trait SharedStore: Send + Sync {
-    /// Where the token is kept, for log messages: e.g. "Redis at 10.0.0.5:6379". Must not hold a password.
-    fn describe(&self) -> String;
-
-    /// The record stored under `key`, or `None`.
-    fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>>;
-
-    /// Stores `record` under `key`, replacing any other; the store may forget it after `ttl` (the token's
-    /// time to expiry).
-    fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()>;
-
-    /// Tries to take the lock that lets one process fetch for all: `Ok(true)` when taken, `Ok(false)` when
-    /// someone else holds it. It must free itself after `ttl` even if its holder dies. Without an
-    /// implementation there is no lock (`Ok(true)`): processes starting together may each fetch once.
-    fn lock(&self, _key: &str, _ttl: Duration) -> StoreResult<bool> {
-        Ok(true)
-    }
-
-    /// Releases the lock taken by `lock`. Called once after each successful `lock`.
-    fn unlock(&self, _key: &str) -> StoreResult<()> {
-        Ok(())
-    }
-
-    /// Removes the record under `key` if it is still exactly `record` (the API refused its token); leaves a
-    /// newer one alone. Optional: without it, x8 stops using the refused token in this process and the next
-    /// fetch replaces the record.
-    fn remove(&self, _key: &str, _record: &str) -> StoreResult<()> {
-        Ok(())
-    }
-}
-
-impl fmt::Debug for dyn SharedStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SharedStore")
-            .field(&self.describe())
-            .finish()
-    }
-}
-
-/// The key of the shared token for one token endpoint and API key: `x8:token:` and the hex SHA-256 of the
-/// token URL, a newline and the client id. It names the key without revealing it, and different keys or
-/// regions never share a token.
-pub fn store_key(token_url: &str, client_id: &str) -> String {
-    let digest = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!("{token_url}\n{client_id}").as_bytes(),
-    );
-    let mut key = String::with_capacity(KEY_PREFIX.len() + 64);
-    key.push_str(KEY_PREFIX);
-    for b in digest.as_ref() {
-        key.push_str(&format!("{b:02x}"));
-    }
-    key
-}
-
-pub(crate) const KEY_PREFIX: &str = "x8:token:";
-
-/// The stored form of a token: JSON, the same in every store. No secret: only what the token endpoint sent
-/// back, and when (on the writer's wall clock) it arrived.
-#[derive(Serialize, Deserialize)]
-struct Record {
-    format: u32,
-    access_token: String,
-    token_type: String,
-    products: Vec<String>,
-    lifetime_secs: u64,
-    issued_at_ms: Option<i64>,
-    received_wall_ms: i64,
-}
-
-const FORMAT: u32 = 1;
-
-/// The record for `token`. Wiped from memory when dropped, like the token itself.
-pub(crate) fn encode(token: &Token) -> Zeroizing<String> {
-    let record = Record {
-        format: FORMAT,
-        access_token: token.access_token().to_owned(),
-        token_type: token.token_type().to_owned(),
-        products: token.products().to_vec(),
-        lifetime_secs: token.lifetime_secs(),
-        issued_at_ms: token.issued_at_ms(),
-        received_wall_ms: token.received_wall_ms(),
-    };
-    // Serialising plain strings and numbers cannot fail.
-    let text = Zeroizing::new(serde_json::to_string(&record).unwrap_or_default());
-    drop(Zeroizing::new(record.access_token));
-    text
-}
-
-/// What a stored record holds.
-#[derive(Debug)]
-pub(crate) enum Decoded {
-    Token(Token),
-    /// Written by another version of x8 in a format this one does not know: left alone, not a failure.
-    OtherFormat,
-    /// Not a record at all, or one whose token is not acceptable.
-    Corrupt,
-}
-
-pub(crate) fn decode(text: &str) -> Decoded {
-    #[derive(Deserialize)]
-    struct Version {
-        format: u32,
-    }
-    match serde_json::from_str::<Version>(text) {
-        Ok(v) if v.format != FORMAT => return Decoded::OtherFormat,
-        Ok(_) => {}
-        Err(_) => return Decoded::Corrupt,
-    }
-    let Ok(record) = serde_json::from_str::<Record>(text) else {
-        return Decoded::Corrupt;
-    };
-    match Token::new(
-        record.access_token,
-        record.token_type,
-        record.products,
-        record.lifetime_secs,
-        record.issued_at_ms,
-        record.received_wall_ms,
-    ) {
-        Ok(token) => Decoded::Token(token),
-        Err(_) => Decoded::Corrupt,
-    }
-}
-
-/// `token` as a cache entry if it has enough life left at wall-clock `now`: more than its refresh margin (a
-/// fifth of a short lifetime) plus the skew margin. A token whose receipt lies in the future was written by a
-/// clock that cannot be trusted.
-pub(crate) fn usable(token: Token, now: i64, refresh_margin_ms: i64) -> Option<Fetched> {
-    let left = token.expires_at_wall_ms() - now;
-    let margin = refresh_margin_ms.min(token.lifetime_secs() as i64 * 200) + SKEW_MARGIN_MS;
-    if left <= margin || token.received_wall_ms() > now + SKEW_MARGIN_MS {
-        return None;
-    }
-    Some(Fetched {
-        token,
-        valid_for_ms: (left - SKEW_MARGIN_MS) as u64,
-    })
-}
+use crate::rt::clock::{wall_ms, Deadline};
+use crate::rt::log::{Level, Logger};
+use crate::rt::stats::Stats;
+use crate::token::{Fetched, Token, TokenSource};
 
 /// How often a process waiting for another's fetch looks at the record again.
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
@@ -574,60 +404,6 @@ mod tests {
 
     fn deadline() -> Deadline {
         Deadline::after(Duration::from_secs(5))
-    }
-
-    #[test]
-    fn the_key_is_a_sha256_of_token_url_and_client_id() {
-        let key = store_key("https://api.8x8.com/oauth/v2/token", "id");
-        assert!(key.starts_with("x8:token:"));
-        assert_eq!(key.len(), "x8:token:".len() + 64);
-        assert_ne!(key, store_key("https://api.8x8.com/oauth/v2/token", "id2"));
-        assert_ne!(
-            key,
-            store_key("https://api.8x8.com/eu/oauth/v2/token", "id")
-        );
-    }
-
-    #[test]
-    fn records_round_trip_and_hold_no_more_than_the_token() {
-        let token = Token::new(
-            "abc".into(),
-            "BearerToken".into(),
-            vec!["vcc".into()],
-            1799,
-            Some(5),
-            1_000,
-        )
-        .unwrap();
-        let text = encode(&token);
-        let Decoded::Token(back) = decode(&text) else {
-            panic!("{}", *text)
-        };
-        assert_eq!(back.access_token(), "abc");
-        assert_eq!(back.products(), ["vcc"]);
-        assert_eq!(back.issued_at_ms(), Some(5));
-        assert_eq!(back.received_wall_ms(), 1_000);
-        assert!(matches!(
-            decode(r#"{"format":2,"anything":1}"#),
-            Decoded::OtherFormat
-        ));
-        assert!(matches!(decode("{\"format\":1,\"acc"), Decoded::Corrupt));
-        let bad_token = text.replace("abc", "a\\r\\nb");
-        assert!(matches!(decode(&bad_token), Decoded::Corrupt));
-    }
-
-    #[test]
-    fn a_token_needs_its_margins_of_life_left() {
-        let now = 10_000_000;
-        let t =
-            |received| Token::new("a".into(), "B".into(), vec![], 1799, None, received).unwrap();
-        let fresh = usable(t(now), now, 300_000).unwrap();
-        assert_eq!(fresh.valid_for_ms, 1_799_000 - 30_000);
-        // 330 s left is not more than margin + skew.
-        assert!(usable(t(now - 1_469_000), now, 300_000).is_none());
-        assert!(usable(t(now - 1_468_000), now, 300_000).is_some());
-        // Received a minute in the future: a clock not to trust.
-        assert!(usable(t(now + 60_000), now, 300_000).is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! path reads the *coarse* monotonic clock: a precise read costs ~60 ns on these VMs, more than the whole hit,
 //! while refresh margins are measured in seconds to minutes, so a few milliseconds of resolution is plenty.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Milliseconds on a monotonic clock with an arbitrary origin; cheap enough for every cache hit.
 #[inline]
@@ -33,6 +33,24 @@ pub fn wall_ms() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_millis() as i64,
         Err(e) => -(e.duration().as_millis() as i64),
+    }
+}
+
+/// The point in time by which one whole library call must be done.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    pub fn after(d: Duration) -> Deadline {
+        Deadline(Instant::now() + d)
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+
+    pub fn instant(&self) -> Instant {
+        self.0
     }
 }
 

@@ -13,28 +13,24 @@
 
 use parking_lot::{Condvar, Mutex};
 use std::io;
-use std::sync::{Arc, Once, Weak};
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
+
+use crate::rt::fork;
 
 /// Every renewer whose thread was started, for the fork handler.
 static LIVE: Mutex<Vec<Weak<Renewer>>> = Mutex::new(Vec::new());
-static FORK_HANDLER: Once = Once::new();
 
-extern "C" fn before_fork() {
-    // A panic must not unwind into libc's fork().
-    let _ = std::panic::catch_unwind(|| {
-        let live: Vec<Arc<Renewer>> = LIVE.lock().iter().filter_map(Weak::upgrade).collect();
-        for renewer in live {
-            renewer.end_if_idle();
-        }
-    });
+/// Run by `rt::fork` in the parent just before fork().
+fn before_fork() {
+    let live: Vec<Arc<Renewer>> = LIVE.lock().iter().filter_map(Weak::upgrade).collect();
+    for renewer in live {
+        renewer.end_if_idle();
+    }
 }
 
 fn register(renewer: &Arc<Renewer>) {
-    FORK_HANDLER.call_once(|| {
-        // SAFETY: registers a handler that runs in the forking thread before fork(), with no lock of ours held.
-        unsafe { libc::pthread_atfork(Some(before_fork), None, None) };
-    });
+    fork::run_before_fork(before_fork);
     let mut live = LIVE.lock();
     live.retain(|r| r.strong_count() > 0);
     live.push(Arc::downgrade(renewer));

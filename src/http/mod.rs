@@ -2,7 +2,7 @@
 //! and TLS handshake), bounded in time and size, with ureq's errors mapped onto ours.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ureq::http;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -10,32 +10,16 @@ use ureq::ProxyProtocol;
 
 use crate::config::{ProxySetting, Settings};
 use crate::error::{Error, ErrorKind, Result};
-use crate::resolver::CachingResolver;
-use crate::response::Response;
-use crate::tcp::TcpConnector;
+use crate::rt::clock::Deadline;
+
+mod resolver;
+mod response;
+mod tcp;
+
+use resolver::CachingResolver;
+pub use response::Response;
+use tcp::TcpConnector;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
-
-/// The point in time by which one whole library call must be done.
-#[derive(Clone, Copy, Debug)]
-pub struct Deadline(Instant);
-
-impl Deadline {
-    pub fn after(d: Duration) -> Deadline {
-        Deadline(Instant::now() + d)
-    }
-
-    pub fn remaining(&self) -> Duration {
-        self.0.saturating_duration_since(Instant::now())
-    }
-
-    pub fn instant(&self) -> Instant {
-        self.0
-    }
-
-    pub fn expired(&self) -> bool {
-        self.remaining().is_zero()
-    }
-}
 
 pub struct Transport {
     agent: ureq::Agent,

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
-use crate::log::{Level, Logger};
-use crate::store::{SharedStore, StoreResult, KEY_PREFIX};
+use super::{SharedStore, StoreResult, KEY_PREFIX};
+use crate::rt::log::{Level, Logger};
 
 pub struct FileStore {
     dir: PathBuf,

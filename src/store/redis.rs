@@ -18,8 +18,8 @@ use parking_lot::Mutex;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+use super::{SharedStore, StoreResult};
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::{SharedStore, StoreResult};
 
 /// Bound on connecting to Redis and on each command. Redis answers in well under a millisecond on a LAN; a
 /// Redis that does not answer in this time is treated as down for this call.

@@ -1,0 +1,7 @@
+//! Runtime primitives that know nothing of tokens or 8x8: clocks and deadlines, fork detection, the log sink,
+//! and the counters.
+
+pub mod clock;
+pub mod fork;
+pub mod log;
+pub mod stats;
