@@ -32,11 +32,9 @@ extern "C" fn in_parent_before_fork() {
 
 fn register() {
     REGISTER.call_once(|| {
-        // SAFETY: the child handler only touches an atomic (async-signal-safe); the prepare handler runs in the
-        // forking thread before fork(), with no lock of ours held.
-        unsafe {
-            libc::pthread_atfork(Some(in_parent_before_fork), None, Some(in_child_after_fork))
-        };
+        // The child handler only touches an atomic (async-signal-safe); the prepare handler runs in the forking
+        // thread before fork(), with no lock of ours held. A no-op on Windows, which has no fork().
+        super::os::register_fork_handlers(in_parent_before_fork, in_child_after_fork);
     });
 }
 
