@@ -169,7 +169,8 @@ stage_windows() { # bin/: the DLL and the programs; lib/: the import libraries (
   # from it by llvm-dlltool, so MSVC users link x8.lib without running lib.exe themselves.
   { echo "LIBRARY x8.dll"; echo "EXPORTS"; dll_exports "$out/x8.dll" | sed 's/^/    /'; } >"$pkg/lib/x8.def"
   llvm-dlltool -m i386:x86-64 -D x8.dll -d "$pkg/lib/x8.def" -l "$pkg/lib/x8.lib"
-  strip_debug "$t" "$pkg/bin/x8.dll" "$pkg/bin/x8.exe" "$pkg/bin/x8-emulator.exe" "$pkg/lib/libx8.a"
+  # (libx8.a keeps its debug info: mingw strip refuses the split-debug members rustc leaves in it.)
+  strip_debug "$t" "$pkg/bin/x8.dll" "$pkg/bin/x8.exe" "$pkg/bin/x8-emulator.exe"
   common_files "$pkg"
 }
 

@@ -12,7 +12,8 @@
 #                           and run against the archive's libx8.so under /lib/ld-musl-x86_64.so.1; the CLI
 #   x86_64-windows-gnu      exports = x8.h = x8.def = x8.lib's; the DLL imports only Windows' own DLLs; the C
 #                           suite but the fork test, cross-compiled with x86_64-w64-mingw32-gcc and run under Wine
-#                           against the archive's x8.dll and x8-emulator.exe; x8.exe gets a token
+#                           against the archive's x8.dll and x8-emulator.exe; x8.exe gets a token; the Rust
+#                           unit tests and tests/windows.rs under Wine (CARGO_TARGET_..._RUNNER)
 #   *-macos                 nothing here runs macOS: Mach-O architecture, install name @rpath/libx8.0.dylib,
 #                           minimum macOS, the dylibs it loads, x8_-only exports = x8.h, a code signature
 # The C tests use tests/c/mini (a minimal cmocka) since no cmocka library for these targets is at hand.
@@ -242,6 +243,12 @@ windows_cli_token() {
   echo "x8.exe token: got a ${#token}-character token from the Windows emulator at $url"
 }
 
+windows_rust_tests() {
+  # The same profile as the release build, so only the test harnesses are compiled anew.
+  CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$ROOT/tests/windows/wine-runner.sh \
+    cargo test --release --locked --target x86_64-pc-windows-gnu -p x8 --lib --test windows
+}
+
 # --- macOS ------------------------------------------------------------------------------------------------
 macos_load_commands() { # macos_load_commands TARGET
   local t=$1 arch min_var dylib=$pkg/lib/libx8.$SOVERSION.dylib rc=0 f headers
@@ -303,6 +310,7 @@ for t in "${targets[@]}"; do
     check "$t: exports = x8.h = x8.def = x8.lib, Windows DLLs only" windows_exports
     check "$t: C suite (no fork test) under Wine against x8-emulator.exe" windows_c_suite
     check "$t: x8.exe token under Wine" windows_cli_token
+    check "$t: Rust unit tests and tests/windows.rs under Wine" windows_rust_tests
     ;;
   *-macos)
     check "$t: files" has_files "lib/libx8.$SOVERSION.dylib" lib/libx8.dylib lib/libx8.a bin/x8 lib/pkgconfig/x8.pc
