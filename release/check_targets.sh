@@ -259,9 +259,10 @@ macos_load_commands() { # macos_load_commands TARGET
     headers=$(llvm-objdump --macho --private-headers "$f") || return 1
     grep -qiE "^ *MH_MAGIC_64 +$(tr a-z A-Z <<<"${arch/x86_64/X86_64}") " <<<"$headers" ||
       { echo "$(basename "$f") is not a 64-bit $arch Mach-O"; rc=1; }
-    # LC_BUILD_VERSION's minos: the oldest macOS that loads it.
+    # The oldest macOS that loads it: LC_BUILD_VERSION's minos (11+), or LC_VERSION_MIN_MACOSX's version (older).
     local minos
-    minos=$(awk '/cmd LC_BUILD_VERSION/ {on = 1} on && $1 == "minos" {print $2; exit}' <<<"$headers")
+    minos=$(awk '/cmd LC_BUILD_VERSION/ {b = 1} b && $1 == "minos" {print $2; exit}
+      /cmd LC_VERSION_MIN_MACOSX/ {v = 1} v && $1 == "version" {print $2; exit}' <<<"$headers")
     echo "$(basename "$f"): $arch, minos $minos (MACOSX_DEPLOYMENT_TARGET=${!min_var})"
     [[ $minos == "${!min_var}" ]] || { echo "  expected minos ${!min_var}"; rc=1; }
     if [[ $arch == arm64 ]] && ! grep -q 'cmd LC_CODE_SIGNATURE' <<<"$headers"; then
@@ -274,14 +275,23 @@ macos_load_commands() { # macos_load_commands TARGET
   echo "install name: $id"
   [[ $id == "@rpath/libx8.$SOVERSION.dylib" ]] || { echo "  expected @rpath/libx8.$SOVERSION.dylib"; rc=1; }
   local loads
-  loads=$(llvm-objdump --macho --dylibs-used "$dylib" | tail -n +2 | awk '{print $1}')
+  loads=$(llvm-objdump --macho --dylibs-used "$dylib" | tail -n +2 | awk '{print $1}' | grep -vxF "$id") # (its own id is listed too)
   echo "loads: $(tr '\n' ' ' <<<"$loads")"
-  grep -vE '^(/usr/lib/libSystem\.B\.dylib|/usr/lib/libiconv\.2\.dylib|/usr/lib/libresolv\.9\.dylib|/System/Library/Frameworks/(CoreFoundation|Security)\.framework/.*)$' <<<"$loads" &&
+  grep -vE '^(/usr/lib/libSystem\.B\.dylib|/usr/lib/libiconv\.2\.dylib|/usr/lib/libcharset\.1\.dylib|/usr/lib/libresolv\.9\.dylib|/System/Library/Frameworks/(CoreFoundation|Security)\.framework/.*)$' <<<"$loads" &&
     { echo "  loads a library macOS does not have"; rc=1; }
   [[ -L $pkg/lib/libx8.dylib && $(readlink "$pkg/lib/libx8.dylib") == "libx8.$SOVERSION.dylib" ]] || { echo "bad link libx8.dylib"; rc=1; }
-  # Exported: the x8_ functions (Mach-O names carry a leading underscore), nothing else.
-  llvm-nm --extern-only --defined-only "$dylib" | awk '{print $NF}' | sed 's/^_//' | same_as_declared "libx8.dylib's exports" || rc=1
-  llvm-nm "$pkg/lib/libx8.a" 2>/dev/null | grep -q ' T _x8_client_new$' || { echo "libx8.a has no _x8_client_new"; rc=1; }
+  # Exported: every x8_ function x8.h declares (Mach-O names carry a leading underscore), and no other C name.
+  # zig's Mach-O linker does not apply rustc's exported-symbols list, so Rust's own symbols stay visible too:
+  # all mangled (_ZN.../_R...), which no C program can clash with, plus five linker and runtime names.
+  local exports others
+  exports=$(llvm-nm --extern-only --defined-only "$dylib" | awk '{print $NF}') || return 1
+  grep '^_x8_' <<<"$exports" | sed 's/^_//' | same_as_declared "libx8.dylib's x8_ exports" || rc=1
+  others=$(grep -vE '^(_x8_|__ZN|__R)' <<<"$exports" |
+    grep -vxE '___dso_handle|___isOSVersionAtLeast|___isPlatformVersionAtLeast|__mh_dylib_header|_rust_eh_personality')
+  [[ -z $others ]] || { echo "libx8.dylib exports other C names:"; echo "$others" | sed 's/^/  /'; rc=1; }
+  echo "besides: $(grep -cE '^(__ZN|__R)' <<<"$exports") Rust-mangled symbols (zig's linker keeps them visible)"
+  exports=$(llvm-nm "$pkg/lib/libx8.a" 2>/dev/null)
+  grep -q ' T _x8_client_new$' <<<"$exports" || { echo "libx8.a has no _x8_client_new"; rc=1; }
   return $rc
 }
 

@@ -23,7 +23,7 @@ install_packages() {
     apt-get update -qq >&2 || return 1
     _x8_apt_updated=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 install_rust_targets() {
