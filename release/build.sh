@@ -38,6 +38,7 @@ for t in "${targets[@]}"; do
   aarch64-linux-gnu.*) packages+=(binutils-aarch64-linux-gnu) ;;
   x86_64-linux-musl) packages+=(musl-tools) ;;
   x86_64-windows-gnu) packages+=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 llvm) ;;
+  *-macos) packages+=(llvm) ;;
   esac
 done
 install_packages "${packages[@]}"
@@ -88,8 +89,11 @@ strip_debug() { # strip_debug TARGET FILE...: drops debug info (line tables), ke
   [[ ${X8_RELEASE_KEEP_DEBUG:-0} == 1 ]] && return 0
   case $t in
   aarch64-linux-gnu.*) aarch64-linux-gnu-strip --strip-debug "$@" ;;
-  *-windows-gnu) x86_64-w64-mingw32-strip --strip-debug "$@" ;;
-  *-macos) ;; # Mach-O keeps its debug info in the object files, not in the linked image; and stripping would break arm64's signature
+  # mingw's strip refuses the split-debug members rustc leaves in libx8.a; llvm-strip takes them.
+  *-windows-gnu) for f in "$@"; do if [[ $f == *.a ]]; then llvm-strip --strip-debug "$f"; else x86_64-w64-mingw32-strip --strip-debug "$f"; fi; done ;;
+  # Only libx8.a: the linked Mach-O images keep no debug info in themselves, and stripping them would break
+  # the arm64 code signature.
+  *-macos) for f in "$@"; do if [[ $f == *.a ]]; then llvm-strip --strip-debug "$f"; fi; done ;;
   *) strip --strip-debug "$@" ;;
   esac
 }
@@ -153,6 +157,7 @@ stage_macos() { # lib/libx8.0.dylib (its install name), libx8.dylib -> it, libx8
   ln -sfn "libx8.$SOVERSION.dylib" "$pkg/lib/libx8.dylib"
   install -m 0644 "$out/libx8.a" "$pkg/lib/libx8.a"
   install -m 0755 "$out/x8" "$pkg/bin/x8"
+  strip_debug "$t" "$pkg/lib/libx8.a"
   sed -e "s|@PREFIX@|/|g" -e "s|@LIBDIR@|/lib|g" -e "s|@INCLUDEDIR@|/include|g" -e "s|@VERSION@|$VERSION|g" \
     -e "s|^Libs.private:.*|Libs.private: $(static_libs "$t")|" packaging/x8.pc.in >"$pkg/lib/pkgconfig/x8.pc"
   relocatable_pc "$pkg/lib/pkgconfig/x8.pc"
@@ -169,8 +174,7 @@ stage_windows() { # bin/: the DLL and the programs; lib/: the import libraries (
   # from it by llvm-dlltool, so MSVC users link x8.lib without running lib.exe themselves.
   { echo "LIBRARY x8.dll"; echo "EXPORTS"; dll_exports "$out/x8.dll" | sed 's/^/    /'; } >"$pkg/lib/x8.def"
   llvm-dlltool -m i386:x86-64 -D x8.dll -d "$pkg/lib/x8.def" -l "$pkg/lib/x8.lib"
-  # (libx8.a keeps its debug info: mingw strip refuses the split-debug members rustc leaves in it.)
-  strip_debug "$t" "$pkg/bin/x8.dll" "$pkg/bin/x8.exe" "$pkg/bin/x8-emulator.exe"
+  strip_debug "$t" "$pkg/bin/x8.dll" "$pkg/bin/x8.exe" "$pkg/bin/x8-emulator.exe" "$pkg/lib/libx8.a"
   common_files "$pkg"
 }
 
