@@ -16,6 +16,7 @@ mod fiql;
 mod historical;
 mod http;
 mod presign;
+mod qm;
 mod realtime;
 mod rfc6749;
 mod server;
@@ -27,6 +28,7 @@ mod tls;
 mod token_endpoint;
 mod token_log;
 mod tokens;
+mod vcc;
 mod zip;
 
 pub use config::{

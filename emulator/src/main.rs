@@ -100,6 +100,22 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Presign::Json)]
     presign_reply: Presign,
 
+    /// The PBX name the QM API requires in every call's pbx header.
+    #[arg(long, value_name = "NAME", default_value = "demo-pbx")]
+    qm_pbx: String,
+
+    /// Interactions the QM API holds.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    qm_interactions: usize,
+
+    /// The tenant id the vcc chat API accepts in its paths (others get 403).
+    #[arg(long, value_name = "ID", default_value = "tenant01")]
+    vcc_tenant: String,
+
+    /// Conversations the vcc chat API holds.
+    #[arg(long, value_name = "N", default_value_t = 45)]
+    vcc_conversations: usize,
+
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 8)]
     threads: usize,
@@ -171,6 +187,10 @@ fn run(args: Args) -> io::Result<()> {
             args.storage_regions
         },
         storage_objects: args.storage_objects,
+        qm_pbx: args.qm_pbx,
+        qm_interactions: args.qm_interactions,
+        vcc_tenant: args.vcc_tenant,
+        vcc_conversations: args.vcc_conversations,
         presign_reply: match args.presign_reply {
             Presign::Json => x8_emulator::PresignReply::Json,
             Presign::Text => x8_emulator::PresignReply::Text,

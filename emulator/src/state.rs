@@ -47,6 +47,10 @@ pub(crate) struct State {
     pub(crate) tls: bool,
     pub(crate) reports: Mutex<ReportStore>,
     pub(crate) storage_regions: Vec<String>,
+    pub(crate) qm_pbx: String,
+    pub(crate) qm_interactions: usize,
+    pub(crate) vcc_tenant: String,
+    pub(crate) vcc_conversations: usize,
     pub(crate) storage: Mutex<StorageStore>,
     pub(crate) presign: Mutex<PresignStore>,
     /// `scheme://127.0.0.1:port` of the second origin, which presigned URLs point to.
@@ -78,6 +82,10 @@ impl State {
                 presign_reply: cfg.presign_reply,
             }),
             storage_regions: cfg.storage_regions.clone(),
+            qm_pbx: cfg.qm_pbx.clone(),
+            qm_interactions: cfg.qm_interactions,
+            vcc_tenant: cfg.vcc_tenant.clone(),
+            vcc_conversations: cfg.vcc_conversations,
             storage: Mutex::new(StorageStore::with_objects(storage_catalog::samples(
                 &cfg.storage_regions,
                 cfg.storage_objects,
