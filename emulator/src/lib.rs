@@ -28,6 +28,7 @@ mod tls;
 mod token_endpoint;
 mod token_log;
 mod tokens;
+mod upload;
 mod vcc;
 mod zip;
 
@@ -41,6 +42,7 @@ pub use stats::Stats;
 pub use storage::PresignReply;
 pub use storage_catalog::NewObject;
 pub use token_log::{TokenRequest, REDACTED};
+pub use upload::Upload;
 
 use http::{Incoming, Reply};
 use state::State;
@@ -156,6 +158,11 @@ impl Emulator {
     /// SHA-256 (hex) of a storage object's content, computed (once) by reading it all.
     pub fn storage_object_sha256(&self, id: &str) -> Option<String> {
         admin::storage_object(&self.state, id).map(|o| o.sha256())
+    }
+
+    /// The uploads `/upload/...` received since the start or the last reset (the latest 1000).
+    pub fn uploads(&self) -> Vec<Upload> {
+        self.state.uploads.all()
     }
 
     /// The body of `presignUrl=true` replies from now on.

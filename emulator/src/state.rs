@@ -10,6 +10,7 @@ use crate::storage::{PresignReply, StorageStore};
 use crate::storage_catalog;
 use crate::token_log::TokenLog;
 use crate::tokens::{fill_random, TokenStore};
+use crate::upload::UploadLog;
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
@@ -43,6 +44,7 @@ pub(crate) struct State {
     pub(crate) faults: FaultQueues,
     pub(crate) stats: Recorder,
     pub(crate) token_log: TokenLog,
+    pub(crate) uploads: UploadLog,
     /// Whether clients reach this emulator over HTTPS, for the absolute URLs in replies.
     pub(crate) tls: bool,
     pub(crate) reports: Mutex<ReportStore>,
@@ -95,6 +97,7 @@ impl State {
             tls: cfg.tls_self_signed,
             reports: Mutex::default(),
             token_log: TokenLog::default(),
+            uploads: UploadLog::default(),
             tokens: Mutex::default(),
             faults: FaultQueues::default(),
             stats: Recorder::default(),
@@ -127,6 +130,7 @@ impl State {
         self.stats.reset();
         self.faults.clear();
         self.token_log.clear();
+        self.uploads.clear();
     }
 }
 
