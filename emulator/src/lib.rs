@@ -295,33 +295,48 @@ async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
-        if let Some(reply) = injected(state, FaultTarget::Token, req).await {
-            state.stats.bump(|s| &mut s.token_failures);
-            return reply;
-        }
-        return token_endpoint::handle(state, req, body);
+        let cut = match injected(state, FaultTarget::Token, req).await {
+            Err(reply) => {
+                state.stats.bump(|s| &mut s.token_failures);
+                return reply;
+            }
+            Ok(cut) => cut,
+        };
+        return token_endpoint::handle(state, req, body).cut_body(cut);
     }
     if let Some(route) = api::route(&req.path) {
         state.stats.bump(|s| &mut s.api_requests);
         state.stats.saw_connection(req.connection);
         state.stats.saw_path(&req.path);
-        if let Some(reply) = injected(state, FaultTarget::Api, req).await {
-            return reply;
-        }
-        return api::handle(state, req, body, route);
+        let cut = match injected(state, FaultTarget::Api, req).await {
+            Err(reply) => return reply,
+            Ok(cut) => cut,
+        };
+        return api::handle(state, req, body, route).cut_body(cut);
     }
     Reply::json(404, &serde_json::json!({"message": "Not found"}))
 }
 
-/// The reply replacing normal processing, if a fault is due; a delay fault waits here (without
-/// holding a thread) and lets processing go on.
-pub(crate) async fn injected(state: &State, target: FaultTarget, req: &Incoming) -> Option<Reply> {
-    let fault = state.faults.next(target, req)?;
+/// Err: the reply replacing normal processing, if such a fault is due. Ok: processing goes on
+/// (a delay fault has waited here, without holding a thread), and with Some(n) the normal
+/// reply's body is cut after n bytes.
+pub(crate) async fn injected(
+    state: &State,
+    target: FaultTarget,
+    req: &Incoming,
+) -> Result<Option<u64>, Reply> {
+    let Some(fault) = state.faults.next(target, req) else {
+        return Ok(None);
+    };
     state.stats.bump(|s| &mut s.faults_injected);
-    if let Fault::Delay { ms } = fault {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+    match fault {
+        Fault::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(None)
+        }
+        Fault::CutBody { after } => Ok(Some(after)),
+        other => other.reply().map_or(Ok(None), Err),
     }
-    fault.reply()
 }
 
 #[cfg(test)]

@@ -61,7 +61,8 @@ use x8_emulator::{ClientSpec, Emulator, EmulatorConfig, ReplyShape, TokenMode};
 ///   "match":{"path_contains":"/data","query":{"page":"2"}}, "kind":...} where kind is
 ///   status {status, retry_after?, body?} | retry_at_date {status, secs, body?}
 ///   (Retry-After: the HTTP date secs from now) | raw {status, content_type?, body} |
-///   delay {ms} | close | endless | oversized {bytes}. "match" (optional) aims the fault at
+///   delay {ms} | cut_body {after} (normal headers, body broken off after that many bytes) |
+///   close | endless | oversized {bytes}. "match" (optional) aims the fault at
 ///   the requests it matches, e.g. one page once; others pass it by.
 #[derive(Parser, Debug)]
 #[command(version, verbatim_doc_comment)]

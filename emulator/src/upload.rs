@@ -66,17 +66,18 @@ pub(crate) fn is_upload(path: &str) -> bool {
 }
 
 /// Counted, faulted and authenticated as any API call, then read to its end.
-pub(crate) async fn receive(
-    state: &State,
-    req: &Incoming,
-    mut body: hyper::body::Incoming,
-) -> Reply {
+pub(crate) async fn receive(state: &State, req: &Incoming, body: hyper::body::Incoming) -> Reply {
     state.stats.bump(|s| &mut s.api_requests);
     state.stats.saw_connection(req.connection);
     state.stats.saw_path(&req.path);
-    if let Some(reply) = crate::injected(state, FaultTarget::Api, req).await {
-        return reply;
-    }
+    let cut = match crate::injected(state, FaultTarget::Api, req).await {
+        Err(reply) => return reply,
+        Ok(cut) => cut,
+    };
+    read(state, req, body).await.cut_body(cut)
+}
+
+async fn read(state: &State, req: &Incoming, mut body: hyper::body::Incoming) -> Reply {
     if let Err(rejection) = bearer::authorize(state, req, None) {
         state.stats.bump(|s| &mut s.api_rejected);
         return rejection;

@@ -143,6 +143,7 @@ fn help_describes_every_option() {
         "/vcc/",
         "/upload/",
         "retry_at_date",
+        "cut_body",
     ] {
         assert!(help.contains(option), "--help lacks {option}:\n{help}");
     }
