@@ -1,7 +1,9 @@
-//! A loopback emulator of 8x8's OAuth token endpoint and Contact Center realtime-metrics API,
-//! answering as 8x8's Apigee gateway does (string numbers, Apigee fault bodies), with faults on
-//! demand. It runs in-process for Rust tests ([`Emulator::start`]) or as the `x8-emulator`
-//! binary for tests in other languages, which drive it through `/_emulator/...`.
+//! A loopback emulator of 8x8's OAuth token endpoint (8x8's Apigee flavour, or a strict RFC 6749
+//! server) and of the APIs that take its token: Contact Center realtime and historical analytics,
+//! Cloud Storage (with a second origin for presigned URLs), QM and the vcc chat API, each in its
+//! own paging style, gated by its product, with faults on demand. It runs in-process for Rust
+//! tests ([`Emulator::start`]) or as the `x8-emulator` binary for tests in other languages,
+//! which drive it through `/_emulator/...`. `emulator/README.md` describes every endpoint.
 
 mod admin;
 mod api;
@@ -148,7 +150,7 @@ impl Emulator {
     }
 
     /// Adds a storage object with generated content (e.g. 200 MB, never held in memory) and
-    /// returns its id.
+    /// returns its id. Panics if `spec.region` is not a storage region.
     pub fn add_storage_object(&self, spec: NewObject) -> String {
         admin::add_storage_object(&self.state, spec)
             .map(|(id, _)| id)
