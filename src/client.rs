@@ -355,8 +355,8 @@ fn not_entitled(token: &Token, reply: &Response) -> Error {
         ErrorKind::NotEntitled,
         format!(
             "the API answered {} \"no API product match\": this key's token carries [{}], not the product this API needs. \
-             Products added to a key in 8x8 Admin Console take a few minutes to replicate; then call \
-             x8_client_invalidate (Client::invalidate) so the next call fetches a token with the new products",
+             Products added to a key in 8x8 Admin Console take a few minutes to replicate; then have the client \
+             drop its cached token (its invalidate call) so that the next call fetches one with the new products",
             reply.status,
             token.products().join(", ")
         ),
