@@ -16,7 +16,7 @@
 # a virtual environment outside the repository ($X8_RELEASE_TOOLS, default ~/.cache/x8-release-tools), by
 # scripts/lib.sh, which also installs the Debian packages and rustup targets.
 #
-# Environment: CARGO_TARGET_DIR (default: the repository's target/), X8_DIST_DIR, X8_RELEASE_TOOLS,
+# Environment: X8_CROSS_TARGET_DIR (default: ~/.cache/x8-cross-target, see common.sh), X8_DIST_DIR, X8_RELEASE_TOOLS,
 # X8_RELEASE_KEEP_DEBUG=1 to ship the binaries with their debug info (default: stripped with strip --strip-debug;
 # symbol tables are kept), SOURCE_DATE_EPOCH (default: the last commit's time) for the archives' timestamps.
 set -euo pipefail
@@ -56,7 +56,11 @@ if [[ -z ${SOURCE_DATE_EPOCH:-} ]]; then
   SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
 fi
 export SOURCE_DATE_EPOCH
-mkdir -p "$DIST_DIR"
+mkdir -p "$DIST_DIR" "$CROSS_TARGET_DIR"
+# One build-and-pack at a time per build folder: another clone's build would overwrite the files being packed.
+exec 9>"$CROSS_TARGET_DIR/.x8-release.lock"
+flock 9
+export CARGO_TARGET_DIR=$CROSS_TARGET_DIR
 stage_root=$(mktemp -d)
 trap 'rm -rf "$stage_root"' EXIT
 
@@ -64,6 +68,7 @@ trap 'rm -rf "$stage_root"' EXIT
 build_target() { # build_target TARGET: cargo's release build of the library and the CLI (and the Windows emulator)
   local t=$1 triple
   triple=$(rust_triple "$t")
+  export CARGO_PROFILE_RELEASE_DEBUG=$CROSS_DEBUG
   case $t in
   *-linux-gnu.*)
     step "cargo zigbuild --release --target $triple.$GLIBC_FLOOR -p x8 -p x8-cli"
@@ -141,7 +146,7 @@ stage_linux() { # the layout, the pkg-config file and the CMake package are `mak
       fi
     done
   fi
-  X8_NO_BUILD=1 CARGO_TARGET_DIR=$CARGO_TARGET_DIR/$triple PREFIX=/ DESTDIR=$pkg bash packaging/install.sh >/dev/null
+  X8_NO_BUILD=1 CARGO_TARGET_DIR=$CROSS_TARGET_DIR/$triple PREFIX=/ DESTDIR=$pkg bash packaging/install.sh >/dev/null
   relocatable_pc "$pkg/lib/pkgconfig/x8.pc"
   if [[ ! -f bindings/cpp/include/x8/x8.hpp ]]; then rmdir "$pkg/include/x8" 2>/dev/null || true; fi
   strip_debug "$t" "$pkg/bin/x8" "$pkg/lib/libx8.so.$VERSION" "$pkg/lib/libx8.a"

@@ -190,7 +190,7 @@ musl_c_suite() {
 }
 
 # --- x86_64-windows-gnu -----------------------------------------------------------------------------------
-export WINEPREFIX=${X8_WINEPREFIX:-$CARGO_TARGET_DIR/wine-prefix} WINEDEBUG=-all
+export WINEPREFIX=${X8_WINEPREFIX:-$CROSS_TARGET_DIR/wine-prefix} WINEDEBUG=-all
 # No Mono or Gecko install prompts; the ProcessPrng stand-in beside the programs wins over Wine's own DLL.
 export WINEDLLOVERRIDES="mscoree,mshtml=;bcryptprimitives=n,b"
 WINE=/usr/lib/wine/wine64
@@ -244,8 +244,11 @@ windows_cli_token() {
 }
 
 windows_rust_tests() {
-  # The same profile as the release build, so only the test harnesses are compiled anew.
-  CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$ROOT/tests/windows/wine-runner.sh \
+  # The release build's folder and profile, so only the test harnesses are compiled anew; under build.sh's lock,
+  # since it writes to the folder build.sh packs from.
+  CARGO_TARGET_DIR=$CROSS_TARGET_DIR CARGO_PROFILE_RELEASE_DEBUG=$CROSS_DEBUG \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$ROOT/tests/windows/wine-runner.sh \
+    flock "$CROSS_TARGET_DIR/.x8-release.lock" \
     cargo test --release --locked --target x86_64-pc-windows-gnu -p x8 --lib --test windows
 }
 

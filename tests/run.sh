@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, builds everything once (release), and runs every suite —
 # lint, Rust unit/integration tests (library, emulator, CLI), the header checks, the C suite (plain and under
-# valgrind) and the C++, Go and .NET bindings' suites, all against the local 8x8 emulator on loopback.
+# valgrind), the release archives of the six targets (Windows under Wine, arm64 under qemu, musl, macOS checks),
+# the NuGet package and Go module, and the C++, Go and .NET bindings' suites, all against the local 8x8 emulator
+# on loopback.
 # Exits non-zero if any suite fails; a missing toolchain is a failure, never a skip.
 set -uo pipefail
 cd "$(dirname "$0")/.."
