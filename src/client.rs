@@ -79,7 +79,7 @@ impl Client {
         let transport = Arc::new(Transport::new(&settings)?);
         let o = &settings.options;
         let endpoint =
-            TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone());
+            TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone())?;
         let store_gate = Gate::open();
         let source: Box<dyn TokenSource> = match shared_store(o)? {
             Some(store) => Box::new(StoreSource::new(
@@ -123,6 +123,11 @@ impl Client {
 
     pub fn options(&self) -> &Options {
         &self.inner.settings.options
+    }
+
+    /// The client's transport (its pool, proxy, CA and limits), for layers that send without a token.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
     }
 
     /// FORKED when this client was made before a fork() that this process is the child of.
@@ -329,24 +334,25 @@ fn not_entitled(token: &Token, reply: &Response) -> Error {
     .with_http_status(reply.status)
 }
 
-/// RFC 9110 method token: letters, digits and a few symbols.
+/// Only the methods of [`crate::http::METHODS`], spelled exactly (methods are case-sensitive): anything else
+/// (`PROPFIND`, `PURGE`, `get`, `TRACE`, which would echo the Authorization header back) is refused before
+/// anything is sent, rather than failing inside the HTTP layer as if the server had broken the protocol.
 fn validate_method(method: &str) -> Result<()> {
     refuse_control_chars(method, "method")?;
-    let ok = !method.is_empty()
-        && method.len() <= 32
-        && method
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!(
-            "{method:?} is not a valid HTTP method"
-        )))
+    if crate::http::method_is_supported(method) {
+        return Ok(());
     }
+    Err(Error::invalid(format!(
+        "{method:?} is not a supported HTTP method: use one of {} (upper case)",
+        crate::http::METHODS
+            .iter()
+            .map(|(m, _)| *m)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
-fn validate_header(name: &str, value: &str) -> Result<()> {
+pub(crate) fn validate_header(name: &str, value: &str) -> Result<()> {
     refuse_control_chars(name, "header name")?;
     refuse_control_chars(value, "header value")?;
     if name.is_empty()
@@ -410,10 +416,25 @@ mod tests {
 
     #[test]
     fn validates_methods_and_headers() {
-        assert!(validate_method("GET").is_ok());
-        assert!(validate_method("PROPFIND").is_ok());
-        for bad in ["", "GE T", "GET\r\n", "G\0", "GET/", &"A".repeat(40)] {
-            assert!(validate_method(bad).is_err(), "{bad:?}");
+        for ok in ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
+            assert!(validate_method(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "GE T",
+            "GET\r\n",
+            "G\0",
+            "GET/",
+            &"A".repeat(40),
+            "PROPFIND",
+            "PURGE",
+            "get",
+            "Get",
+            "TRACE",
+            "CONNECT",
+        ] {
+            let e = validate_method(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}");
         }
         assert!(validate_header("X-Tenant-Info", "acme").is_ok());
         assert!(validate_header("Accept", "application/json; q=1\t").is_ok());

@@ -74,6 +74,12 @@ impl Error {
         self
     }
 
+    /// The same error with its message replaced (to take something out of it).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -123,14 +129,59 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Replaces every occurrence of each secret in `text` with `[redacted]`. Used on text that comes from outside
-/// (a server's error body may echo what we sent), never needed on messages we compose ourselves.
+/// Secrets at least this long are redacted wherever they appear: 16 characters of an API secret, a base64
+/// credential pair or a token do not turn up in other text by chance.
+pub const REDACT_ANYWHERE_LEN: usize = 16;
+
+/// Replaces each secret in `text` with `[redacted]`. Used on text that comes from outside (a server's error
+/// body may echo what we sent: the secret, the base64 `id:secret` pair of the Basic header, a token), never
+/// needed on messages we compose ourselves.
+///
+/// The rule, so that a short secret cannot shred a message ("th[redacted] API answ[redacted]r"): a secret of
+/// [`REDACT_ANYWHERE_LEN`] bytes or more is replaced wherever it occurs; a shorter one only where it stands as
+/// a whole word, i.e. not preceded or followed by an ASCII letter or digit (`secret=abc&` loses `abc`,
+/// `abcdef` keeps it). Longer secrets are replaced first, so a secret inside the base64 pair cannot leave
+/// half of the pair behind.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut sorted: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        if out.contains(*secret) {
-            out = out.replace(*secret, "[redacted]");
+    for secret in sorted {
+        if !out.contains(secret) {
+            continue;
         }
+        if secret.len() >= REDACT_ANYWHERE_LEN {
+            out = out.replace(secret, "[redacted]");
+            continue;
+        }
+        let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        let mut before: Option<char> = None;
+        while let Some(at) = rest.find(secret) {
+            let head = &rest[..at];
+            let prev = head.chars().next_back().or(before);
+            let next = rest[at + secret.len()..].chars().next();
+            result.push_str(head);
+            // A secret that starts or ends with a letter or digit is a word only if its neighbours are not.
+            let starts_word = secret
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
+            let ends_word = secret
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
+            if (starts_word && is_word(prev)) || (ends_word && is_word(next)) {
+                result.push_str(secret);
+            } else {
+                result.push_str("[redacted]");
+            }
+            before = secret.chars().next_back();
+            rest = &rest[at + secret.len()..];
+        }
+        result.push_str(rest);
+        out = result;
     }
     out
 }
@@ -156,11 +207,38 @@ mod tests {
     fn redact_replaces_every_occurrence() {
         let out = redact("a s3cret b s3cret", &["s3cret"]);
         assert_eq!(out, "a [redacted] b [redacted]");
+        let long = "Zq8pwLongSecret-0123";
+        assert_eq!(
+            redact(&format!("x{long}y {long}"), &[long]),
+            "x[redacted]y [redacted]"
+        );
     }
 
     #[test]
-    fn redact_ignores_tiny_secrets_that_would_shred_text() {
-        assert_eq!(redact("abc", &["a"]), "abc");
+    fn short_secrets_are_redacted_only_as_whole_words() {
+        // What the old rule did to "the API answered" with secret "e" (and to "ClientId is Invalid").
+        assert_eq!(redact("the API answered", &["e"]), "the API answered");
+        assert_eq!(
+            redact("ClientId is Invalid", &["Invalid0"]),
+            "ClientId is Invalid"
+        );
+        assert_eq!(
+            redact("ClientId is Inval", &["Inval"]),
+            "ClientId is [redacted]"
+        );
+        assert_eq!(
+            redact("secret=abc&x=abcdef abc.", &["abc"]),
+            "secret=[redacted]&x=abcdef [redacted]."
+        );
+        assert_eq!(redact("abcabc", &["abc"]), "abcabc");
+        assert_eq!(redact("a b", &["a b"]), "[redacted]");
+    }
+
+    #[test]
+    fn the_longest_secret_is_redacted_first() {
+        let pair = "aXQtY2xpZW50Oml0LXNlY3JldA==";
+        let out = redact(&format!("Basic {pair}"), &["aXQt", pair]);
+        assert_eq!(out, "Basic [redacted]");
     }
 
     #[test]

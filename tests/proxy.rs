@@ -1,6 +1,7 @@
-//! Proxies: a client configured with an HTTP proxy reaches the API and the token endpoint only through it (an
-//! HTTP CONNECT tunnel, the way corporate proxies carry HTTPS), and a SOCKS proxy, which x8 cannot speak, is
-//! refused with a clear error instead of being bypassed.
+//! Proxies: a client configured with an HTTP proxy reaches remote HTTPS hosts only through it (an HTTP CONNECT
+//! tunnel, the way corporate proxies carry HTTPS); loopback and plain http:// targets never go through a proxy
+//! (the proxy would see the Basic credentials and tokens in clear); and a SOCKS proxy, which x8 cannot speak,
+//! is refused with a clear error instead of being bypassed.
 
 mod common;
 
@@ -11,13 +12,16 @@ use std::sync::Arc;
 use std::thread;
 
 use common::*;
-use x8::{Client, Credentials, ErrorKind, ProxySetting};
+use std::time::Duration;
+use x8::{Client, Credentials, ErrorKind, Options, ProxySetting};
 
 /// A minimal CONNECT proxy on loopback: it counts the tunnels it opened and the targets asked for.
 struct ConnectProxy {
     url: String,
     tunnels: Arc<AtomicUsize>,
     targets: Arc<parking_lot::Mutex<Vec<String>>>,
+    /// Every byte of every request head the proxy received, whatever it was.
+    heads: Arc<parking_lot::Mutex<Vec<String>>>,
 }
 
 impl ConnectProxy {
@@ -26,31 +30,41 @@ impl ConnectProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let tunnels = Arc::new(AtomicUsize::new(0));
         let targets = Arc::new(parking_lot::Mutex::new(Vec::new()));
-        let (t, g) = (tunnels.clone(), targets.clone());
+        let heads = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let (t, g, h) = (tunnels.clone(), targets.clone(), heads.clone());
         thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (t, g) = (t.clone(), g.clone());
-                thread::spawn(move || tunnel(client, &t, &g));
+                let (t, g, h) = (t.clone(), g.clone(), h.clone());
+                thread::spawn(move || tunnel(client, &t, &g, &h));
             }
         });
         ConnectProxy {
             url,
             tunnels,
             targets,
+            heads,
         }
     }
 }
 
-fn tunnel(client: TcpStream, tunnels: &AtomicUsize, targets: &parking_lot::Mutex<Vec<String>>) {
+fn tunnel(
+    client: TcpStream,
+    tunnels: &AtomicUsize,
+    targets: &parking_lot::Mutex<Vec<String>>,
+    heads: &parking_lot::Mutex<Vec<String>>,
+) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut request_line = String::new();
     reader.read_line(&mut request_line).unwrap();
+    let mut head = request_line.clone();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
             break;
         }
+        head.push_str(&line);
     }
+    heads.lock().push(head);
     let mut words = request_line.split_whitespace();
     let (Some("CONNECT"), Some(target)) = (words.next(), words.next()) else {
         let _ =
@@ -58,7 +72,10 @@ fn tunnel(client: TcpStream, tunnels: &AtomicUsize, targets: &parking_lot::Mutex
         return;
     };
     targets.lock().push(target.to_owned());
-    let upstream = TcpStream::connect(target).unwrap();
+    let Ok(upstream) = TcpStream::connect(target) else {
+        let _ = (&client).write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+        return;
+    };
     tunnels.fetch_add(1, Ordering::SeqCst);
     (&client)
         .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -75,25 +92,73 @@ fn tunnel(client: TcpStream, tunnels: &AtomicUsize, targets: &parking_lot::Mutex
     let _ = up_write.shutdown(std::net::Shutdown::Both);
 }
 
+/// An https:// host that is not loopback is reached through the proxy's CONNECT tunnel, by name (the proxy
+/// resolves it), and the CONNECT head carries no credentials of ours. The name does not exist, so the proxy
+/// answers 502 and the call fails: what matters is what the proxy was asked.
 #[test]
-fn token_and_api_requests_go_through_an_http_connect_proxy() {
+fn a_remote_https_host_is_reached_through_the_connect_proxy() {
+    let proxy = ConnectProxy::start();
+    let o = Options {
+        base_url: "https://api.x8-proxy.test".into(),
+        proxy: ProxySetting::Url(proxy.url.clone()),
+        timeout: Duration::from_secs(5),
+        max_retries: 0,
+        ..Options::default()
+    };
+    let client = Client::new(Credentials::new(ID, SECRET).unwrap(), o).unwrap();
+    let err = client.token(None).unwrap_err();
+    no_secrets(&err, &[]);
+    assert_eq!(*proxy.targets.lock(), ["api.x8-proxy.test:443"]);
+    let heads = proxy.heads.lock().join("");
+    assert!(
+        !heads.to_ascii_lowercase().contains("authorization"),
+        "{heads}"
+    );
+}
+
+/// Loopback targets (the emulator, a sidecar) and plain http:// never go through a proxy, whether it was set
+/// by hand or by `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`: the proxy receives nothing, in particular not the
+/// Basic credentials that a plain-http token request carries.
+#[test]
+fn loopback_targets_never_go_through_a_proxy() {
     let emu = emulator();
     let proxy = ConnectProxy::start();
-    let client = client_with(&emu, |o| o.proxy = ProxySetting::Url(proxy.url.clone()));
-    for _ in 0..3 {
-        let reply = client
-            .request(&get("/analytics/cc/v5/realtime-metrics/queues"))
-            .unwrap();
-        assert_eq!(reply.status, 200);
+    let with_password = proxy.url.replace("http://", "http://proxyuser:proxypass@");
+    for name in [
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "https_proxy",
+        "http_proxy",
+    ] {
+        std::env::set_var(name, &with_password);
     }
-    let target = format!("127.0.0.1:{}", emu.port());
-    let targets = proxy.targets.lock().clone();
-    assert!(!targets.is_empty());
-    assert!(targets.iter().all(|t| *t == target), "{targets:?}");
-    // Pooled: the token fetch and three API calls did not each open a tunnel.
-    assert!(proxy.tunnels.load(Ordering::SeqCst) <= 2, "{targets:?}");
-    assert_eq!(emu.stats().token_requests, 1);
-    assert_eq!(emu.stats().api_requests, 3);
+    std::env::remove_var("NO_PROXY");
+    std::env::remove_var("no_proxy");
+    for setting in [
+        ProxySetting::FromEnvironment,
+        ProxySetting::Url(with_password.clone()),
+    ] {
+        let client = client_with(&emu, |o| o.proxy = setting.clone());
+        for _ in 0..3 {
+            let reply = client
+                .request(&get("/analytics/cc/v5/realtime-metrics/queues"))
+                .unwrap();
+            assert_eq!(reply.status, 200, "{setting:?}");
+        }
+    }
+    for name in [
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "https_proxy",
+        "http_proxy",
+    ] {
+        std::env::remove_var(name);
+    }
+    assert!(proxy.heads.lock().is_empty(), "{:?}", proxy.heads.lock());
+    assert_eq!(proxy.tunnels.load(Ordering::SeqCst), 0);
+    assert_eq!(emu.stats().token_requests, 2);
 }
 
 #[test]

@@ -59,7 +59,7 @@ impl Origin {
                 "http:// is only allowed for loopback hosts (tests, the emulator); use https for {host}"
             )));
         }
-        let port = authority.port_u16().unwrap_or(default_port);
+        let port = port_of(uri, default_port)?;
         let text = format!("{scheme}://{}", authority.as_str().to_ascii_lowercase());
         Ok(Origin {
             scheme,
@@ -119,6 +119,49 @@ impl Origin {
         url.push_str(path);
         Uri::try_from(url)
             .map_err(|_| Error::invalid(format!("{path:?} does not form a valid URL")))
+    }
+}
+
+/// An absolute URL that may be fetched without credentials (a presigned download link): `https`, or `http` on
+/// loopback only; no user info; a valid port; no control characters or spaces.
+pub fn check_fetch_url(url: &str) -> Result<Uri> {
+    refuse_control_chars(url, "URL")?;
+    if url.contains(' ') {
+        return Err(Error::invalid(
+            "the URL contains a space; percent-encode it as %20",
+        ));
+    }
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| Error::invalid("the URL is not a valid absolute http(s) URL"))?;
+    Origin::of(&uri)?;
+    Ok(uri)
+}
+
+/// The URL's port, or the scheme's default when it names none. A port that is not a number in 1..=65535
+/// (`:99999`, `:abc`, `:-1`, `:0`) is refused: taking the default instead would send the Basic credentials to
+/// port 80 or 443 of the host, which nobody asked for.
+pub fn port_of(uri: &Uri, default_port: u16) -> Result<u16> {
+    // Read from the authority's text: the URL type's own port accessor answers "no port" for one that does
+    // not parse, which is how `:99999` used to become port 80.
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+    let host_end = match authority.rfind(']') {
+        Some(bracket) => bracket + 1,
+        None => 0,
+    };
+    let Some(colon) = authority[host_end..].rfind(':') else {
+        return Ok(default_port);
+    };
+    let text = &authority[host_end + colon + 1..];
+    if text.is_empty() {
+        // `host:` with nothing after it means the default port (RFC 3986 §6.2.3).
+        return Ok(default_port);
+    }
+    match text.parse::<u16>() {
+        Ok(n) if n != 0 && text.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(Error::invalid(format!(
+            "port {text:?} is not a port number (1 to 65535)"
+        ))),
     }
 }
 
@@ -185,6 +228,28 @@ mod tests {
         ] {
             assert!(Origin::parse_base(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn refuses_ports_that_are_not_port_numbers_and_names_them() {
+        for port in ["99999", "65536", "abc", "-1", "0", "+80", "8080a"] {
+            for url in [
+                format!("http://127.0.0.1:{port}"),
+                format!("https://api.8x8.com:{port}/x"),
+            ] {
+                match Origin::parse_base(&url) {
+                    Ok(o) => panic!("{url} accepted as {o:?}"),
+                    Err(e) => {
+                        assert_eq!(e.kind(), ErrorKind::Config, "{url}");
+                        assert!(e.message().contains(port), "{url}: {}", e.message());
+                    }
+                }
+            }
+        }
+        assert_eq!(origin("http://127.0.0.1:65535").0.port, 65535);
+        assert_eq!(origin("http://127.0.0.1").0.port, 80);
+        let (o, p) = origin("https://api.8x8.com");
+        assert!(o.resolve(&p, "https://api.8x8.com:99999/x").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use ureq::http;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::ProxyProtocol;
 
+use crate::config::origin::is_loopback_host;
 use crate::config::{ProxySetting, Settings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rt::clock::Deadline;
@@ -21,8 +22,35 @@ pub use response::Response;
 use tcp::TcpConnector;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
+/// The methods x8 sends, and whether each is idempotent (RFC 9110 §9.2.2): an idempotent request that failed
+/// on a reused connection before any reply arrived is sent once more on a fresh one. TRACE (which echoes the
+/// Authorization header) and CONNECT are left out, and so are extension methods: the HTTP layer under us would
+/// refuse them after the token was fetched.
+pub const METHODS: [(&str, bool); 7] = [
+    ("GET", true),
+    ("HEAD", true),
+    ("PUT", true),
+    ("DELETE", true),
+    ("OPTIONS", true),
+    ("POST", false),
+    ("PATCH", false),
+];
+
+pub fn method_is_supported(method: &str) -> bool {
+    METHODS.iter().any(|(m, _)| *m == method)
+}
+
+fn method_is_idempotent(method: &str) -> bool {
+    METHODS
+        .iter()
+        .any(|(m, idempotent)| *m == method && *idempotent)
+}
+
 pub struct Transport {
+    /// Through the configured proxy, if any.
     agent: ureq::Agent,
+    /// Without a proxy, for loopback and http:// targets; `None` when there is no proxy (then `agent` is direct).
+    direct: Option<ureq::Agent>,
     default_timeout: Duration,
     max_body_bytes: u64,
 }
@@ -60,32 +88,50 @@ impl Transport {
             }
             other => other,
         };
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(o.connect_timeout))
-            .timeout_global(Some(o.timeout))
-            // Redirects are returned to the caller, not followed: a followed redirect is where Authorization
-            // headers leak to other hosts, and 8x8's APIs do not redirect.
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .user_agent(o.user_agent.as_str())
-            .tls_config(tls)
-            .proxy(proxy)
-            .max_idle_connections(64)
-            .max_idle_connections_per_host(32)
-            .build();
-        // ureq's default chain with our TCP layer (fewer system calls per pooled request, see tcp.rs), and our
-        // resolver instead of ureq's default, which spawns a thread per request once a timeout is set.
-        let connector =
-            ().chain(ConnectProxyConnector::default())
-                .chain(TcpConnector)
-                .chain(RustlsConnector::default());
-        let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
+        let agent = |proxy: Option<ureq::Proxy>| {
+            let config = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_connect(Some(o.connect_timeout))
+                .timeout_global(Some(o.timeout))
+                // Redirects are returned to the caller, not followed: a followed redirect is where
+                // Authorization headers leak to other hosts, and 8x8's APIs do not redirect.
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .user_agent(o.user_agent.as_str())
+                .tls_config(tls.clone())
+                .proxy(proxy)
+                .max_idle_connections(64)
+                .max_idle_connections_per_host(32)
+                .build();
+            // ureq's default chain with our TCP layer (fewer system calls per pooled request, see tcp.rs), and
+            // our resolver instead of ureq's default, which spawns a thread per request once a timeout is set.
+            let connector =
+                ().chain(ConnectProxyConnector::default())
+                    .chain(TcpConnector)
+                    .chain(RustlsConnector::default());
+            ureq::Agent::with_parts(config, connector, CachingResolver::default())
+        };
+        // Loopback and plain http:// never go through a proxy (see `bypasses_proxy`): they get an agent of
+        // their own without one.
+        let direct = proxy.is_some().then(|| agent(None));
         Ok(Transport {
-            agent,
+            agent: agent(proxy),
+            direct,
             default_timeout: o.timeout,
             max_body_bytes: o.max_body_bytes,
         })
+    }
+
+    /// The agent for `uri`: without a proxy for loopback hosts and for plain http://. A proxy is for reaching
+    /// the internet: sending it a loopback request makes no sense (the proxy's loopback is not ours), and a
+    /// plain-http request through it would hand the proxy the Basic credentials or the token in clear (with
+    /// `HTTPS_PROXY` set, the emulator's token requests used to reach the proxy). As if `NO_PROXY` always held
+    /// `localhost,127.0.0.0/8,::1`.
+    fn agent_for(&self, uri: &http::Uri) -> &ureq::Agent {
+        match &self.direct {
+            Some(direct) if bypasses_proxy(uri) => direct,
+            _ => &self.agent,
+        }
     }
 
     /// Sends one request and reads the whole reply. Any HTTP status is a reply; only failures to get one are
@@ -109,27 +155,27 @@ impl Transport {
                 "the call's deadline passed before the request was sent",
             ));
         }
+        let uri = http::Uri::try_from(url)
+            .map_err(|e| Error::invalid(format!("invalid URL: {}", e.into())))?;
+        let idempotent = method_is_idempotent(method);
         let method = http::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::invalid(format!("{method:?} is not a valid HTTP method")))?;
-        let mut builder = http::Request::builder().method(method).uri(url);
-        for (name, value) in headers {
-            builder = builder.header(*name, *value);
-        }
+        let agent = self.agent_for(&uri);
         let body = body.unwrap_or(&[]);
-        let request = builder
-            .body(body)
-            .map_err(|e| Error::invalid(format!("cannot build the request: {e}")))?;
-        // The agent's own global timeout covers the usual case; a tighter per-call deadline (a Go context, a
-        // .NET CancellationToken, time already spent fetching a token) costs a per-request config copy.
-        let request = if remaining < self.default_timeout {
-            self.agent
-                .configure_request(request)
-                .timeout_global(Some(remaining))
-                .build()
-        } else {
-            request
-        };
-        let mut response = self.agent.run(request).map_err(map_error)?;
+        let mut response = match self.run(agent, &method, &uri, headers, body, deadline) {
+            // The server had closed the pooled connection before the request reached it (a load balancer's
+            // short keep-alive): nothing was processed, so an idempotent request goes again, once, on a new
+            // connection — what curl and browsers do. A POST or PATCH never does: the failure is returned.
+            Err(e)
+                if idempotent
+                    && tcp::is_stale_connection(&e)
+                    && !deadline.remaining().is_zero() =>
+            {
+                self.run(agent, &method, &uri, headers, body, deadline)
+            }
+            other => other,
+        }
+        .map_err(map_error)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -148,6 +194,45 @@ impl Transport {
             body,
         })
     }
+
+    /// One attempt: builds the request and runs it on `agent` within what is left of `deadline`.
+    fn run(
+        &self,
+        agent: &ureq::Agent,
+        method: &http::Method,
+        uri: &http::Uri,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        deadline: Deadline,
+    ) -> std::result::Result<http::Response<ureq::Body>, ureq::Error> {
+        let mut builder = http::Request::builder()
+            .method(method.clone())
+            .uri(uri.clone());
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(body).map_err(ureq::Error::Http)?;
+        // The agent's own global timeout covers the usual case; a tighter per-call deadline (a Go context, a
+        // .NET CancellationToken, time already spent fetching a token) costs a per-request config copy.
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            return Err(ureq::Error::Timeout(ureq::Timeout::Global));
+        }
+        let request = if remaining < self.default_timeout {
+            agent
+                .configure_request(request)
+                .timeout_global(Some(remaining))
+                .build()
+        } else {
+            request
+        };
+        agent.run(request)
+    }
+}
+
+/// Loopback hosts and plain http:// are always reached directly (see `Transport::agent_for`).
+fn bypasses_proxy(uri: &http::Uri) -> bool {
+    uri.scheme_str() != Some("https") || is_loopback_host(uri.host().unwrap_or(""))
 }
 
 /// The C API hands every string and the body out NUL-terminated: one spare byte now saves a reallocation and a

@@ -23,13 +23,15 @@ pub struct CachingResolver {
     names: Mutex<HashMap<(String, u16), (Instant, ResolvedSocketAddrs)>>,
 }
 
-fn port_of(uri: &Uri) -> u16 {
-    uri.port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("http") {
-            80
-        } else {
-            443
-        })
+/// The port to connect to. Origins are checked when the client is made, so a bad port here is a URL that
+/// slipped past them: refused rather than replaced by the scheme's default port.
+fn port_of(uri: &Uri) -> Result<u16, ureq::Error> {
+    let default = if uri.scheme_str() == Some("http") {
+        80
+    } else {
+        443
+    };
+    crate::config::origin::port_of(uri, default).map_err(|_| ureq::Error::BadUri(uri.to_string()))
 }
 
 impl Resolver for CachingResolver {
@@ -40,7 +42,7 @@ impl Resolver for CachingResolver {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let host = uri.host().unwrap_or("");
-        let port = port_of(uri);
+        let port = port_of(uri)?;
         if let Ok(ip) = host
             .trim_matches(|c| c == '[' || c == ']')
             .parse::<IpAddr>()
@@ -95,6 +97,25 @@ mod tests {
             ["[::1]:443".parse::<SocketAddr>().unwrap()]
         );
         assert!(r.names.lock().is_empty());
+    }
+
+    #[test]
+    fn a_port_that_is_not_a_number_is_refused_not_replaced() {
+        let r = CachingResolver::default();
+        let config = Config::default();
+        for url in ["http://127.0.0.1:99999/", "http://127.0.0.1:abc/"] {
+            let uri: Uri = match url.parse() {
+                Ok(u) => u,
+                Err(_) => continue, // refused by the URL parser itself: as good
+            };
+            let timeout = NextTimeout {
+                after: ureq::unversioned::transport::time::Duration::Exact(Duration::from_secs(5)),
+                reason: ureq::Timeout::Resolve,
+                per_read: None,
+                per_write: None,
+            };
+            assert!(r.resolve(&uri, &config, timeout).is_err(), "{url}");
+        }
     }
 
     #[test]

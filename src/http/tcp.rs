@@ -67,6 +67,8 @@ impl<In: Transport> Connector<In> for TcpConnector {
             read_timeout: None,
             write_timeout: None,
             found_open: None,
+            answered_before: false,
+            read_since_write: false,
         })))
     }
 }
@@ -143,6 +145,41 @@ pub struct TcpTransport {
     write_timeout: Option<Duration>,
     /// When a probe last found the connection open, if nothing was sent or received since.
     found_open: Option<Instant>,
+    /// Whether the server ever sent a byte on this connection: then a request on it is on a reused connection.
+    answered_before: bool,
+    /// Whether anything arrived since the last request bytes went out.
+    read_since_write: bool,
+}
+
+/// The mark on an error that a reused connection turned out dead before it carried any byte of a reply (the
+/// server closed it while idle, as load balancers with short keep-alive timeouts do, and the probe did not see
+/// it in time): the request never reached an application, so an idempotent one may be sent again on a fresh
+/// connection.
+#[derive(Debug)]
+pub struct StaleConnection;
+
+impl std::fmt::Display for StaleConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the server had closed the reused connection before the request reached it")
+    }
+}
+
+impl std::error::Error for StaleConnection {}
+
+/// Whether `e` carries the [`StaleConnection`] mark.
+pub fn is_stale_connection(e: &ureq::Error) -> bool {
+    matches!(e, ureq::Error::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<StaleConnection>()))
+}
+
+/// A closed or reset socket: what a request on a connection the server already closed runs into.
+fn is_closed(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::UnexpectedEof
+    )
 }
 
 impl std::fmt::Debug for TcpTransport {
@@ -192,9 +229,10 @@ impl Transport for TcpTransport {
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = self.begin_io(timeout.for_write(), Direction::Write)?;
+        self.read_since_write = false;
         (&self.stream)
             .write_all(&self.buffers.output()[..amount])
-            .map_err(|e| io_error(e, timeout.reason))
+            .map_err(|e| self.io_failure(e, timeout.reason))
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
@@ -216,10 +254,20 @@ impl Transport for TcpTransport {
                     self.stream.set_read_timeout(Some(left))?;
                     self.read_timeout = Some(left);
                 }
-                Err(e) => return Err(io_error(e, timeout.reason)),
+                Err(e) => return Err(self.io_failure(e, timeout.reason)),
+                Ok(0) if self.is_stale() => {
+                    return Err(ureq::Error::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        StaleConnection,
+                    )))
+                }
                 Ok(n) => break n,
             }
         };
+        if amount > 0 {
+            self.answered_before = true;
+            self.read_since_write = true;
+        }
         self.buffers.input_appended(amount);
         Ok(amount > 0)
     }
@@ -246,6 +294,21 @@ enum Direction {
 }
 
 impl TcpTransport {
+    /// A request is under way on a connection that carried an earlier reply, and nothing of this one's reply
+    /// has arrived.
+    fn is_stale(&self) -> bool {
+        self.answered_before && !self.read_since_write
+    }
+
+    /// `e` as ureq's error, marked [`StaleConnection`] when a reused connection turned out closed before any
+    /// byte of the reply came.
+    fn io_failure(&self, e: io::Error, reason: Timeout) -> ureq::Error {
+        if self.is_stale() && is_closed(&e) {
+            return ureq::Error::Io(io::Error::new(e.kind(), StaleConnection));
+        }
+        io_error(e, reason)
+    }
+
     /// Before a read or write: a spent budget fails now (the kernel takes a zero timeout as none), the last
     /// probe no longer speaks for the connection, and the socket's timeout follows what is left of the budget.
     fn begin_io(
@@ -337,6 +400,8 @@ mod tests {
             read_timeout: None,
             write_timeout: None,
             found_open: None,
+            answered_before: false,
+            read_since_write: false,
         };
         (transport, server)
     }

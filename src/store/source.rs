@@ -2,11 +2,12 @@
 
 use parking_lot::{Mutex, RwLock};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
-use super::record::{decode, encode, usable, Decoded};
+use super::record::{decode, encode, usable, Decoded, Unusable, DEFAULT_LIFETIME_CAP_SECS};
 use super::{SharedStore, StoreError, StoreResult};
 use crate::error::Result;
 use crate::rt::clock::{wall_ms, Deadline};
@@ -48,6 +49,9 @@ pub struct StoreSource {
     /// The last token the API refused, by digest: never taken from the store again, even by a store that
     /// cannot remove records.
     refused: Mutex<Option<[u8; 32]>>,
+    /// The longest lifetime the token endpoint has granted this client (0 before its first fetch): a stored
+    /// record claiming more is not believed.
+    longest_lifetime_secs: AtomicU64,
 }
 
 /// Why a load found nothing usable.
@@ -77,6 +81,7 @@ impl StoreSource {
             stats,
             gate,
             refused: Mutex::new(None),
+            longest_lifetime_secs: AtomicU64::new(0),
         }
     }
 
@@ -136,15 +141,29 @@ impl StoreSource {
     /// A usable token from the store.
     fn load_usable(&self) -> std::result::Result<Fetched, Miss> {
         match self.load_record() {
-            Ok(Some((_, token))) => match usable(token, wall_ms(), self.refresh_margin_ms) {
-                Some(found) => {
+            Ok(Some((_, token))) => match usable(
+                token,
+                wall_ms(),
+                self.refresh_margin_ms,
+                self.lifetime_cap_secs(),
+            ) {
+                Ok(found) => {
                     Stats::bump(&self.stats.store_hits);
                     self.logger.log(Level::Info, || {
                         format!("took the shared token from {}", self.store.describe())
                     });
                     Ok(found)
                 }
-                None => Err(Miss::Nothing),
+                Err(Unusable::Expiring) => Err(Miss::Nothing),
+                Err(Unusable::Implausible(why)) => {
+                    self.logger.log(Level::Warn, || {
+                        format!(
+                            "token store {}: ignoring the stored token because {why}; replacing it",
+                            self.store.describe()
+                        )
+                    });
+                    Err(Miss::Nothing)
+                }
             },
             Ok(None) => Err(Miss::Nothing),
             Err(e) => {
@@ -154,9 +173,24 @@ impl StoreSource {
         }
     }
 
+    fn lifetime_cap_secs(&self) -> u64 {
+        match self.longest_lifetime_secs.load(Ordering::Relaxed) {
+            0 => DEFAULT_LIFETIME_CAP_SECS,
+            seen => seen,
+        }
+    }
+
+    /// Fetches from the token endpoint (without sharing), remembering the lifetime it granted.
+    fn fetch_direct(&self, deadline: Deadline) -> Result<Fetched> {
+        let fetched = self.inner.fetch(deadline)?;
+        self.longest_lifetime_secs
+            .fetch_max(fetched.token.lifetime_secs(), Ordering::Relaxed);
+        Ok(fetched)
+    }
+
     /// Fetches from the token endpoint and shares the result.
     fn fetch_and_store(&self, deadline: Deadline) -> Result<Fetched> {
-        let fetched = self.inner.fetch(deadline)?;
+        let fetched = self.fetch_direct(deadline)?;
         let ttl_ms = fetched.token.expires_at_wall_ms() - wall_ms();
         if ttl_ms > 0 {
             let record = encode(&fetched.token);
@@ -222,12 +256,12 @@ impl TokenSource for StoreSource {
     fn fetch(&self, deadline: Deadline) -> Result<Fetched> {
         match self.load_usable() {
             Ok(found) => return Ok(found),
-            Err(Miss::Failed) => return self.inner.fetch(deadline),
+            Err(Miss::Failed) => return self.fetch_direct(deadline),
             Err(Miss::Nothing) => {}
         }
         match self.acquire(deadline) {
             Ok(Some(found)) => Ok(found),
-            Err(Miss::Failed) => self.inner.fetch(deadline),
+            Err(Miss::Failed) => self.fetch_direct(deadline),
             // Waited long enough for a holder that does not deliver: fetch, and share what we got.
             Err(Miss::Nothing) => self.fetch_and_store(deadline),
             Ok(None) => {
@@ -235,7 +269,7 @@ impl TokenSource for StoreSource {
                 let outcome = match self.load_usable() {
                     Ok(found) => Ok(found),
                     Err(Miss::Nothing) => self.fetch_and_store(deadline),
-                    Err(Miss::Failed) => self.inner.fetch(deadline),
+                    Err(Miss::Failed) => self.fetch_direct(deadline),
                 };
                 if let Err(e) = self.call(|s| s.unlock(&self.key)) {
                     Stats::bump(&self.stats.store_errors);
@@ -491,6 +525,49 @@ mod tests {
             .unwrap()
             .0
             .contains(got.token.access_token()));
+    }
+
+    #[test]
+    fn records_with_extreme_times_or_lifetimes_are_replaced_not_pinned() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        let planted = |lifetime, received| {
+            let t = Token::new(
+                "planted".into(),
+                "B".into(),
+                vec![],
+                lifetime,
+                None,
+                received,
+            )
+            .unwrap();
+            store.store(KEY, &encode(&t), Duration::ZERO).unwrap();
+        };
+        let s = source(&store, &endpoint);
+        // Before any fetch of its own, a 10-year lifetime is beyond the 24 h cap.
+        planted(10 * 365 * 24 * 3600, wall_ms());
+        let got = s.fetch(deadline()).unwrap();
+        assert_eq!(got.token.access_token(), "tok1");
+        assert!(got.valid_for_ms <= 1_799_000);
+        for (lifetime, received) in [
+            (60, i64::MIN),
+            (1799, i64::MAX),
+            (1799, wall_ms() + 120_000),
+            (1799, wall_ms() - 1_800_000),
+            // Within 24 h but longer than the 1799 s this endpoint has granted.
+            (7200, wall_ms()),
+        ] {
+            planted(lifetime, received);
+            let got = s.fetch(deadline()).unwrap();
+            assert_ne!(got.token.access_token(), "planted", "{lifetime} {received}");
+            assert!(got.valid_for_ms <= 1_799_000);
+            assert!(!store.records.lock().get(KEY).unwrap().0.contains("planted"));
+        }
+        // An honest record is still shared.
+        let honest =
+            Token::new("honest".into(), "B".into(), vec![], 1799, None, wall_ms()).unwrap();
+        store.store(KEY, &encode(&honest), Duration::ZERO).unwrap();
+        assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "honest");
     }
 
     #[test]
