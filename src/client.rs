@@ -15,6 +15,7 @@ use crate::rt::clock::Deadline;
 use crate::rt::fork;
 use crate::rt::log::Level;
 use crate::rt::stats::{Stats, StatsSnapshot};
+#[cfg(unix)]
 use crate::store::file::FileStore;
 use crate::store::{store_key, Gate, SharedStore, StoreSource};
 use crate::token::Token;
@@ -291,11 +292,35 @@ impl Client {
     }
 }
 
+/// Why the shared token-cache file is refused on Windows.
+#[cfg(windows)]
+const FILE_CACHE_ON_WINDOWS: &str = "the shared token-cache file (X8_TOKEN_CACHE, x8_options_set_token_cache) is not \
+     available on Windows: x8 cannot yet check that only its owner can read it; share the token through Redis \
+     (X8_REDIS_URL) or an x8_token_store instead";
+
 /// The store that shares the token among processes, if the options name one.
 fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
     Ok(match &o.shared_store {
         SharedStoreSetting::InProcess => None,
-        SharedStoreSetting::CacheDir(dir) => Some(Arc::new(FileStore::new(dir, o.logger.clone()))),
+        // A folder others could write is refused: the token then stays in this process.
+        #[cfg(unix)]
+        SharedStoreSetting::CacheDir(dir) => match FileStore::open(dir, o.logger.clone()) {
+            Ok(store) => Some(Arc::new(store)),
+            Err(why) => {
+                o.logger.log(Level::Warn, || {
+                    format!(
+                        "token cache {}: {why}; keeping the token in this process instead",
+                        dir.display()
+                    )
+                });
+                None
+            }
+        },
+        // Its privacy rests on Unix owner and mode bits; without an owner-only ACL check it would be unprotected.
+        #[cfg(windows)]
+        SharedStoreSetting::CacheDir(_) => {
+            return Err(Error::new(ErrorKind::Config, FILE_CACHE_ON_WINDOWS))
+        }
         #[cfg(feature = "redis")]
         SharedStoreSetting::Redis(url) => {
             Some(Arc::new(crate::store::redis::RedisStore::open(url)?))

@@ -80,14 +80,8 @@ extern "C" fn in_child_after_fork() {
 
 fn register() {
     REGISTER.call_once(|| {
-        // SAFETY: plain function pointers with the signature pthread_atfork expects.
-        unsafe {
-            libc::pthread_atfork(
-                Some(before_fork),
-                Some(in_parent_after_fork),
-                Some(in_child_after_fork),
-            )
-        };
+        // A no-op on Windows, which has no fork().
+        super::os::register_fork_handlers(before_fork, in_parent_after_fork, in_child_after_fork);
     });
 }
 
