@@ -24,7 +24,7 @@ static int entry_points_not_forked(x8_client *c) {
     if (x8_get_token(c, token, sizeof token, NULL, &err) != X8_STATUS_FORKED) bad++;
     x8_error_free(err), err = NULL;
     char *copy = NULL;
-    if (x8_get_token_string(c, &copy, &err) != X8_STATUS_FORKED || copy != NULL) bad++;
+    if (x8_client_token_string(c, &copy, &err) != X8_STATUS_FORKED || copy != NULL) bad++;
     x8_error_free(err), err = NULL;
     bool has = false;
     if (x8_client_has_product(c, "vcc", &has, &err) != X8_STATUS_FORKED) bad++;
@@ -39,7 +39,7 @@ static int entry_points_not_forked(x8_client *c) {
     if (x8_client_invalidate_token(c, "whatever", &dropped, &err) != X8_STATUS_FORKED) bad++;
     x8_error_free(err), err = NULL;
     x8_response *r = NULL;
-    if (x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, 0, NULL, 0, 0, &r, &err) !=
+    if (x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, &r, &err) !=
         X8_STATUS_FORKED)
         bad++;
     x8_response_free(r);
