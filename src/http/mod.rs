@@ -15,12 +15,12 @@ use crate::rt::clock::Deadline;
 
 mod resolver;
 mod response;
+mod shared;
 mod tcp;
 
-use resolver::CachingResolver;
 pub use response::Response;
 use tcp::TcpConnector;
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 /// The methods x8 sends, and whether each is idempotent (RFC 9110 §9.2.2): an idempotent request that failed
 /// on a reused connection before any reply arrived is sent once more on a fresh one. TRACE (which echoes the
@@ -88,6 +88,10 @@ impl Transport {
             }
             other => other,
         };
+        // Shared with every client of the process with the same CA setting (the rustls config and its parsed
+        // roots are built once), and one name cache for all (see shared.rs).
+        let tls_shared = shared::tls(o.ca_file.as_deref());
+        let resolver = shared::resolver();
         let agent = |proxy: Option<ureq::Proxy>| {
             let config = ureq::Agent::config_builder()
                 .http_status_as_error(false)
@@ -108,8 +112,8 @@ impl Transport {
             let connector =
                 ().chain(ConnectProxyConnector::default())
                     .chain(TcpConnector)
-                    .chain(RustlsConnector::default());
-            ureq::Agent::with_parts(config, connector, CachingResolver::default())
+                    .chain(tls_shared.clone());
+            ureq::Agent::with_parts(config, connector, resolver.clone())
         };
         // Loopback and plain http:// never go through a proxy (see `bypasses_proxy`): they get an agent of
         // their own without one.
