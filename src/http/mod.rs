@@ -55,6 +55,14 @@ pub struct Transport {
     max_body_bytes: u64,
 }
 
+/// The largest header block a response may have (ureq's default is 64 KiB; 8x8's replies carry about 1 KiB).
+const MAX_RESPONSE_HEADERS: usize = 32 * 1024;
+/// Bytes each connection buffers from the server: more than the header limit, so that an endless header block
+/// is refused by that limit (a protocol error) rather than by a full buffer.
+const CONNECTION_INPUT_BUFFER: usize = MAX_RESPONSE_HEADERS + 16 * 1024;
+/// Bytes each connection buffers towards the server (request head and body chunks).
+const CONNECTION_OUTPUT_BUFFER: usize = 16 * 1024;
+
 impl Transport {
     pub fn new(settings: &Settings) -> Result<Transport> {
         let o = &settings.options;
@@ -104,6 +112,11 @@ impl Transport {
                 .user_agent(o.user_agent.as_str())
                 .tls_config(tls.clone())
                 .proxy(proxy)
+                // Every pooled connection keeps its buffers while idle: ureq's 128 KiB each way made an idle
+                // client cost ~270 KiB (issue 15). A response's header block must fit the input buffer.
+                .max_response_header_size(MAX_RESPONSE_HEADERS)
+                .input_buffer_size(CONNECTION_INPUT_BUFFER)
+                .output_buffer_size(CONNECTION_OUTPUT_BUFFER)
                 .max_idle_connections(64)
                 .max_idle_connections_per_host(32)
                 .build();
