@@ -65,7 +65,7 @@ header_is_clean_c_and_cpp() {
   echo "$(wc -l <"$out/exported") x8_ functions declared and exported"
 }
 
-C_TESTS=(test_api test_arguments test_concurrency test_store)
+C_TESTS=(test_api test_arguments test_concurrency test_store test_fork)
 build_c_tests() {
   mkdir -p tests/c/bin
   for t in "${C_TESTS[@]}"; do
@@ -83,8 +83,11 @@ run_c_tests() {
 run_c_tests_under_valgrind() {
   local rc=0
   for t in "${C_TESTS[@]}"; do
-    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-      --show-leak-kinds=definite,indirect "tests/c/bin/$t" || rc=1
+    # Every leak kind is an error, "possibly lost" and "still reachable" included: a thread left running by
+    # x8_client_free shows up as "possibly lost" (issue 13, defect 11). valgrind.supp lets through only the
+    # process-lifetime caches of other crates (parking_lot, arc_swap, ureq), each by that crate's frames.
+    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
+      --show-leak-kinds=all --suppressions=tests/c/valgrind.supp "tests/c/bin/$t" || rc=1
   done
   return $rc
 }

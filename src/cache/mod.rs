@@ -42,6 +42,8 @@ use crate::rt::stats::Stats;
 use crate::token::{Token, TokenSource};
 
 mod jitter;
+#[cfg(test)]
+mod model_tests;
 mod scheduler;
 mod slot;
 
@@ -128,7 +130,7 @@ pub struct TokenCache {
     used: AtomicBool,
     flight: Mutex<Flight>,
     landed: Condvar,
-    scheduler: Arc<Scheduler>,
+    scheduler: &'static Scheduler,
     /// This cache's entry in `scheduler`.
     ticket: u64,
     jitter: Jitter,
@@ -226,7 +228,7 @@ impl TokenCache {
 
     /// A cache on a given scheduler with given jitter draws (tests).
     fn on(
-        scheduler: Arc<Scheduler>,
+        scheduler: &'static Scheduler,
         jitter: Jitter,
         source: Box<dyn TokenSource>,
         policy: Policy,
@@ -875,7 +877,7 @@ mod tests {
         age(&cache, 1_500_000);
         get(&cache).unwrap();
         until_cached(&cache, "tok2");
-        let scheduler = Arc::clone(&cache.scheduler);
+        let scheduler = cache.scheduler;
         assert!(scheduler.threads_started() > 0);
         cache.shutdown();
         assert_eq!(scheduler.threads(), 0, "a thread outlived its cache");

@@ -15,12 +15,13 @@
 //!   inherits it taken. In the parent the threads are started again as needed; in the child the scheduler
 //!   starts empty: the parent's caches answer FORKED there and must never renew.
 
+use std::cell::Cell;
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
-use std::thread::{JoinHandle, ThreadId};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::rt::clock::monotonic_ms;
@@ -65,8 +66,10 @@ struct State {
     due_of: HashMap<u64, u64>,
     queue: VecDeque<(u64, Job)>,
     /// Tasks whose job a worker is running, with the worker.
-    running: HashMap<u64, ThreadId>,
-    threads: HashMap<ThreadId, ThreadRec>,
+    running: HashMap<u64, u64>,
+    /// The scheduler's threads by their number here (`THREAD_NO`).
+    threads: HashMap<u64, ThreadRec>,
+    next_thread_no: u64,
     /// Handles of threads that have ended, still to be joined.
     ended: Vec<JoinHandle<()>>,
     epoch: u64,
@@ -94,30 +97,35 @@ pub struct Scheduler {
     job_done: Condvar,
 }
 
-static GLOBAL: OnceLock<Arc<Scheduler>> = OnceLock::new();
+/// The process's scheduler lives in this static, not on the heap: nothing of it is left allocated once the last
+/// client is freed (valgrind counts every leak kind, "still reachable" included).
+static GLOBAL: OnceLock<Scheduler> = OnceLock::new();
 
 thread_local! {
     /// The global scheduler's lock, held by the thread calling fork() from the prepare hook to the parent or
     /// child hook. A std mutex: released in the child it needs nothing else (see rt/fork.rs).
     static HELD_FOR_FORK: RefCell<Option<MutexGuard<'static, State>>> = const { RefCell::new(None) };
+    /// This thread's number in its scheduler's `threads`; 0 for threads the scheduler did not start. (Not
+    /// `std::thread::current()`, which would allocate a handle for the caller's thread that lives until exit.)
+    static THREAD_NO: Cell<u64> = const { Cell::new(0) };
 }
 
 impl Scheduler {
-    fn new() -> Arc<Scheduler> {
-        Arc::new(Scheduler {
+    fn new() -> Scheduler {
+        Scheduler {
             state: Mutex::new(State::default()),
             timer_wake: Condvar::new(),
             work: Condvar::new(),
             job_done: Condvar::new(),
-        })
+        }
     }
 
     /// The process's scheduler.
-    pub fn global() -> Arc<Scheduler> {
-        Scheduler::global_ref().clone()
+    pub fn global() -> &'static Scheduler {
+        Scheduler::global_ref()
     }
 
-    fn global_ref() -> &'static Arc<Scheduler> {
+    fn global_ref() -> &'static Scheduler {
         GLOBAL.get_or_init(|| {
             fork::on_fork(ForkHooks {
                 name: "renewal scheduler",
@@ -148,8 +156,8 @@ impl Scheduler {
 
     /// A scheduler of its own, for tests that count its threads or make it refuse.
     #[cfg(test)]
-    pub fn private() -> Arc<Scheduler> {
-        Scheduler::new()
+    pub fn private() -> &'static Scheduler {
+        Box::leak(Box::new(Scheduler::new()))
     }
 
     pub fn register(&self, task: Weak<dyn Task>) -> u64 {
@@ -161,7 +169,7 @@ impl Scheduler {
     }
 
     /// Sets (or moves) `id`'s renewal deadline, in `monotonic_ms`.
-    pub fn schedule(self: &Arc<Self>, id: u64, due_ms: u64) -> io::Result<()> {
+    pub fn schedule(&'static self, id: u64, due_ms: u64) -> io::Result<()> {
         let mut st = self.lock();
         if !st.tasks.contains_key(&id) {
             return Ok(());
@@ -180,7 +188,7 @@ impl Scheduler {
 
     /// Queues `job` for `id` to run on a worker now. A `Flight` goes ahead of renewals that came due: a caller
     /// is waiting for it. An error means no worker can be had (the caller must end its flight itself).
-    pub fn run_now(self: &Arc<Self>, id: u64, job: Job) -> io::Result<()> {
+    pub fn run_now(&'static self, id: u64, job: Job) -> io::Result<()> {
         let mut st = self.lock();
         #[cfg(test)]
         if st.refuse {
@@ -203,7 +211,7 @@ impl Scheduler {
     /// Unregisters `id`: its deadline and queued jobs are dropped at once. With `wait`, also waits (at most that
     /// long) for a job of `id` a worker is running. When no task is left, every thread is ended and joined.
     pub fn cancel(&self, id: u64, wait: Option<Duration>) {
-        let me = std::thread::current().id();
+        let me = THREAD_NO.with(Cell::get);
         let mut st = self.lock();
         st.tasks.remove(&id);
         if let Some(due) = st.due_of.remove(&id) {
@@ -226,10 +234,10 @@ impl Scheduler {
         // Nobody needs a thread: end them all. A worker still busy (a job that outlived `wait`, or this very
         // thread) ends by itself when its job is done.
         st.epoch += 1;
-        let busy: HashSet<ThreadId> = st.running.values().copied().collect();
+        let busy: HashSet<u64> = st.running.values().copied().collect();
         let mut joins: Vec<JoinHandle<()>> = std::mem::take(&mut st.ended);
-        for (tid, rec) in st.threads.iter_mut() {
-            if *tid != me && !busy.contains(tid) {
+        for (no, rec) in st.threads.iter_mut() {
+            if *no != me && !busy.contains(no) {
                 joins.extend(rec.handle.take());
             }
         }
@@ -239,10 +247,24 @@ impl Scheduler {
         for handle in joins {
             let _ = handle.join();
         }
+        // Give back the tables' memory too, unless a new client came meanwhile.
+        let mut st = self.lock();
+        if st.tasks.is_empty() {
+            st.tasks = HashMap::new();
+            st.timers = BTreeSet::new();
+            st.due_of = HashMap::new();
+            st.queue = VecDeque::new();
+            if st.running.is_empty() {
+                st.running = HashMap::new();
+            }
+            if st.threads.is_empty() {
+                st.threads = HashMap::new();
+            }
+        }
     }
 
     /// Starts a worker for the queue unless an idle one can take it or the pool is full.
-    fn dispatch(self: &Arc<Self>, st: &mut State) -> io::Result<()> {
+    fn dispatch(&'static self, st: &mut State) -> io::Result<()> {
         if st.queue.is_empty() {
             return Ok(());
         }
@@ -257,21 +279,25 @@ impl Scheduler {
         self.spawn(st, Kind::Worker)
     }
 
-    fn spawn(self: &Arc<Self>, st: &mut State, kind: Kind) -> io::Result<()> {
+    fn spawn(&'static self, st: &mut State, kind: Kind) -> io::Result<()> {
         // Join what has ended first, so ended threads never pile up.
         for handle in std::mem::take(&mut st.ended) {
             let _ = handle.join();
         }
-        let me = Arc::clone(self);
         let epoch = st.epoch;
+        st.next_thread_no += 1;
+        let no = st.next_thread_no;
         let (name, body): (&str, Box<dyn FnOnce() + Send>) = match kind {
-            Kind::Timer => ("x8-renew-timer", Box::new(move || me.timer_loop(epoch))),
-            Kind::Worker => ("x8-renew", Box::new(move || me.worker_loop(epoch))),
+            Kind::Timer => (
+                "x8-renew-timer",
+                Box::new(move || self.timer_loop(no, epoch)),
+            ),
+            Kind::Worker => ("x8-renew", Box::new(move || self.worker_loop(no, epoch))),
         };
         // The thread cannot run its loop before we release the lock, so its record is in place first.
         let handle = std::thread::Builder::new().name(name.into()).spawn(body)?;
         st.threads.insert(
-            handle.thread().id(),
+            no,
             ThreadRec {
                 kind,
                 epoch,
@@ -283,13 +309,14 @@ impl Scheduler {
     }
 
     /// A thread's last act: forget its record, leave its handle to be joined.
-    fn end_thread(self: &Arc<Self>, st: &mut State) {
-        if let Some(rec) = st.threads.remove(&std::thread::current().id()) {
+    fn end_thread(&self, st: &mut State) {
+        if let Some(rec) = st.threads.remove(&THREAD_NO.with(Cell::get)) {
             st.ended.extend(rec.handle);
         }
     }
 
-    fn timer_loop(self: Arc<Self>, epoch: u64) {
+    fn timer_loop(&'static self, no: u64, epoch: u64) {
+        THREAD_NO.with(|n| n.set(no));
         let mut st = self.lock();
         loop {
             if st.epoch != epoch || st.forking {
@@ -315,8 +342,9 @@ impl Scheduler {
         self.end_thread(&mut st);
     }
 
-    fn worker_loop(self: Arc<Self>, epoch: u64) {
-        let me = std::thread::current().id();
+    fn worker_loop(&'static self, no: u64, epoch: u64) {
+        THREAD_NO.with(|n| n.set(no));
+        let me = no;
         let mut st = self.lock();
         loop {
             if st.epoch != epoch || st.forking {
@@ -357,10 +385,10 @@ impl Scheduler {
     fn before_fork(&'static self) {
         let mut st = self.lock();
         st.forking = true;
-        let busy: HashSet<ThreadId> = st.running.values().copied().collect();
+        let busy: HashSet<u64> = st.running.values().copied().collect();
         let mut joins: Vec<JoinHandle<()>> = std::mem::take(&mut st.ended);
-        for (tid, rec) in st.threads.iter_mut() {
-            if !busy.contains(tid) {
+        for (no, rec) in st.threads.iter_mut() {
+            if !busy.contains(no) {
                 joins.extend(rec.handle.take());
             }
         }
@@ -378,7 +406,7 @@ impl Scheduler {
         HELD_FOR_FORK.with(|held| held.borrow_mut().take())
     }
 
-    fn after_fork_in_parent(self: &Arc<Self>) {
+    fn after_fork_in_parent(&'static self) {
         let Some(mut st) = Scheduler::held_for_fork() else {
             return;
         };
@@ -399,9 +427,10 @@ impl Scheduler {
         for rec in st.threads.values_mut() {
             std::mem::forget(rec.handle.take());
         }
-        let next_id = st.next_id;
+        let (next_id, next_thread_no) = (st.next_id, st.next_thread_no);
         *st = State {
             next_id,
+            next_thread_no,
             ..State::default()
         };
     }
@@ -434,7 +463,7 @@ mod tests {
     use super::*;
     use parking_lot::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::mpsc;
+    use std::sync::{mpsc, Arc};
 
     /// Counts its runs and how many of its kind run at once; may block on a channel or panic.
     #[derive(Default)]
@@ -535,10 +564,7 @@ mod tests {
         s.run_now(rid, Job::Flight { background: true }).unwrap();
         until("it runs", || running.concurrent.load(Ordering::SeqCst) == 1);
         // Queued behind it, for the same task: dropped by the cancel.
-        let other = std::thread::spawn({
-            let s = s.clone();
-            move || s.cancel(rid, Some(Duration::from_secs(20)))
-        });
+        let other = std::thread::spawn(move || s.cancel(rid, Some(Duration::from_secs(20))));
         std::thread::sleep(Duration::from_millis(20));
         assert!(!other.is_finished(), "cancel waits for the running job");
         release.send(()).unwrap();

@@ -100,17 +100,10 @@ impl TokenSlot {
             if !fits {
                 return SlotRead::TooSmall { len, stale };
             }
-            // Whole words with a fixed-size copy (inlined, no memcpy call), then the tail.
-            let mut chunks = out[..len].chunks_exact_mut(8);
-            for (dst, word) in (&mut chunks).zip(copy.iter()) {
-                // SAFETY: the first `words` entries were written above, and `len` bytes span `words` words.
-                dst.copy_from_slice(&unsafe { word.assume_init() }.to_ne_bytes());
-            }
-            let tail = chunks.into_remainder();
-            if !tail.is_empty() {
-                // SAFETY: as above; the tail lies in word `len / 8 < words`.
-                let word = unsafe { copy[len / 8].assume_init() }.to_ne_bytes();
-                tail.copy_from_slice(&word[..tail.len()]);
+            // SAFETY: the first `words` words of `copy` were written above and span `len` bytes (`words * 8 >=
+            // len`); `out` holds more than `len` bytes (`fits`), and the two do not overlap.
+            unsafe {
+                std::ptr::copy_nonoverlapping(copy.as_ptr().cast::<u8>(), out.as_mut_ptr(), len);
             }
             out[len] = 0;
             return SlotRead::Copied { len, stale };

@@ -15,12 +15,12 @@ use crate::rt::clock::Deadline;
 
 mod resolver;
 mod response;
+mod shared;
 mod tcp;
 
-use resolver::CachingResolver;
 pub use response::Response;
 use tcp::TcpConnector;
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
 /// The methods x8 sends, and whether each is idempotent (RFC 9110 §9.2.2): an idempotent request that failed
 /// on a reused connection before any reply arrived is sent once more on a fresh one. TRACE (which echoes the
@@ -55,6 +55,14 @@ pub struct Transport {
     max_body_bytes: u64,
 }
 
+/// The largest header block a response may have (ureq's default is 64 KiB; 8x8's replies carry about 1 KiB).
+const MAX_RESPONSE_HEADERS: usize = 32 * 1024;
+/// Bytes each connection buffers from the server: more than the header limit, so that an endless header block
+/// is refused by that limit (a protocol error) rather than by a full buffer.
+const CONNECTION_INPUT_BUFFER: usize = MAX_RESPONSE_HEADERS + 16 * 1024;
+/// Bytes each connection buffers towards the server (request head and body chunks).
+const CONNECTION_OUTPUT_BUFFER: usize = 16 * 1024;
+
 impl Transport {
     pub fn new(settings: &Settings) -> Result<Transport> {
         let o = &settings.options;
@@ -88,6 +96,10 @@ impl Transport {
             }
             other => other,
         };
+        // Shared with every client of the process with the same CA setting (the rustls config and its parsed
+        // roots are built once), and one name cache for all (see shared.rs).
+        let tls_shared = shared::tls(o.ca_file.as_deref());
+        let resolver = shared::resolver();
         let agent = |proxy: Option<ureq::Proxy>| {
             let config = ureq::Agent::config_builder()
                 .http_status_as_error(false)
@@ -100,6 +112,11 @@ impl Transport {
                 .user_agent(o.user_agent.as_str())
                 .tls_config(tls.clone())
                 .proxy(proxy)
+                // Every pooled connection keeps its buffers while idle: ureq's 128 KiB each way made an idle
+                // client cost ~270 KiB (issue 15). A response's header block must fit the input buffer.
+                .max_response_header_size(MAX_RESPONSE_HEADERS)
+                .input_buffer_size(CONNECTION_INPUT_BUFFER)
+                .output_buffer_size(CONNECTION_OUTPUT_BUFFER)
                 .max_idle_connections(64)
                 .max_idle_connections_per_host(32)
                 .build();
@@ -108,8 +125,8 @@ impl Transport {
             let connector =
                 ().chain(ConnectProxyConnector::default())
                     .chain(TcpConnector)
-                    .chain(RustlsConnector::default());
-            ureq::Agent::with_parts(config, connector, CachingResolver::default())
+                    .chain(tls_shared.clone());
+            ureq::Agent::with_parts(config, connector, resolver.clone())
         };
         // Loopback and plain http:// never go through a proxy (see `bypasses_proxy`): they get an agent of
         // their own without one.

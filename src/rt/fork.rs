@@ -31,15 +31,17 @@ pub struct ForkHooks {
 // A std mutex (a futex word): released in the child, it wakes nobody and needs no other lock, where
 // parking_lot's slow unlock path would take its global parking table's bucket locks, which a parent thread may
 // have held at fork().
-static HOOKS: Mutex<Vec<ForkHooks>> = Mutex::new(Vec::new());
+// A fixed table rather than a Vec: nothing allocated that would outlive the last client.
+static HOOKS: Mutex<[Option<ForkHooks>; MAX_HOOKS]> = Mutex::new([None; MAX_HOOKS]);
+const MAX_HOOKS: usize = 4;
 
 thread_local! {
     /// The hook list's guard, held from the prepare handler to the parent or child handler: fork() runs all
     /// three in the thread that called it.
-    static HELD: RefCell<Option<MutexGuard<'static, Vec<ForkHooks>>>> = const { RefCell::new(None) };
+    static HELD: RefCell<Option<MutexGuard<'static, [Option<ForkHooks>; MAX_HOOKS]>>> = const { RefCell::new(None) };
 }
 
-fn hooks() -> MutexGuard<'static, Vec<ForkHooks>> {
+fn hooks() -> MutexGuard<'static, [Option<ForkHooks>; MAX_HOOKS]> {
     HOOKS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -47,7 +49,7 @@ extern "C" fn before_fork() {
     // A panic must not unwind into libc's fork().
     let _ = std::panic::catch_unwind(|| {
         let list = hooks();
-        for hook in list.iter() {
+        for hook in list.iter().flatten() {
             (hook.prepare)();
         }
         HELD.with(|held| *held.borrow_mut() = Some(list));
@@ -59,7 +61,7 @@ fn after_fork(pick: fn(&ForkHooks) -> fn()) {
     let _ = std::panic::catch_unwind(|| {
         HELD.with(|held| {
             if let Some(list) = held.borrow_mut().take() {
-                for hook in list.iter().rev() {
+                for hook in list.iter().rev().flatten() {
                     pick(hook)();
                 }
             }
@@ -99,7 +101,9 @@ pub fn changed_since(created: u64) -> bool {
 pub fn on_fork(hooks: ForkHooks) {
     register();
     let mut list = self::hooks();
-    if !list.iter().any(|h| h.name == hooks.name) {
-        list.push(hooks);
+    if list.iter().flatten().any(|h| h.name == hooks.name) {
+        return;
     }
+    let free = list.iter_mut().find(|h| h.is_none());
+    *free.expect("more fork hooks than MAX_HOOKS") = Some(hooks);
 }

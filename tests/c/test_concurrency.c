@@ -85,7 +85,10 @@ static void a_client_used_after_fork_fails_clearly_in_the_child(void **state) {
              x8_get_token(fresh, token, sizeof token, NULL, NULL) == X8_STATUS_OK;
         x8_client_free(fresh);
         x8_options_free(o);
-        _exit(ok ? 0 : 1);
+        /* Through exec(), so valgrind (counting every leak kind) does not leak-check the child's copy of the
+         * parent's memory, all of it still referenced by design. */
+        execl("/bin/sh", "sh", "-c", ok ? "exit 0" : "exit 1", (char *)NULL);
+        _exit(2);
     }
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);

@@ -1,0 +1,302 @@
+/* The fork matrix (issue 13, defect 5; issue 15): fork while idle, while a token fetch is in flight, while a
+ * store callback runs, while a log callback runs, with many clients; in the child every entry point on an
+ * inherited client answers X8_STATUS_FORKED without calling any callback, freeing it never blocks, and a new
+ * client works. Each child runs under alarm(): a child that hangs is killed and the test fails. */
+#define _GNU_SOURCE
+#include "fixture.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHILD_ALARM_S 20
+
+/* Every entry point that takes the client, on an inherited one: each must answer FORKED. Returns the number
+ * that did not. */
+static int entry_points_not_forked(x8_client *c) {
+    int bad = 0;
+    char token[X8_TOKEN_BUFFER_SIZE];
+    x8_error *err = NULL;
+    if (x8_get_token(c, token, sizeof token, NULL, &err) != X8_STATUS_FORKED) bad++;
+    x8_error_free(err), err = NULL;
+    char *copy = NULL;
+    if (x8_client_token_string(c, &copy, &err) != X8_STATUS_FORKED || copy != NULL) bad++;
+    x8_error_free(err), err = NULL;
+    bool has = false;
+    if (x8_client_has_product(c, "vcc", &has, &err) != X8_STATUS_FORKED) bad++;
+    x8_error_free(err), err = NULL;
+    x8_token *t = NULL;
+    if (x8_client_token(c, 0, &t, &err) != X8_STATUS_FORKED) bad++;
+    x8_token_free(t);
+    x8_error_free(err), err = NULL;
+    if (x8_client_invalidate(c, &err) != X8_STATUS_FORKED) bad++;
+    x8_error_free(err), err = NULL;
+    bool dropped = false;
+    if (x8_client_invalidate_token(c, "whatever", &dropped, &err) != X8_STATUS_FORKED) bad++;
+    x8_error_free(err), err = NULL;
+    x8_response *r = NULL;
+    if (x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, &r, &err) !=
+        X8_STATUS_FORKED)
+        bad++;
+    x8_response_free(r);
+    x8_error_free(err);
+    return bad;
+}
+
+/* A new client made in the child gets a token from the emulator. */
+static int fresh_client_works(void) {
+    x8_options *o = x8_options_new();
+    x8_client *fresh = NULL;
+    char token[X8_TOKEN_BUFFER_SIZE];
+    int ok = x8_options_set_base_url(o, emu.base_url, NULL) == X8_STATUS_OK &&
+             x8_client_new(TEST_ID, TEST_SECRET, o, &fresh, NULL) == X8_STATUS_OK &&
+             x8_get_token(fresh, token, sizeof token, NULL, NULL) == X8_STATUS_OK;
+    x8_client_free(fresh);
+    x8_options_free(o);
+    return ok;
+}
+
+/* Ends a child with `code`, through exec() as forked children usually end: the child's copy of the parent's
+ * memory (every block of it still referenced, by design) is then not leak-checked by valgrind, which counts every
+ * leak kind in this suite. */
+static void end_child(int code) {
+    execl("/bin/sh", "sh", "-c", code == 0 ? "exit 0" : "exit 1", (char *)NULL);
+    _exit(2);
+}
+
+/* Forks; the child runs `child(arg)` under an alarm and exits with its result (0 = pass). */
+static void in_child(int (*child)(void *), void *arg) {
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(CHILD_ALARM_S);
+        end_child(child(arg));
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) fprintf(stderr, "the child died of signal %d (SIGALRM: it hung)\n", WTERMSIG(status));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- fork while idle, many clients -------------------------------------------------------------------- */
+
+#define MANY 50
+
+typedef struct clients {
+    x8_client *c[MANY];
+} clients;
+
+static int every_inherited_client_is_forked_and_freed(void *arg) {
+    clients *cs = arg;
+    int bad = 0;
+    for (int i = 0; i < MANY; i++) bad += entry_points_not_forked(cs->c[i]);
+    for (int i = 0; i < MANY; i++) x8_client_free(cs->c[i]);
+    if (bad) fprintf(stderr, "%d entry points did not answer FORKED\n", bad);
+    return bad == 0 && fresh_client_works() ? 0 : 1;
+}
+
+static void fork_while_idle_with_many_clients(void **state) {
+    (void)state;
+    clients cs;
+    char token[X8_TOKEN_BUFFER_SIZE];
+    for (int i = 0; i < MANY; i++) {
+        cs.c[i] = make_client(TEST_ID, TEST_SECRET);
+        assert_int_equal(x8_get_token(cs.c[i], token, sizeof token, NULL, NULL), X8_STATUS_OK);
+    }
+    long before = emulator_stat(&emu, "token_requests");
+    in_child(every_inherited_client_is_forked_and_freed, &cs);
+    /* The child's inherited clients sent nothing; only its fresh client fetched. */
+    assert_int_equal(emulator_stat(&emu, "token_requests"), before + 1);
+    /* The parent's clients are untouched. */
+    for (int i = 0; i < MANY; i++) {
+        assert_int_equal(x8_get_token(cs.c[i], token, sizeof token, NULL, NULL), X8_STATUS_OK);
+        x8_client_free(cs.c[i]);
+    }
+}
+
+/* ---- fork while a token fetch is in flight ------------------------------------------------------------- */
+
+static void *fetch_once(void *arg) {
+    char token[X8_TOKEN_BUFFER_SIZE];
+    x8_error *err = NULL;
+    intptr_t st = x8_get_token(arg, token, sizeof token, NULL, &err);
+    x8_error_free(err);
+    return (void *)st;
+}
+
+static int inherited_client_is_forked_and_freed(void *arg) {
+    x8_client *c = arg;
+    int bad = entry_points_not_forked(c);
+    x8_client_free(c);
+    return bad == 0 && fresh_client_works() ? 0 : 1;
+}
+
+static void fork_while_a_fetch_is_in_flight(void **state) {
+    (void)state;
+    assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/faults",
+                                    "{\"target\":\"token\",\"count\":1,\"kind\":\"delay\",\"ms\":600}", NULL, 0),
+                     200);
+    x8_client *c = make_client(TEST_ID, TEST_SECRET);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fetch_once, c), 0);
+    /* Counted by the emulator on arrival, before its delay: from then on the fetch is in flight. */
+    while (emulator_stat(&emu, "token_requests") < 1) usleep(1000);
+    in_child(inherited_client_is_forked_and_freed, c);
+    void *st = NULL;
+    pthread_join(t, &st);
+    assert_int_equal((intptr_t)st, X8_STATUS_OK);
+    x8_client_free(c);
+}
+
+/* ---- fork while a store callback or a log callback runs ----------------------------------------------- */
+
+/* A callback that, once armed, says it has been entered and then blocks until released. */
+typedef struct blocker {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int armed, entered, released;
+    atomic_int calls;
+} blocker;
+
+static void blocker_init(blocker *b) {
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->armed = b->entered = b->released = 0;
+    atomic_store(&b->calls, 0);
+}
+
+static void blocker_enter(blocker *b) {
+    atomic_fetch_add(&b->calls, 1);
+    pthread_mutex_lock(&b->mu);
+    if (b->armed && !b->entered) {
+        b->entered = 1;
+        pthread_cond_broadcast(&b->cv);
+        while (!b->released) pthread_cond_wait(&b->cv, &b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void blocker_wait_entered(blocker *b) {
+    pthread_mutex_lock(&b->mu);
+    while (!b->entered) pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void blocker_release(blocker *b) {
+    pthread_mutex_lock(&b->mu);
+    b->released = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static blocker store_blocker;
+
+static int32_t blocking_load(void *user_data, const char *key, char *buf, size_t buf_len, size_t *record_len) {
+    (void)user_data, (void)key, (void)buf, (void)buf_len, (void)record_len;
+    blocker_enter(&store_blocker);
+    return X8_STORE_NOT_FOUND;
+}
+
+static int32_t noop_store(void *user_data, const char *key, const char *record, int64_t ttl_ms) {
+    (void)user_data, (void)key, (void)record, (void)ttl_ms;
+    atomic_fetch_add(&store_blocker.calls, 1);
+    return X8_STORE_OK;
+}
+
+static int32_t noop_remove(void *user_data, const char *key, const char *record) {
+    (void)user_data, (void)key, (void)record;
+    atomic_fetch_add(&store_blocker.calls, 1);
+    return X8_STORE_OK;
+}
+
+/* In the child: the store's callbacks are not called by anything done to the inherited client. */
+static int store_client_in_child(void *arg) {
+    x8_client *c = arg;
+    int calls = atomic_load(&store_blocker.calls);
+    int bad = entry_points_not_forked(c);
+    x8_client_free(c); /* deadlocked here before: the store gate was held by the parent's thread */
+    if (atomic_load(&store_blocker.calls) != calls) {
+        fprintf(stderr, "a store callback ran in the child\n");
+        bad++;
+    }
+    return bad == 0 && fresh_client_works() ? 0 : 1;
+}
+
+static void fork_while_a_store_callback_runs(void **state) {
+    (void)state;
+    blocker_init(&store_blocker);
+    x8_token_store hooks = {
+        .size = sizeof hooks, .load = blocking_load, .store = noop_store, .remove = noop_remove};
+    x8_options *o = x8_options_new();
+    assert_int_equal(x8_options_set_base_url(o, emu.base_url, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_token_store(o, &hooks, NULL), X8_STATUS_OK);
+    x8_client *c = NULL;
+    assert_int_equal(x8_client_new(TEST_ID, TEST_SECRET, o, &c, NULL), X8_STATUS_OK);
+    x8_options_free(o);
+    store_blocker.armed = 1;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fetch_once, c), 0);
+    blocker_wait_entered(&store_blocker);
+    in_child(store_client_in_child, c);
+    blocker_release(&store_blocker);
+    void *st = NULL;
+    pthread_join(t, &st);
+    assert_int_equal((intptr_t)st, X8_STATUS_OK);
+    x8_client_free(c);
+}
+
+static blocker log_blocker;
+
+static void blocking_log(void *user_data, int32_t level, const char *message) {
+    (void)user_data, (void)level, (void)message;
+    blocker_enter(&log_blocker);
+}
+
+static int log_client_in_child(void *arg) {
+    x8_client *c = arg;
+    int calls = atomic_load(&log_blocker.calls);
+    int bad = entry_points_not_forked(c);
+    x8_client_free(c); /* the log gate is held by the parent's thread: free must not wait for it */
+    if (atomic_load(&log_blocker.calls) != calls) {
+        fprintf(stderr, "the log callback ran in the child\n");
+        bad++;
+    }
+    return bad == 0 && fresh_client_works() ? 0 : 1;
+}
+
+static void fork_while_a_log_callback_runs(void **state) {
+    (void)state;
+    blocker_init(&log_blocker);
+    x8_options *o = x8_options_new();
+    assert_int_equal(x8_options_set_base_url(o, emu.base_url, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_log_callback(o, blocking_log, NULL, X8_LOG_DEBUG, NULL), X8_STATUS_OK);
+    x8_client *c = NULL;
+    assert_int_equal(x8_client_new(TEST_ID, TEST_SECRET, o, &c, NULL), X8_STATUS_OK);
+    x8_options_free(o);
+    log_blocker.armed = 1;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fetch_once, c), 0);
+    blocker_wait_entered(&log_blocker);
+    in_child(log_client_in_child, c);
+    blocker_release(&log_blocker);
+    void *st = NULL;
+    pthread_join(t, &st);
+    assert_int_equal((intptr_t)st, X8_STATUS_OK);
+    x8_client_free(c);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(fork_while_idle_with_many_clients, reset_emulator),
+        cmocka_unit_test_setup(fork_while_a_fetch_is_in_flight, reset_emulator),
+        cmocka_unit_test_setup(fork_while_a_store_callback_runs, reset_emulator),
+        cmocka_unit_test_setup(fork_while_a_log_callback_runs, reset_emulator),
+    };
+    return cmocka_run_group_tests_name("x8 fork matrix", tests, start_emulator, stop_emulator);
+}
