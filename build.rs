@@ -15,9 +15,18 @@ fn main() {
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=X8_UPDATE_HEADER");
 
-    // A soname, so programs record libx8.so.MAJOR and a later compatible libx8 can replace the file.
+    // A soname on Linux, so programs record libx8.so.MAJOR and a later compatible libx8 can replace the file;
+    // on macOS the same role is the install name, @rpath/libx8.MAJOR.dylib. Windows records the DLL's file name.
     let major = env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_default();
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libx8.so.{major}");
+    match env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("linux" | "android") => {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libx8.so.{major}")
+        }
+        Ok("macos") => {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libx8.{major}.dylib")
+        }
+        _ => {}
+    }
 
     let crate_dir =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

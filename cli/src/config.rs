@@ -71,9 +71,17 @@ pub fn default_path() -> Option<PathBuf> {
     Some(base.join("x8").join("config.toml"))
 }
 
+/// What the file is read for: a file that may hold the secret x8 will use must be private; when the secret
+/// comes from elsewhere, a file others may read (but not write) is only a risk to its owner, not to x8's calls.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Secret,
+    SettingsOnly,
+}
+
 /// Reads the file if there is one. The permission check runs on the opened file, not the path, so the file
-/// checked is the file read.
-pub fn load(location: Option<Location>) -> Result<Option<FileConfig>, Failure> {
+/// checked is the file read. With `Need::SettingsOnly` its client_id and client_secret are dropped.
+pub fn load(location: Option<Location>, need: Need) -> Result<Option<FileConfig>, Failure> {
     let Some(Location { path, required }) = location else {
         return Ok(None);
     };
@@ -91,7 +99,7 @@ pub fn load(location: Option<Location>) -> Result<Option<FileConfig>, Failure> {
             "config file {shown} is not a regular file"
         )));
     }
-    check_private(&path, &meta)?;
+    check_private(&path, &meta, need)?;
     if meta.len() > MAX_BYTES {
         return Err(Failure::config(format!(
             "config file {shown} is larger than {MAX_BYTES} bytes; is it the right file?"
@@ -104,16 +112,26 @@ pub fn load(location: Option<Location>) -> Result<Option<FileConfig>, Failure> {
             e.kind()
         ))
     })?;
-    parse(&text, &path).map(Some)
+    let mut config = parse(&text, &path)?;
+    if need == Need::SettingsOnly {
+        config.client_id = None;
+        config.client_secret = None;
+    }
+    Ok(Some(config))
 }
 
 /// The file holds the API secret, so like ssh with a private key we refuse it when anyone but its owner may
-/// read it, or write it: a writable file could point `token_url` at another host and collect the secret.
+/// read it, or write it: a writable file could point `token_url` at another host and collect the secret. When
+/// the secret comes from the environment, only writing matters.
 #[cfg(unix)]
-fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), Failure> {
+fn check_private(path: &Path, meta: &std::fs::Metadata, need: Need) -> Result<(), Failure> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o066 != 0 {
+    let refused = match need {
+        Need::Secret => 0o066,
+        Need::SettingsOnly => 0o022,
+    };
+    if mode & refused != 0 {
         let shown = path.display();
         return Err(Failure::config(format!(
             "config file {shown} is readable or writable by group or others (mode {mode:04o}); it holds the API \
@@ -125,7 +143,7 @@ fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), Failure> {
 
 /// Windows ACLs have no mode bits to check; the user profile folder is private by default.
 #[cfg(not(unix))]
-fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), Failure> {
+fn check_private(_path: &Path, _meta: &std::fs::Metadata, _need: Need) -> Result<(), Failure> {
     Ok(())
 }
 

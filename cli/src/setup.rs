@@ -19,7 +19,13 @@ pub const ENV_CLIENT_SECRET: &str = "X8_CLIENT_SECRET";
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Client, Failure> {
-    let file = config::load(config::locate(global.config.as_deref()))?;
+    // With the whole key in the environment, the file is read for its other settings only.
+    let need = if env_text(ENV_CLIENT_ID)?.is_some() && env_text(ENV_CLIENT_SECRET)?.is_some() {
+        config::Need::SettingsOnly
+    } else {
+        config::Need::Secret
+    };
+    let file = config::load(config::locate(global.config.as_deref()), need)?;
     let credentials = credentials(file.as_ref(), redactor)?;
 
     let mut options = x8::Options {

@@ -68,12 +68,24 @@ fn refuses_a_config_file_others_can_read_or_write() {
 }
 
 #[test]
-fn refuses_an_insecure_file_even_when_the_environment_has_credentials() {
-    // The file still holds a secret others can read: say so rather than silently skip it.
+fn with_the_key_in_the_environment_a_readable_file_is_no_error_but_a_writable_one_is() {
+    // The file's secret is not used, so others reading it cannot hurt this run; others writing it could
+    // still point token_url elsewhere and collect the secret from the environment.
     let emu = emulator();
     let x8 = X8::on(&emu).args(["token"]);
     write_file(&x8.default_config_path(), &config_text(&emu), 0o644);
-    x8.run().code(3).stderr_has("chmod 600");
+    x8.run().ok();
+    for mode in [0o664, 0o646, 0o622] {
+        let x8 = X8::on(&emu).args(["token"]);
+        write_file(&x8.default_config_path(), &config_text(&emu), mode);
+        x8.run().code(3).stderr_has("chmod 600");
+    }
+    // The file's own key is never mixed in: the environment's is used whole.
+    let x8 = X8::on(&emu)
+        .env("X8_CLIENT_SECRET", "wrong")
+        .args(["token"]);
+    write_file(&x8.default_config_path(), &config_text(&emu), 0o644);
+    x8.run().code(4);
 }
 
 #[test]

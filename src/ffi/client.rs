@@ -86,14 +86,15 @@ pub extern "C" fn x8_client_new_from_env(
 /// Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
 /// on the client; callable from any thread. After it returns the log callback is never called again for this
 /// client, and neither is any callback of its `x8_token_store` (calls in progress are waited for). A background
-/// renewal still in flight finishes on the client's renewal thread (bounded by the timeout), which then ends
-/// and releases what it holds.
+/// renewal in flight for this client is waited for (at most the client's timeout plus a second); freeing the
+/// process's last client ends every thread x8 started. In a fork child, freeing a client made in the parent
+/// never blocks and releases only the child's copy of it (no socket, lock or file of the parent is touched).
 #[no_mangle]
 pub extern "C" fn x8_client_free(client: *mut x8_client) {
     boundary_or((), || {
         if let Some(client) = take(client) {
-            // A background renewal may outlive this call; it must not reach the caller's callbacks any more.
-            client.inner.close_callbacks();
+            // Off the scheduler and its callbacks closed, or (in a fork child) only the child's copy dropped.
+            client.inner.release();
         }
         Ok(())
     })
@@ -167,22 +168,21 @@ pub extern "C" fn x8_client_has_product(
 
 /// Drops the cached token so that the next call fetches a new one: after products were added to or removed
 /// from the key in Admin Console (they take minutes to replicate), or when a token is known to be revoked.
-/// Also lifts the short backoff after a failed fetch. Errors: X8_STATUS_INVALID_ARGUMENT for NULL. Any thread.
+/// Also lifts the short backoff after a failed fetch. Errors: X8_STATUS_INVALID_ARGUMENT for NULL,
+/// X8_STATUS_FORKED for a client made before fork() (the shared store is not touched). Any thread.
 #[no_mangle]
 pub extern "C" fn x8_client_invalidate(
     client: *const x8_client,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    boundary(err, || {
-        handle(client, "client")?.inner.invalidate();
-        Ok(())
-    })
+    boundary(err, || handle(client, "client")?.inner.invalidate())
 }
 
 /// Drops the cached token only if it is still `rejected`, a token the API refused (e.g. an HTTP client that
 /// attaches x8's token itself and got a 401). When many threads see the same token refused at once, the first
 /// call drops it and the others leave its successor alone, so one fetch follows. `*dropped` (if not NULL)
-/// says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8. Any thread.
+/// says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8, X8_STATUS_FORKED
+/// for a client made before fork(). Any thread.
 #[no_mangle]
 pub extern "C" fn x8_client_invalidate_token(
     client: *const x8_client,
@@ -194,7 +194,7 @@ pub extern "C" fn x8_client_invalidate_token(
         let client = handle(client, "client")?;
         let was_dropped = client
             .inner
-            .invalidate_if_current(str_arg(rejected, "rejected")?);
+            .invalidate_if_current(str_arg(rejected, "rejected")?)?;
         set_if_asked(dropped, was_dropped);
         Ok(())
     })

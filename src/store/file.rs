@@ -5,19 +5,22 @@
 //! happens on failure) is `store::StoreSource`'s. Here: one file per token URL and client id (named after the
 //! store key, itself a SHA-256 of both), mode 0600 in a 0700 folder, replaced atomically (temporary file +
 //! rename), so readers never see half a record and need no lock. The lock that lets one process fetch for all
-//! is an exclusive `flock` on a companion lock file, released when its holder exits however it exits. A file
-//! owned by someone else or readable by group or others is ignored with a warning and replaced; a folder that
-//! cannot be written makes every call fail, so the client fetches on its own.
+//! is an exclusive `flock` on a companion lock file, released when its holder exits however it exits.
+//!
+//! The folder and every file are opened as `private_dir` says (no links followed, each descriptor checked):
+//! a folder that is not ours alone is refused (the client then keeps its token in-process, with a warning);
+//! a record or lock that is a symlink, FIFO, device, someone else's or readable by others is ignored with a
+//! warning and replaced; a record is read up to 64 KiB.
 
 use parking_lot::Mutex;
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::File;
+use std::io::Write;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+use super::private_dir::{PrivateDir, Refusal};
 use super::{SharedStore, StoreResult, KEY_PREFIX};
 use crate::rt::log::{Level, Logger};
 
@@ -29,17 +32,26 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    pub fn new(dir: &Path, logger: Logger) -> FileStore {
-        FileStore {
+    /// The store in `dir`, created (mode 0700) when missing. Refused when the folder is not a directory of
+    /// this user that no one else can write: anyone who can write it could plant a token for us.
+    pub fn open(dir: &Path, logger: Logger) -> Result<FileStore, Refusal> {
+        PrivateDir::open(dir)?;
+        Ok(FileStore {
             dir: dir.to_owned(),
             held: Mutex::new(None),
             logger,
-        }
+        })
+    }
+
+    /// Checked again at every operation: the folder may have been replaced or changed since.
+    fn folder(&self) -> StoreResult<PrivateDir> {
+        PrivateDir::open(&self.dir)
+            .map_err(|e| format!("the cache folder {} is refused: {e}", self.dir.display()).into())
     }
 
     /// `x8-token-<32 hex digits>.json` and `.lock`: the first half of the key's SHA-256, which is plenty to
     /// tell keys apart in one folder.
-    fn paths(&self, key: &str) -> (PathBuf, PathBuf) {
+    fn names(key: &str) -> (String, String) {
         let id: String = key
             .strip_prefix(KEY_PREFIX)
             .unwrap_or(key)
@@ -47,23 +59,30 @@ impl FileStore {
             .filter(char::is_ascii_hexdigit)
             .take(32)
             .collect();
-        (
-            self.dir.join(format!("x8-token-{id}.json")),
-            self.dir.join(format!("x8-token-{id}.lock")),
-        )
+        (format!("x8-token-{id}.json"), format!("x8-token-{id}.lock"))
     }
 
-    fn open_lock_file(&self, lock: &Path) -> std::io::Result<File> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)?;
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(lock)
+    fn distrusted(&self, why: &Refusal) {
+        self.logger.log(Level::Warn, || {
+            format!(
+                "token cache {}: {why}; ignoring and replacing it",
+                self.dir.display()
+            )
+        });
+    }
+
+    /// The lock file, created when missing. One that cannot be trusted (a symlink, a FIFO, another user's) is
+    /// removed — the entry itself, which the folder being ours allows — and made anew.
+    fn open_lock_file(&self, dir: &PrivateDir, name: &str) -> StoreResult<File> {
+        match dir.open_lock(name) {
+            Ok(f) => Ok(f),
+            Err(Refusal::Untrusted(why)) => {
+                self.distrusted(&Refusal::Untrusted(why));
+                dir.remove(name)?;
+                Ok(dir.open_lock(name)?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// One non-blocking attempt at the exclusive flock: `Ok(false)` when another process holds it.
@@ -79,6 +98,17 @@ impl FileStore {
             Err(err)
         }
     }
+
+    fn load_from(&self, dir: &PrivateDir, name: &str) -> StoreResult<Option<Zeroizing<String>>> {
+        match dir.read(name) {
+            Ok(found) => Ok(found),
+            Err(Refusal::Untrusted(why)) => {
+                self.distrusted(&Refusal::Untrusted(why));
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 impl SharedStore for FileStore {
@@ -87,69 +117,34 @@ impl SharedStore for FileStore {
     }
 
     fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
-        let (file, _) = self.paths(key);
-        let meta = match fs::symlink_metadata(&file) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("{}: {e}", file.display()).into()),
-        };
-        // SAFETY: geteuid cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if !meta.file_type().is_file() || meta.uid() != me || meta.permissions().mode() & 0o077 != 0
-        {
-            self.logger.log(Level::Warn, || {
-                format!(
-                    "token cache {} is not a private file of this user (mode {:o}); ignoring and replacing it",
-                    file.display(),
-                    meta.permissions().mode() & 0o777
-                )
-            });
-            return Ok(None);
-        }
-        let mut text = Zeroizing::new(String::new());
-        match File::open(&file).and_then(|mut f| f.read_to_string(&mut text)) {
-            Ok(_) => Ok(Some(text)),
-            // Replaced or removed between the two calls: as good as not there.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", file.display()).into()),
-        }
+        let (record, _) = Self::names(key);
+        self.load_from(&self.folder()?, &record)
     }
 
-    /// Writes the record atomically: a private temporary file renamed over the old one. Expiry is in the
-    /// record, so `ttl` is not needed.
+    /// Writes the record atomically: a private temporary file renamed over the old one (or over whatever
+    /// stood there: a symlink is replaced, not followed). Expiry is in the record, so `ttl` is not needed.
     fn store(&self, key: &str, record: &str, _ttl: Duration) -> StoreResult<()> {
-        let (file, _) = self.paths(key);
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)?;
-        let tmp = file.with_extension(format!(
-            "tmp{}.{:08x}",
-            std::process::id(),
-            fastrand::u32(..)
-        ));
+        let (name, _) = Self::names(key);
+        let dir = self.folder()?;
+        let tmp = format!("{name}.tmp{}.{:08x}", std::process::id(), fastrand::u32(..));
         let result = (|| {
-            let mut f = OpenOptions::new()
-                .create_new(true)
-                .write(true)
-                .mode(0o600)
-                .open(&tmp)?;
+            let mut f = dir.create_new(&tmp)?;
             f.write_all(record.as_bytes())?;
             f.sync_all()?;
-            fs::rename(&tmp, &file)
+            dir.rename(&tmp, &name)
         })();
         if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+            let _ = dir.remove(&tmp);
         }
-        Ok(result.map_err(|e| format!("{}: {e}", file.display()))?)
+        Ok(result.map_err(|e| format!("{}/{name}: {e}", self.dir.display()))?)
     }
 
     fn lock(&self, key: &str, _ttl: Duration) -> StoreResult<bool> {
-        let (_, lock) = self.paths(key);
+        let (_, lock) = Self::names(key);
         let file = self
-            .open_lock_file(&lock)
-            .map_err(|e| format!("{}: {e}", lock.display()))?;
-        if !Self::try_flock(&file).map_err(|e| format!("flock {}: {e}", lock.display()))? {
+            .open_lock_file(&self.folder()?, &lock)
+            .map_err(|e| format!("{}/{lock}: {e}", self.dir.display()))?;
+        if !Self::try_flock(&file).map_err(|e| format!("flock {lock}: {e}"))? {
             return Ok(false);
         }
         *self.held.lock() = Some(file);
@@ -164,8 +159,9 @@ impl SharedStore for FileStore {
     /// Under the lock (waited for up to two seconds: flock has no timeout of its own), so that a record another
     /// process is writing at the same moment is not the one removed.
     fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
-        let (file, lock) = self.paths(key);
-        let lock_file = self.open_lock_file(&lock)?;
+        let (name, lock) = Self::names(key);
+        let dir = self.folder()?;
+        let lock_file = self.open_lock_file(&dir, &lock)?;
         let give_up = Instant::now() + Duration::from_secs(2);
         while !Self::try_flock(&lock_file)? {
             if Instant::now() >= give_up {
@@ -173,11 +169,11 @@ impl SharedStore for FileStore {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
-        if self.load(key)?.is_some_and(|text| *text == record) {
-            match fs::remove_file(&file) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => {}
-            }
+        if self
+            .load_from(&dir, &name)?
+            .is_some_and(|text| *text == record)
+        {
+            dir.remove(&name)?;
         }
         Ok(())
     }

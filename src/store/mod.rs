@@ -18,7 +18,10 @@ use std::fmt;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+// The shared cache file relies on Unix ownership and permission bits; Windows refuses it (client.rs).
+#[cfg(unix)]
 pub mod file;
+mod private_dir;
 mod record;
 #[cfg(feature = "redis")]
 pub mod redis;
