@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::{Policy, TokenCache};
+use crate::config::headers::validate_header;
 use crate::config::origin::refuse_control_chars;
 use crate::config::{Credentials, Options, Settings, SharedStoreSetting};
 use crate::error::{Error, ErrorKind, Result};
@@ -21,14 +22,6 @@ use crate::store::{store_key, Gate, SharedStore, StoreSource};
 use crate::token::Token;
 use crate::token::TokenSource;
 use ureq::http::Uri;
-
-/// Headers the library sets itself: letting a caller set them would break authentication or message framing.
-const RESERVED_HEADERS: [&str; 4] = [
-    "authorization",
-    "host",
-    "content-length",
-    "transfer-encoding",
-];
 
 /// Apigee fault codes that mean "this token is no good": a new token may fix the call.
 const TOKEN_FAULTS: [&str; 4] = [
@@ -283,8 +276,20 @@ impl Client {
         deadline: Deadline,
     ) -> Result<Response> {
         let bearer = zeroize::Zeroizing::new(format!("Bearer {}", token.access_token()));
-        let mut headers = Vec::with_capacity(req.headers.len() + 1);
+        let defaults = &self.inner.settings.options.default_headers;
+        let mut headers = Vec::with_capacity(req.headers.len() + defaults.len() + 1);
         headers.push(("Authorization", bearer.as_str()));
+        // A per-call header replaces the client's default of the same name.
+        headers.extend(
+            defaults
+                .iter()
+                .filter(|(name, _)| {
+                    !req.headers
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case(name))
+                })
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        );
         headers.extend(req.headers.iter().copied());
         self.inner
             .transport
@@ -350,8 +355,8 @@ fn not_entitled(token: &Token, reply: &Response) -> Error {
         ErrorKind::NotEntitled,
         format!(
             "the API answered {} \"no API product match\": this key's token carries [{}], not the product this API needs. \
-             Products added to a key in 8x8 Admin Console take a few minutes to replicate; then call \
-             x8_client_invalidate (Client::invalidate) so the next call fetches a token with the new products",
+             Products added to a key in 8x8 Admin Console take a few minutes to replicate; then have the client \
+             drop its cached token (its invalidate call) so that the next call fetches one with the new products",
             reply.status,
             token.products().join(", ")
         ),
@@ -375,29 +380,6 @@ fn validate_method(method: &str) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )))
-}
-
-pub(crate) fn validate_header(name: &str, value: &str) -> Result<()> {
-    refuse_control_chars(name, "header name")?;
-    refuse_control_chars(value, "header value")?;
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    {
-        return Err(Error::invalid(format!(
-            "{name:?} is not a valid header name"
-        )));
-    }
-    if RESERVED_HEADERS
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(name))
-    {
-        return Err(Error::invalid(format!(
-            "the {name} header is set by x8 and cannot be supplied"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

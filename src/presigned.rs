@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use crate::client::{validate_header, Client};
+use crate::client::Client;
+use crate::config::headers::validate_header;
 use crate::config::origin::check_fetch_url;
 use crate::error::{Error, Result};
 use crate::http::Response;

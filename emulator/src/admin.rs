@@ -49,6 +49,7 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
         ("GET", "stats") => Reply::json(200, &state.stats.snapshot()),
         ("GET", "token-requests") => Reply::json(200, &state.token_log.all()),
         ("GET", "presigned-requests") => Reply::json(200, &state.presign().requests()),
+        ("GET", "uploads") => Reply::json(200, &state.uploads.all()),
         ("GET", "info") => Reply::json(
             200,
             &json!({"presign_base_url": state.presign_origin, "storage_regions": state.storage_regions}),
@@ -122,8 +123,8 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
         },
         (
             _,
-            "stats" | "token-requests" | "presigned-requests" | "info" | "storage/objects"
-            | "reset" | "revoke" | "expire" | "config" | "faults",
+            "stats" | "token-requests" | "presigned-requests" | "uploads" | "info"
+            | "storage/objects" | "reset" | "revoke" | "expire" | "config" | "faults",
         ) => Reply::json(405, &json!({"message": "Method Not Allowed"})),
         _ => Reply::json(
             404,

@@ -2,10 +2,10 @@
 //! hand-off to that API's module once the token passes.
 
 use crate::bearer;
-use crate::config::{REALTIME_PRODUCT, STORAGE_PRODUCT};
+use crate::config::{QM_PRODUCT, REALTIME_PRODUCT, STORAGE_PRODUCT, VCC_PRODUCT};
 use crate::http::{Incoming, Reply};
 use crate::state::State;
-use crate::{echo, historical, realtime, storage};
+use crate::{echo, historical, qm, realtime, storage, vcc};
 
 /// Contact Center analytics: US has no prefix; EU, APAC and Canada insert theirs after the host.
 pub(crate) const CC_REGION_PREFIXES: [&str; 4] = ["", "/eu", "/au", "/ca"];
@@ -24,6 +24,8 @@ pub(crate) enum Route {
     Realtime(realtime::Route),
     Historical(historical::Route),
     Storage(storage::Route),
+    Qm(qm::Route),
+    Vcc(vcc::Route),
     Echo,
 }
 
@@ -33,6 +35,8 @@ impl Route {
         match self {
             Route::Realtime(_) | Route::Historical(_) => Some(REALTIME_PRODUCT),
             Route::Storage(_) => Some(STORAGE_PRODUCT),
+            Route::Qm(_) => Some(QM_PRODUCT),
+            Route::Vcc(_) => Some(VCC_PRODUCT),
             Route::Echo => None,
         }
     }
@@ -41,6 +45,12 @@ impl Route {
 pub(crate) fn route(path: &str) -> Option<Route> {
     if path.starts_with(echo::PREFIX) {
         return Some(Route::Echo);
+    }
+    if let Some(r) = qm::route(path) {
+        return Some(Route::Qm(r));
+    }
+    if let Some(r) = vcc::route(path) {
+        return Some(Route::Vcc(r));
     }
     if let Some(r) = storage::route(path) {
         return Some(Route::Storage(r));
@@ -64,6 +74,8 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8], route: Route) -
         Route::Realtime(r) => realtime::handle(state, req, r),
         Route::Historical(r) => historical::handle(state, req, body, r),
         Route::Storage(r) => storage::handle(state, req, body, r),
+        Route::Qm(r) => qm::handle(state, req, r),
+        Route::Vcc(r) => vcc::handle(state, req, body, r),
     }
 }
 

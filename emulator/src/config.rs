@@ -159,6 +159,12 @@ pub struct EmulatorConfig {
     pub storage_regions: Vec<String>,
     pub storage_objects: usize,
     pub presign_reply: crate::storage::PresignReply,
+    /// The PBX name QM requires in the `pbx` header.
+    pub qm_pbx: String,
+    pub qm_interactions: usize,
+    /// The one tenant id vcc accepts in its paths; others get 403.
+    pub vcc_tenant: String,
+    pub vcc_conversations: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -184,6 +190,10 @@ impl Default for EmulatorConfig {
             storage_regions: vec!["us-west".to_string(), "uk".to_string()],
             storage_objects: 12,
             presign_reply: crate::storage::PresignReply::Json,
+            qm_pbx: "demo-pbx".to_string(),
+            qm_interactions: 12,
+            vcc_tenant: "tenant01".to_string(),
+            vcc_conversations: 45,
         }
     }
 }

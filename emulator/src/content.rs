@@ -47,23 +47,34 @@ pub(crate) struct Chunks {
 impl Iterator for Chunks {
     type Item = Bytes;
 
+    /// Chunk k is a window of one shared pseudo-random pool at an offset drawn from the seed and
+    /// k: no bytes are computed or copied per chunk, so even a debug build streams at memory
+    /// speed, and chunks cannot be reordered or repeated without changing the hash.
     fn next(&mut self) -> Option<Bytes> {
         let left = self.content.len - self.offset;
         if left == 0 {
             return None;
         }
         let n = usize::try_from(left).unwrap_or(usize::MAX).min(CHUNK);
-        // Chunks start on 8-byte blocks (CHUNK is a multiple of 8), so block k is always the
-        // same 8 bytes wherever a chunk boundary falls.
-        let first_block = self.offset / 8;
-        let mut out = Vec::with_capacity(n + 8);
-        for k in 0..(n as u64).div_ceil(8) {
-            out.extend_from_slice(&splitmix64(self.content.seed ^ (first_block + k)).to_le_bytes());
-        }
-        out.truncate(n);
+        let k = self.offset / CHUNK as u64;
+        let pool = pool();
+        let start = (splitmix64(self.content.seed ^ k) % (pool.len() - CHUNK) as u64) as usize;
         self.offset += n as u64;
-        Some(Bytes::from(out))
+        Some(Bytes::from_static(&pool[start..start + n]))
     }
+}
+
+/// Bytes the chunks are windows of: made once per process, and never freed.
+const POOL: usize = 1 << 20;
+
+fn pool() -> &'static [u8] {
+    static POOL_BYTES: std::sync::OnceLock<&'static [u8]> = std::sync::OnceLock::new();
+    POOL_BYTES.get_or_init(|| {
+        let bytes: Vec<u8> = (0..POOL as u64 / 8)
+            .flat_map(|i| splitmix64(i).to_le_bytes())
+            .collect();
+        Box::leak(bytes.into_boxed_slice())
+    })
 }
 
 fn splitmix64(x: u64) -> u64 {

@@ -90,6 +90,10 @@ pub enum Fault {
         #[serde(default)]
         body: Option<String>,
     },
+    /// Answers normally, but the body breaks off after `after` bytes (the announced
+    /// Content-Length unchanged) and the connection is dropped: a download cut mid-stream.
+    #[serde(rename = "cut_body")]
+    CutBody { after: u64 },
     /// Waits, then answers normally.
     Delay { ms: u64 },
     /// No reply: the connection is shut down.
@@ -131,7 +135,7 @@ impl Fault {
                 content_type,
                 body,
             } => Reply::raw(*status, content_type, body.clone()),
-            Fault::Delay { .. } => return None,
+            Fault::Delay { .. } | Fault::CutBody { .. } => return None,
             Fault::Close => Reply::generated(Body::Close),
             Fault::Endless => Reply::generated(Body::Endless),
             Fault::Oversized { bytes } => Reply::generated(Body::Sized(*bytes)),

@@ -5,8 +5,7 @@ use bytes::Bytes;
 use hyper::body::{Body as _, Frame, SizeHint};
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
-use std::convert::Infallible;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -27,6 +26,11 @@ pub(crate) enum Body {
     },
     /// No reply at all: the connection is shut down.
     Close,
+    /// `inner`, broken off with an error after `after` bytes.
+    Cut {
+        inner: Box<Body>,
+        after: u64,
+    },
 }
 
 pub(crate) struct Reply {
@@ -76,6 +80,18 @@ impl Reply {
                 chunks: Box::new(chunks),
             },
         }
+    }
+
+    /// This reply with its body broken off after `after` bytes, if given.
+    pub(crate) fn cut_body(mut self, after: Option<u64>) -> Reply {
+        if let Some(after) = after {
+            let inner = std::mem::replace(&mut self.body, Body::Close);
+            self.body = Body::Cut {
+                inner: Box::new(inner),
+                after,
+            };
+        }
+        self
     }
 
     pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
@@ -184,19 +200,7 @@ pub(crate) async fn read_body(mut body: hyper::body::Incoming) -> Vec<u8> {
 /// connection without writing anything, so the client reads end-of-stream as from a gateway
 /// that hung up.
 pub(crate) fn response(reply: Reply) -> io::Result<Response<Outgoing>> {
-    let body = match reply.body {
-        Body::Bytes(bytes) => Outgoing::Bytes(Some(bytes.into())),
-        Body::Sized(len) => Outgoing::Filler {
-            left: Some(len),
-            prefix: 0,
-        },
-        Body::Endless => Outgoing::Filler {
-            left: None,
-            prefix: 0,
-        },
-        Body::Stream { len, chunks } => Outgoing::Stream { left: len, chunks },
-        Body::Close => return Err(io::Error::other("the reply is a dropped connection")),
-    };
+    let body = outgoing(reply.body)?;
     let mut response = Response::new(body);
     // hyper cannot write a status outside 100-999; a Raw fault asking for one gets a 500.
     *response.status_mut() =
@@ -217,6 +221,27 @@ pub(crate) fn response(reply: Reply) -> io::Result<Response<Outgoing>> {
     Ok(response)
 }
 
+fn outgoing(body: Body) -> io::Result<Outgoing> {
+    Ok(match body {
+        Body::Bytes(bytes) => Outgoing::Bytes(Some(bytes.into())),
+        Body::Sized(len) => Outgoing::Filler {
+            left: Some(len),
+            prefix: 0,
+        },
+        Body::Endless => Outgoing::Filler {
+            left: None,
+            prefix: 0,
+        },
+        Body::Stream { len, chunks } => Outgoing::Stream { left: len, chunks },
+        Body::Cut { inner, after } => Outgoing::Cut {
+            inner: Box::new(outgoing(*inner)?),
+            left: after,
+            flushing: None,
+        },
+        Body::Close => return Err(io::Error::other("the reply is a dropped connection")),
+    })
+}
+
 /// A reply body as hyper sends it. An exact size hint makes hyper send a Content-Length, which a
 /// client's size checks read up front; the endless body has none, so it goes out chunked.
 pub(crate) enum Outgoing {
@@ -232,7 +257,18 @@ pub(crate) enum Outgoing {
         left: u64,
         chunks: Box<dyn Iterator<Item = Bytes> + Send>,
     },
+    /// `inner` until `left` bytes have gone, then an error, on which hyper drops the connection
+    /// short of the announced length. Before the error the body stalls for [`CUT_FLUSH`]:
+    /// hyper flushes what it holds while a body is pending, and would throw it away on an error.
+    Cut {
+        inner: Box<Outgoing>,
+        left: u64,
+        flushing: Option<Pin<Box<tokio::time::Sleep>>>,
+    },
 }
+
+/// How long a cut body stalls so that the bytes before the cut reach the client.
+const CUT_FLUSH: std::time::Duration = std::time::Duration::from_millis(100);
 
 const FILLER_PREFIX: &[u8] = br#"{"access_token":""#;
 /// Filler goes out in chunks this big; hyper holds off asking for more while the client is
@@ -242,13 +278,40 @@ static FILLER: [u8; FILLER_CHUNK] = [b'x'; FILLER_CHUNK];
 
 impl hyper::body::Body for Outgoing {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let chunk = match self.get_mut() {
+            Outgoing::Cut {
+                inner,
+                left,
+                flushing,
+            } => {
+                if *left == 0 {
+                    let timer =
+                        flushing.get_or_insert_with(|| Box::pin(tokio::time::sleep(CUT_FLUSH)));
+                    return match timer.as_mut().poll(cx) {
+                        Poll::Ready(()) => {
+                            Poll::Ready(Some(Err(io::Error::other("body cut by a fault"))))
+                        }
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+                return match Pin::new(&mut **inner).poll_frame(cx) {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        let Ok(mut data) = frame.into_data() else {
+                            return Poll::Ready(None);
+                        };
+                        data.truncate(usize::try_from(*left).unwrap_or(usize::MAX).min(data.len()));
+                        *left -= data.len() as u64;
+                        Poll::Ready(Some(Ok(Frame::data(data))))
+                    }
+                    other => other,
+                };
+            }
             Outgoing::Bytes(bytes) => bytes.take(),
             Outgoing::Filler { left, prefix } => {
                 // What is left of the prefix goes in a chunk of its own, so that every chunk is
@@ -288,6 +351,8 @@ impl hyper::body::Body for Outgoing {
             Outgoing::Bytes(bytes) => bytes.is_none(),
             Outgoing::Filler { left, .. } => *left == Some(0),
             Outgoing::Stream { left, .. } => *left == 0,
+            // Once cut, what is left is the error; a body shorter than the cut just ends.
+            Outgoing::Cut { inner, left, .. } => *left > 0 && inner.is_end_stream(),
         }
     }
 
@@ -301,6 +366,7 @@ impl hyper::body::Body for Outgoing {
             } => SizeHint::with_exact(*left),
             Outgoing::Filler { left: None, .. } => SizeHint::default(),
             Outgoing::Stream { left, .. } => SizeHint::with_exact(*left),
+            Outgoing::Cut { inner, .. } => inner.size_hint(),
         }
     }
 }
@@ -317,6 +383,7 @@ mod tests {
             match Pin::new(&mut body).poll_frame(&mut cx) {
                 Poll::Ready(Some(Ok(frame))) => out.extend_from_slice(&frame.into_data().unwrap()),
                 Poll::Ready(None) => break,
+                Poll::Ready(Some(Err(e))) => panic!("filler never fails: {e}"),
                 Poll::Pending => unreachable!("filler is always ready"),
             }
         }
@@ -354,5 +421,25 @@ mod tests {
         let got = drain(body, 1 << 20);
         assert!(got.len() >= 1 << 20);
         assert!(got.starts_with(br#"{"access_token":"xx"#));
+    }
+
+    #[test]
+    fn a_cut_body_keeps_its_length_and_breaks_off_in_an_error() {
+        let mut body = Outgoing::Cut {
+            inner: Box::new(Outgoing::Bytes(Some(Bytes::from_static(b"0123456789")))),
+            left: 4,
+            flushing: None,
+        };
+        assert_eq!(body.size_hint().exact(), Some(10));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let mut next = || runtime.block_on(poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)));
+        let Some(Ok(frame)) = next() else {
+            panic!("expected the first bytes");
+        };
+        assert_eq!(frame.into_data().unwrap(), Bytes::from_static(b"0123"));
+        assert!(matches!(next(), Some(Err(_))));
     }
 }

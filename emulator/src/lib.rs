@@ -1,7 +1,9 @@
-//! A loopback emulator of 8x8's OAuth token endpoint and Contact Center realtime-metrics API,
-//! answering as 8x8's Apigee gateway does (string numbers, Apigee fault bodies), with faults on
-//! demand. It runs in-process for Rust tests ([`Emulator::start`]) or as the `x8-emulator`
-//! binary for tests in other languages, which drive it through `/_emulator/...`.
+//! A loopback emulator of 8x8's OAuth token endpoint (8x8's Apigee flavour, or a strict RFC 6749
+//! server) and of the APIs that take its token: Contact Center realtime and historical analytics,
+//! Cloud Storage (with a second origin for presigned URLs), QM and the vcc chat API, each in its
+//! own paging style, gated by its product, with faults on demand. It runs in-process for Rust
+//! tests ([`Emulator::start`]) or as the `x8-emulator` binary for tests in other languages,
+//! which drive it through `/_emulator/...`. `emulator/README.md` describes every endpoint.
 
 mod admin;
 mod api;
@@ -16,6 +18,7 @@ mod fiql;
 mod historical;
 mod http;
 mod presign;
+mod qm;
 mod realtime;
 mod rfc6749;
 mod server;
@@ -27,6 +30,8 @@ mod tls;
 mod token_endpoint;
 mod token_log;
 mod tokens;
+mod upload;
+mod vcc;
 mod zip;
 
 pub use config::{
@@ -39,6 +44,7 @@ pub use stats::Stats;
 pub use storage::PresignReply;
 pub use storage_catalog::NewObject;
 pub use token_log::{TokenRequest, REDACTED};
+pub use upload::Upload;
 
 use http::{Incoming, Reply};
 use state::State;
@@ -144,7 +150,7 @@ impl Emulator {
     }
 
     /// Adds a storage object with generated content (e.g. 200 MB, never held in memory) and
-    /// returns its id.
+    /// returns its id. Panics if `spec.region` is not a storage region.
     pub fn add_storage_object(&self, spec: NewObject) -> String {
         admin::add_storage_object(&self.state, spec)
             .map(|(id, _)| id)
@@ -154,6 +160,11 @@ impl Emulator {
     /// SHA-256 (hex) of a storage object's content, computed (once) by reading it all.
     pub fn storage_object_sha256(&self, id: &str) -> Option<String> {
         admin::storage_object(&self.state, id).map(|o| o.sha256())
+    }
+
+    /// The uploads `/upload/...` received since the start or the last reset (the latest 1000).
+    pub fn uploads(&self) -> Vec<Upload> {
+        self.state.uploads.all()
     }
 
     /// The body of `presignUrl=true` replies from now on.
@@ -286,33 +297,48 @@ async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
-        if let Some(reply) = injected(state, FaultTarget::Token, req).await {
-            state.stats.bump(|s| &mut s.token_failures);
-            return reply;
-        }
-        return token_endpoint::handle(state, req, body);
+        let cut = match injected(state, FaultTarget::Token, req).await {
+            Err(reply) => {
+                state.stats.bump(|s| &mut s.token_failures);
+                return reply;
+            }
+            Ok(cut) => cut,
+        };
+        return token_endpoint::handle(state, req, body).cut_body(cut);
     }
     if let Some(route) = api::route(&req.path) {
         state.stats.bump(|s| &mut s.api_requests);
         state.stats.saw_connection(req.connection);
         state.stats.saw_path(&req.path);
-        if let Some(reply) = injected(state, FaultTarget::Api, req).await {
-            return reply;
-        }
-        return api::handle(state, req, body, route);
+        let cut = match injected(state, FaultTarget::Api, req).await {
+            Err(reply) => return reply,
+            Ok(cut) => cut,
+        };
+        return api::handle(state, req, body, route).cut_body(cut);
     }
     Reply::json(404, &serde_json::json!({"message": "Not found"}))
 }
 
-/// The reply replacing normal processing, if a fault is due; a delay fault waits here (without
-/// holding a thread) and lets processing go on.
-pub(crate) async fn injected(state: &State, target: FaultTarget, req: &Incoming) -> Option<Reply> {
-    let fault = state.faults.next(target, req)?;
+/// Err: the reply replacing normal processing, if such a fault is due. Ok: processing goes on
+/// (a delay fault has waited here, without holding a thread), and with Some(n) the normal
+/// reply's body is cut after n bytes.
+pub(crate) async fn injected(
+    state: &State,
+    target: FaultTarget,
+    req: &Incoming,
+) -> Result<Option<u64>, Reply> {
+    let Some(fault) = state.faults.next(target, req) else {
+        return Ok(None);
+    };
     state.stats.bump(|s| &mut s.faults_injected);
-    if let Fault::Delay { ms } = fault {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+    match fault {
+        Fault::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(None)
+        }
+        Fault::CutBody { after } => Ok(Some(after)),
+        other => other.reply().map_or(Ok(None), Err),
     }
-    fault.reply()
 }
 
 #[cfg(test)]

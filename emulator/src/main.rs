@@ -6,28 +6,64 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use x8_emulator::{ClientSpec, Emulator, EmulatorConfig, ReplyShape, TokenMode};
 
-/// A loopback emulator of 8x8's OAuth token endpoint and realtime-metrics API.
+/// A loopback emulator of 8x8's OAuth token endpoint and the XCaaS APIs that take its token.
 ///
 /// Listens on 127.0.0.1 only. Once it accepts connections it prints its base URL
 /// (e.g. http://127.0.0.1:40123) as the first line of stdout; read that line rather than
-/// sleeping.
+/// sleeping. A second port serves storage's presigned URLs (GET /_emulator/info names it).
+/// emulator/README.md has every reply shape in detail.
 ///
-/// Endpoints: POST /oauth/v2/token (Basic auth, form grant_type=client_credentials);
-/// GET [/eu|/au|/ca]/analytics/cc/v5/realtime-metrics/queues[/{id}] (Bearer token, product
-/// "analytics realtime-api", query page and size); ANY /echo/... (Bearer token; replies with
-/// the request it received).
+/// Token: POST /oauth/v2/token (8x8: raw Basic auth, form grant_type=client_credentials,
+/// string numbers; --rfc6749: see below).
 ///
-/// Control over HTTP (not counted in the stats): GET /_emulator/stats (counters, incl.
-/// requests_by_path and max_token_requests_in_flight); GET /_emulator/token-requests (what
-/// each token request sent: auth scheme, Basic user as sent, form with client_secret
-/// redacted); POST /_emulator/reset, /_emulator/revoke, /_emulator/expire; POST
-/// /_emulator/config {"token_lifetime":3, "expired_status":500, "reply_shape":"chat",
-/// "token_delay_ms":100, "token_mode":"8x8"|"rfc6749"}; POST /_emulator/faults
-/// {"target":"token"|"api", "count":1, "match":{"path_contains":"/data",
-/// "query":{"page":"2"}}, "kind":...} where kind is status {status, retry_after?, body?} |
-/// retry_at_date {status, secs, body?} (Retry-After: the HTTP date secs from now) |
-/// raw {status, content_type?, body} | delay {ms} | close | endless | oversized {bytes}.
-/// "match" (optional) aims the fault at the requests it matches, e.g. one page once.
+/// APIs (Bearer token; a key without the API's product gets Apigee's 401 "no apiproduct
+/// match"):
+///   analytics realtime-api:
+///     GET [/eu|/au|/ca]/analytics/cc/v5/realtime-metrics/queues[/{id}]  ?page&size, X-Page*
+///     [/eu|/au|/ca]/analytics/cc/v{1-8}/historical-metrics:
+///       POST /  (type,title,granularity) -> {id,status:IN_PROGRESS}, Link rel="status"
+///       GET /{id}/status  IN_PROGRESS until --report-delay-ms, then DONE + Link data,download
+///       GET /{id}/data?page&size  X-Page, X-Page-Size, X-Total-Pages, X-Total-Elements,
+///           Link rel="next" (absent on the last page); GET /{id}/download (text/csv);
+///       GET /{id}/links; POST /detailed-reports -> DONE at once;
+///       GET /detailed-reports/{id}/data?size&lastDocumentId  (cursor in the Last-Document-Id
+///           reply header, absent on the last page)
+///   storage: /storage/{us-west|us-east|uk|ap|ca}/v3:
+///     GET /regions; GET /objects?filter&pageKey&limit&sortField&sortDirection (FIQL
+///     == != =gt= =ge= =lt= =le= ; , and parentheses; reply {lastPage,pageKey,pageSize,
+///     content}); GET /objects/{id}[/metadata]; GET /objects/{id}/content[?presignUrl=true]
+///     (streamed, or a URL on the second port that refuses an Authorization header);
+///     POST /bulk/download/start [ids] -> {zipName,status}; GET /bulk/download/status[/{zip}]
+///     [?presignUrl=true]; GET /bulk/download/{zip} (a zip streamed on the fly)
+///   QM - API: /qm/{us-west|us-east|uk|ap|ca}/v1 (header pbx: --qm-pbx required):
+///     GET /interactions?page&size&interactionType&interactionGuid (links rel=nextUrl,
+///     prevUrl); GET /interactions/count; GET /interactions/{guid}/transcriptions|media
+///   vcc: /vcc/{us|eu|ca|ap}/chat/v2/tenant/{--vcc-tenant}:
+///     GET /conversations?page&size&status&order ({data,page:{pageSize,pageIndex,
+///     elementCount,pageCount}}); GET /conversations/{id}[/messages]; POST /conversations
+///     (202); errors application/problem+json {message,errors}
+///   any product: ANY /echo/... (replies with the request it received);
+///     PUT|POST /upload/{name} (streamed body counted and hashed: {bytes,sha256,...})
+///
+/// Control over HTTP (not counted in the stats):
+///   GET /_emulator/stats (counters, incl. requests_by_path, max_token_requests_in_flight,
+///   presigned_requests); GET /_emulator/info; GET /_emulator/token-requests (what each token
+///   request sent: auth scheme, Basic user as sent, form with client_secret redacted);
+///   GET /_emulator/presigned-requests (every request the second port got, all headers);
+///   GET /_emulator/uploads; POST /_emulator/storage/objects {"region":"us-west",
+///   "type":"callrecording","bytes":209715200,"objectName"?,"objectState"?,"tags"?:{}}
+///   (generated content, never stored); GET /_emulator/storage/objects/{id}/sha256;
+///   POST /_emulator/reset, /_emulator/revoke, /_emulator/expire;
+///   POST /_emulator/config {"token_lifetime":3, "expired_status":500, "reply_shape":"chat",
+///   "token_delay_ms":100, "token_mode":"8x8"|"rfc6749", "report_delay_ms":0,
+///   "report_rows":25, "api_forms":"guide"|"spec", "presign_reply":"json"|"text"};
+///   POST /_emulator/faults {"target":"token"|"api"|"presigned", "count":1,
+///   "match":{"path_contains":"/data","query":{"page":"2"}}, "kind":...} where kind is
+///   status {status, retry_after?, body?} | retry_at_date {status, secs, body?}
+///   (Retry-After: the HTTP date secs from now) | raw {status, content_type?, body} |
+///   delay {ms} | cut_body {after} (normal headers, body broken off after that many bytes) |
+///   close | endless | oversized {bytes}. "match" (optional) aims the fault at
+///   the requests it matches, e.g. one page once; others pass it by.
 #[derive(Parser, Debug)]
 #[command(version, verbatim_doc_comment)]
 struct Args {
@@ -100,6 +136,22 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Presign::Json)]
     presign_reply: Presign,
 
+    /// The PBX name the QM API requires in every call's pbx header.
+    #[arg(long, value_name = "NAME", default_value = "demo-pbx")]
+    qm_pbx: String,
+
+    /// Interactions the QM API holds.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    qm_interactions: usize,
+
+    /// The tenant id the vcc chat API accepts in its paths (others get 403).
+    #[arg(long, value_name = "ID", default_value = "tenant01")]
+    vcc_tenant: String,
+
+    /// Conversations the vcc chat API holds.
+    #[arg(long, value_name = "N", default_value_t = 45)]
+    vcc_conversations: usize,
+
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 8)]
     threads: usize,
@@ -171,6 +223,10 @@ fn run(args: Args) -> io::Result<()> {
             args.storage_regions
         },
         storage_objects: args.storage_objects,
+        qm_pbx: args.qm_pbx,
+        qm_interactions: args.qm_interactions,
+        vcc_tenant: args.vcc_tenant,
+        vcc_conversations: args.vcc_conversations,
         presign_reply: match args.presign_reply {
             Presign::Json => x8_emulator::PresignReply::Json,
             Presign::Text => x8_emulator::PresignReply::Text,

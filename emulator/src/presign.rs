@@ -92,9 +92,13 @@ pub(crate) async fn dispatch(state: &State, req: &Incoming) -> Reply {
     });
     state.stats.bump(|s| &mut s.presigned_requests);
     state.stats.saw_connection(req.connection);
-    if let Some(reply) = crate::injected(state, FaultTarget::Presigned, req).await {
-        return reply;
+    match crate::injected(state, FaultTarget::Presigned, req).await {
+        Err(reply) => reply,
+        Ok(cut) => answer(state, req).cut_body(cut),
     }
+}
+
+fn answer(state: &State, req: &Incoming) -> Reply {
     if req.method != "GET" {
         return s3_error(
             405,

@@ -71,9 +71,15 @@ where
         async move {
             let (parts, body) = request.into_parts();
             let incoming = Incoming::of(&parts, connection);
-            let body = http::read_body(body).await;
             let reply = match origin {
-                Origin::Api => crate::dispatch(&state, &incoming, &body).await,
+                // Uploads are read as they stream in, never buffered.
+                Origin::Api if crate::upload::is_upload(&incoming.path) => {
+                    crate::upload::receive(&state, &incoming, body).await
+                }
+                Origin::Api => {
+                    let body = http::read_body(body).await;
+                    crate::dispatch(&state, &incoming, &body).await
+                }
                 Origin::Presigned => crate::presign::dispatch(&state, &incoming).await,
             };
             let response = http::response(reply);

@@ -10,6 +10,7 @@ use crate::storage::{PresignReply, StorageStore};
 use crate::storage_catalog;
 use crate::token_log::TokenLog;
 use crate::tokens::{fill_random, TokenStore};
+use crate::upload::UploadLog;
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
@@ -43,10 +44,15 @@ pub(crate) struct State {
     pub(crate) faults: FaultQueues,
     pub(crate) stats: Recorder,
     pub(crate) token_log: TokenLog,
+    pub(crate) uploads: UploadLog,
     /// Whether clients reach this emulator over HTTPS, for the absolute URLs in replies.
     pub(crate) tls: bool,
     pub(crate) reports: Mutex<ReportStore>,
     pub(crate) storage_regions: Vec<String>,
+    pub(crate) qm_pbx: String,
+    pub(crate) qm_interactions: usize,
+    pub(crate) vcc_tenant: String,
+    pub(crate) vcc_conversations: usize,
     pub(crate) storage: Mutex<StorageStore>,
     pub(crate) presign: Mutex<PresignStore>,
     /// `scheme://127.0.0.1:port` of the second origin, which presigned URLs point to.
@@ -78,6 +84,10 @@ impl State {
                 presign_reply: cfg.presign_reply,
             }),
             storage_regions: cfg.storage_regions.clone(),
+            qm_pbx: cfg.qm_pbx.clone(),
+            qm_interactions: cfg.qm_interactions,
+            vcc_tenant: cfg.vcc_tenant.clone(),
+            vcc_conversations: cfg.vcc_conversations,
             storage: Mutex::new(StorageStore::with_objects(storage_catalog::samples(
                 &cfg.storage_regions,
                 cfg.storage_objects,
@@ -87,6 +97,7 @@ impl State {
             tls: cfg.tls_self_signed,
             reports: Mutex::default(),
             token_log: TokenLog::default(),
+            uploads: UploadLog::default(),
             tokens: Mutex::default(),
             faults: FaultQueues::default(),
             stats: Recorder::default(),
@@ -119,6 +130,7 @@ impl State {
         self.stats.reset();
         self.faults.clear();
         self.token_log.clear();
+        self.uploads.clear();
     }
 }
 

@@ -136,7 +136,7 @@ impl ZipStream {
     }
 }
 
-/// CRC-32 (IEEE, as zip uses), bit by bit over a table built once.
+/// CRC-32 (IEEE, as zip uses), a byte at a time through a table built once.
 pub(crate) fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
     static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {

@@ -125,6 +125,25 @@ fn help_describes_every_option() {
         "client_secret_post",
         "/_emulator/faults",
         "/_emulator/token-requests",
+        "/_emulator/presigned-requests",
+        "/_emulator/uploads",
+        "/_emulator/storage/objects",
+        "--report-delay-ms",
+        "--report-rows",
+        "--spec-forms",
+        "--storage-region",
+        "--storage-objects",
+        "--presign-reply",
+        "--qm-pbx",
+        "--vcc-tenant",
+        "historical-metrics",
+        "Last-Document-Id",
+        "/storage/",
+        "/qm/",
+        "/vcc/",
+        "/upload/",
+        "retry_at_date",
+        "cut_body",
     ] {
         assert!(help.contains(option), "--help lacks {option}:\n{help}");
     }
@@ -141,6 +160,29 @@ fn rfc6749_flag_answers_numeric_expires_in() {
     let (status, v) = common::json(reply);
     assert_eq!((status, v["token_type"].as_str()), (200, Some("Bearer")));
     assert!(v["expires_in"].is_u64(), "{v}");
+    drop(child.stdin.take());
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).is_some());
+}
+
+#[test]
+fn info_names_the_presign_origin_and_flags_configure_the_apis() {
+    let (mut child, url, _stdout) = spawn(&[
+        "--exit-on-stdin-eof",
+        "--storage-region",
+        "ap",
+        "--storage-objects",
+        "3",
+        "--report-delay-ms",
+        "0",
+    ]);
+    let a = common::agent();
+    let (_, info) = common::json(a.get(format!("{url}/_emulator/info")).call().unwrap());
+    let presign = info["presign_base_url"].as_str().unwrap();
+    assert!(
+        presign.starts_with("http://127.0.0.1:") && presign != url,
+        "{info}"
+    );
+    assert_eq!(info["storage_regions"], serde_json::json!(["ap"]));
     drop(child.stdin.take());
     assert!(wait_exit(&mut child, Duration::from_secs(10)).is_some());
 }

@@ -450,3 +450,39 @@ fn storage_is_gated_by_its_product() {
         "Invalid API call as no apiproduct match found"
     );
 }
+
+#[test]
+fn a_download_cut_mid_body_once_then_served_whole() {
+    let (emu, a, bearer) = setup();
+    let id = emu.add_storage_object(NewObject {
+        bytes: 1 << 20,
+        ..NewObject::default()
+    });
+    let url = format!("{}/objects/{id}/content", base(&emu, "us-west"));
+    let reply = a
+        .post(format!("{}/_emulator/faults", emu.base_url()))
+        .content_type("application/json")
+        .send(
+            json!({"target": "api", "kind": "cut_body", "after": 100_000,
+                "match": {"path_contains": "/content"}})
+            .to_string(),
+        )
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    let mut reply = get(&a, &url, Some(&bearer));
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(
+        header(&reply, "content-length").unwrap(),
+        (1u64 << 20).to_string()
+    );
+    let mut got = Vec::new();
+    let err = std::io::Read::read_to_end(
+        &mut reply.body_mut().with_config().limit(u64::MAX).reader(),
+        &mut got,
+    );
+    assert!(err.is_err(), "a cut body must not read as complete");
+    assert_eq!(got.len(), 100_000);
+    let (status, whole) = download(&a, &url, Some(&bearer));
+    assert_eq!((status, whole.len()), (200, 1 << 20));
+    assert_eq!(&whole[..100_000], &got[..]);
+}

@@ -83,3 +83,25 @@ fn plain_mode_has_no_certificate() {
     assert!(emu.base_url().starts_with("http://127.0.0.1:"));
     assert_eq!(emu.ca_cert_pem(), None);
 }
+
+#[test]
+fn the_presign_origin_speaks_https_with_the_same_ca() {
+    let emu = tls_emulator();
+    let a = trusting(&emu.ca_cert_pem().unwrap());
+    assert_eq!(
+        emu.presign_base_url(),
+        format!("https://127.0.0.1:{}", emu.presign_port())
+    );
+    let bearer = format!("Bearer {}", token(&a, &emu));
+    let search = format!("{}/storage/us-west/v3/objects?limit=1", emu.base_url());
+    let (_, page) = json(get(&a, &search, Some(&bearer)));
+    let id = page["content"][0]["id"].as_str().unwrap();
+    let content = format!(
+        "{}/storage/us-west/v3/objects/{id}/content?presignUrl=true",
+        emu.base_url()
+    );
+    let (_, v) = json(get(&a, &content, Some(&bearer)));
+    let url = v["presignedUrl"].as_str().unwrap();
+    assert!(url.starts_with("https://"), "{url}");
+    assert_eq!(get(&a, url, None).status().as_u16(), 200);
+}

@@ -12,6 +12,7 @@ use crate::rt::log::Logger;
 use crate::store::SharedStore;
 
 mod credentials;
+pub mod headers;
 pub mod origin;
 mod settings;
 
@@ -180,6 +181,9 @@ pub struct Options {
     pub token_scope: Option<String>,
     /// Extra form parameters of the token request (`audience`, `resource`) for servers that need them.
     pub token_params: Vec<(String, String)>,
+    /// Headers sent with every request of the client (`X-Tenant-Info` for a multi-tenant customer, QM's `pbx`);
+    /// a per-call header of the same name replaces one of these. Checked like per-call headers.
+    pub default_headers: Vec<(String, String)>,
     pub logger: Logger,
 }
 
@@ -205,6 +209,7 @@ impl fmt::Debug for Options {
             .field("client_auth", &self.client_auth)
             .field("token_scope", &self.token_scope)
             .field("token_params", &self.token_params)
+            .field("default_headers", &self.default_headers)
             .field("logger", &self.logger)
             .finish()
     }
@@ -231,6 +236,7 @@ impl Default for Options {
             client_auth: ClientAuth::Basic,
             token_scope: None,
             token_params: Vec::new(),
+            default_headers: Vec::new(),
             logger: Logger::default(),
         }
     }

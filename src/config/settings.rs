@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::headers::validate_header;
 use super::origin::{is_header_value_safe, Origin};
 use super::{Options, ProxySetting, SharedStoreSetting, TOKEN_PATH};
 use crate::error::{Error, ErrorKind, Result};
@@ -97,6 +98,14 @@ impl Settings {
             }
         }
         check_token_form(&options)?;
+        for (name, value) in &options.default_headers {
+            validate_header(name, value).map_err(|e| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("default header: {}", e.message()),
+                )
+            })?;
+        }
         Ok(Settings {
             options,
             api_origin,
