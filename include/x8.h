@@ -444,6 +444,7 @@ void x8_client_free(x8_client *client);
  * Errors: X8_STATUS_BUFFER_TOO_SMALL (nothing written), X8_STATUS_AUTH (credentials refused: see the
  * message), X8_STATUS_TOKEN_ENDPOINT, X8_STATUS_TRANSPORT, X8_STATUS_TIMEOUT, X8_STATUS_TLS,
  * X8_STATUS_PROTOCOL, X8_STATUS_INVALID_ARGUMENT, X8_STATUS_FORKED. Thread safety: any thread.
+ * (A short form: the call every program makes keeps the design's name rather than `x8_client_get_token`.)
  */
 x8_status x8_get_token(const x8_client *client,
                        char *buf,
@@ -660,7 +661,8 @@ x8_status x8_options_set_log_callback(x8_options *opts,
 /**
  * Frees a string the library handed out through a `char **` out parameter (`x8_client_token_string`,
  * `x8_client_stats_json`). The memory is wiped first when it held a token. NULL is ignored. Any thread.
- * Never pass memory from another allocator, and never free these strings with libc `free`.
+ * Never pass memory from another allocator, and never free these strings with libc `free`. (A short form: the
+ * design's name for the one string release, rather than `x8_string_free`.)
  */
 void x8_free(void *ptr);
 

@@ -93,6 +93,15 @@ mod tests {
             let path = entry.unwrap().path();
             let code = std::fs::read_to_string(&path).unwrap();
             let code = code.split("#[cfg(test)]").next().unwrap();
+            // An entry point exported some other way (`export_name`, a macro) would escape the scan below.
+            let declared = code.matches("pub extern \"C\" fn ").count();
+            let scanned = exported_bodies(code).len();
+            assert_eq!(
+                declared,
+                scanned,
+                "{}: an exported function without #[no_mangle]?",
+                path.display()
+            );
             for (name, body) in exported_bodies(code) {
                 checked += 1;
                 if !BOUNDARY_FORMS

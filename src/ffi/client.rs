@@ -110,6 +110,7 @@ pub extern "C" fn x8_client_free(client: *mut x8_client) {
 /// Errors: X8_STATUS_BUFFER_TOO_SMALL (nothing written), X8_STATUS_AUTH (credentials refused: see the
 /// message), X8_STATUS_TOKEN_ENDPOINT, X8_STATUS_TRANSPORT, X8_STATUS_TIMEOUT, X8_STATUS_TLS,
 /// X8_STATUS_PROTOCOL, X8_STATUS_INVALID_ARGUMENT, X8_STATUS_FORKED. Thread safety: any thread.
+/// (A short form: the call every program makes keeps the design's name rather than `x8_client_get_token`.)
 #[no_mangle]
 pub extern "C" fn x8_get_token(
     client: *const x8_client,

@@ -60,7 +60,8 @@ pub(crate) fn give_string(text: &str) -> *mut c_char {
 
 /// Frees a string the library handed out through a `char **` out parameter (`x8_client_token_string`,
 /// `x8_client_stats_json`). The memory is wiped first when it held a token. NULL is ignored. Any thread.
-/// Never pass memory from another allocator, and never free these strings with libc `free`.
+/// Never pass memory from another allocator, and never free these strings with libc `free`. (A short form: the
+/// design's name for the one string release, rather than `x8_string_free`.)
 #[no_mangle]
 pub extern "C" fn x8_free(ptr: *mut c_void) {
     boundary_or((), || {

@@ -9,6 +9,8 @@ What counts as a counterpart:
   a cgo preamble) in a non-test .go file; .NET declares it `static extern` in bindings/dotnet/src/NativeMethods.cs.
 - a status: Go defines a constant from C.X8_STATUS_...; .NET's X8Status has the CamelCase name with the same
   value; C++ uses the header's x8_status itself.
+- a constant (.NET only: C++ and Go take the header's #defines themselves): the value .NET copies equals the
+  header's (X8_TOKEN_BUFFER_SIZE, X8_LOG_*, X8_STORE_*).
 - a stats field: C++ aliases x8_stats itself; Go reads it from C.x8_stats into its Stats; .NET's
   NativeMethods.Stats declares it in the header's order (the layout is the ABI) and X8Stats exposes it.
 Run: python3 tests/parity/parity.py (from anywhere). Exit status 1 lists every gap and what to add.
@@ -50,7 +52,8 @@ def header():
     statuses = [(n, int(v)) for n, v in re.findall(r"^\s+X8_STATUS_(\w+) = (\d+),", text, re.M)]
     stats_body = re.search(r"typedef struct \{(.*?)\} x8_stats;", text, re.S).group(1)
     fields = [f for f in re.findall(r"^\s+\w+ (\w+);", stats_body, re.M) if f != "size"]
-    return sorted(set(functions)), statuses, fields
+    defines = dict((n, int(v)) for n, v in re.findall(r"^#define (X8_\w+) (-?\d+)$", text, re.M))
+    return sorted(set(functions)), statuses, fields, defines
 
 
 def camel(snake):
@@ -93,6 +96,37 @@ def go_gaps(functions, statuses, fields):
     return gaps
 
 
+# The header constants .NET copies by hand: (file, regex whose group is the value) for each #define.
+DOTNET_CONSTANTS = {
+    "X8_TOKEN_BUFFER_SIZE": ("NativeMethods.cs", r"const int TokenBufferSize = (-?\d+);"),
+    "X8_LOG_ERROR": ("X8Logging.cs", r"\bError = (-?\d+),"),
+    "X8_LOG_WARN": ("X8Logging.cs", r"\bWarn = (-?\d+),"),
+    "X8_LOG_INFO": ("X8Logging.cs", r"\bInfo = (-?\d+),"),
+    "X8_LOG_DEBUG": ("X8Logging.cs", r"\bDebug = (-?\d+),"),
+    "X8_STORE_OK": ("X8TokenStore.cs", r"\bOk = (-?\d+)"),
+    "X8_STORE_NOT_FOUND": ("X8TokenStore.cs", r"\bNotFound = (-?\d+)"),
+    "X8_STORE_BUFFER_TOO_SMALL": ("X8TokenStore.cs", r"\bBufferTooSmall = (-?\d+)"),
+    "X8_STORE_BUSY": ("X8TokenStore.cs", r"\bBusy = (-?\d+)"),
+}
+
+
+def dotnet_constant_gaps(defines):
+    src = ROOT / "bindings/dotnet/src"
+    gaps = []
+    for name, value in sorted(defines.items()):
+        if not name.startswith(("X8_TOKEN_", "X8_LOG_", "X8_STORE_")):
+            continue  # version macros: .NET reads x8_version_num() at run time
+        if name not in DOTNET_CONSTANTS:
+            gaps.append(("constant", name, f"mirror {name} = {value} in bindings/dotnet/src and add it to "
+                         "DOTNET_CONSTANTS in tests/parity/parity.py"))
+            continue
+        file, pattern = DOTNET_CONSTANTS[name]
+        found = re.search(pattern, (src / file).read_text())
+        if not found or int(found.group(1)) != value:
+            gaps.append(("constant", name, f"bindings/dotnet/src/{file} must give it the header's value {value}"))
+    return gaps
+
+
 def dotnet_gaps(functions, statuses, fields):
     src = ROOT / "bindings/dotnet/src"
     native = re.sub(r"//[^\n]*", "", (src / "NativeMethods.cs").read_text())
@@ -116,7 +150,7 @@ def dotnet_gaps(functions, statuses, fields):
 
 
 def main():
-    functions, statuses, fields = header()
+    functions, statuses, fields, defines = header()
     if len(functions) < 40 or len(statuses) < 10 or len(fields) < 10:
         print(f"parity: the header scan found only {len(functions)} functions, {len(statuses)} statuses and "
               f"{len(fields)} stats fields: fix the scan in tests/parity/parity.py")
@@ -125,6 +159,8 @@ def main():
     for binding, scan in (("cpp", cpp_gaps), ("go", go_gaps), ("dotnet", dotnet_gaps)):
         allowed = ALLOW[binding]
         gaps = scan(functions, statuses, fields)
+        if binding == "dotnet":
+            gaps += dotnet_constant_gaps(defines)
         for kind, name, fix in gaps:
             if name not in allowed:
                 failures.append(f"bindings/{binding}: no counterpart for {kind} {name}: {fix} (or, if the binding "
@@ -132,14 +168,14 @@ def main():
                                 f"tests/parity/parity.py)")
         missing = {name for _, name, _ in gaps}
         for name in sorted(set(allowed) - missing):
-            why = "is no longer in the header" if name not in functions else "now has a counterpart"
+            why = "now has a counterpart" if name in functions else "is no longer in the header"
             failures.append(f"bindings/{binding}: ALLOW['{binding}'] lists {name}, which {why}: remove the entry")
     if failures:
         print("\n".join(failures))
         print(f"parity: {len(failures)} gap(s) between include/x8.h and the bindings")
         return 1
     print(f"parity: {len(functions)} functions, {len(statuses)} statuses and {len(fields)} stats fields have "
-          f"counterparts in C++, Go and .NET (allowed omissions: "
+          f"counterparts in C++, Go and .NET, and .NET's copies of the header's constants match (allowed omissions: "
           + ", ".join(f"{b} {len(a)}" for b, a in ALLOW.items()) + ")")
     return 0
 
