@@ -79,7 +79,7 @@ impl Client {
         let transport = Arc::new(Transport::new(&settings)?);
         let o = &settings.options;
         let endpoint =
-            TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone());
+            TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone())?;
         let store_gate = Gate::open();
         let source: Box<dyn TokenSource> = match shared_store(o)? {
             Some(store) => Box::new(StoreSource::new(
@@ -129,8 +129,13 @@ impl Client {
         &self.inner.settings.options
     }
 
+    /// The client's transport (its pool, proxy, CA and limits), for layers that send without a token.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
     #[inline]
-    fn check_fork(&self) -> Result<()> {
+    pub(crate) fn check_fork(&self) -> Result<()> {
         if fork::changed_since(self.inner.fork_generation) {
             return Err(Error::new(
                 ErrorKind::Forked,
@@ -341,7 +346,7 @@ fn validate_method(method: &str) -> Result<()> {
     )))
 }
 
-fn validate_header(name: &str, value: &str) -> Result<()> {
+pub(crate) fn validate_header(name: &str, value: &str) -> Result<()> {
     refuse_control_chars(name, "header name")?;
     refuse_control_chars(value, "header value")?;
     if name.is_empty()

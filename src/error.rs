@@ -74,6 +74,12 @@ impl Error {
         self
     }
 
+    /// The same error with its message replaced (to take something out of it).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

@@ -4,8 +4,19 @@
 use std::path::Path;
 
 /// The layers, lowest first. Keep in step with the module list in `lib.rs`.
-const LAYERS: [&str; 10] = [
-    "error", "rt", "token", "cache", "store", "config", "http", "oauth", "client", "ffi",
+const LAYERS: [&str; 12] = [
+    "error",
+    "rt",
+    "token",
+    "cache",
+    "store",
+    "config",
+    "http",
+    "oauth",
+    "client",
+    "presigned",
+    "pager",
+    "ffi",
 ];
 
 fn rank(top: &str) -> Option<usize> {

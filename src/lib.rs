@@ -13,6 +13,8 @@
 //! - `http`: the transport (ureq over our TCP layer and resolver) and responses.
 //! - `oauth`: the token endpoint, a `TokenSource` over `http`.
 //! - `client`: the safe Rust API that ties them together.
+//! - `presigned`: token-less fetches of presigned download URLs (`Client::fetch_url`).
+//! - `pager`: paged listings over `client`, in each of 8x8's paging styles.
 //! - `ffi`: the C ABI, a thin boundary over `client`.
 
 mod cache;
@@ -22,6 +24,8 @@ mod error;
 pub mod ffi;
 mod http;
 mod oauth;
+mod pager;
+mod presigned;
 mod rt;
 mod store;
 mod token;
@@ -31,11 +35,12 @@ mod layers;
 
 pub use client::{Client, Request};
 pub use config::{
-    Credentials, Options, ProxySetting, SharedStoreSetting, DEFAULT_BASE_URL, ENV_BASE_URL,
-    ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_URL, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
+    ClientAuth, Credentials, Options, ProxySetting, SharedStoreSetting, DEFAULT_BASE_URL,
+    ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_URL, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use http::Response;
+pub use pager::{items as page_items, PageStyle, Pager, DEFAULT_MAX_PAGES};
 pub use rt::clock::Deadline;
 pub use rt::log::{Level, LogFn, Logger};
 pub use rt::stats::StatsSnapshot;

@@ -1,13 +1,14 @@
 //! The 8x8 token endpoint as a `TokenSource`: `POST` with HTTP Basic `base64(clientId:secret)` and the form
 //! body `grant_type=client_credentials`, retried with exponential backoff and jitter when the failure can pass
-//! (5xx, 429, network), never when the credentials were refused.
+//! (5xx, 429, network), never when the credentials were refused. Other OAuth servers get the RFC 6749 styles
+//! of client authentication (`ClientAuth`) and, when asked, a scope and extra form parameters.
 
 use base64::Engine;
 use std::sync::Arc;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-use crate::config::{Credentials, Settings};
+use crate::config::{ClientAuth, Credentials, Settings};
 use crate::error::{redact, truncate_for_message, Error, ErrorKind, Result};
 use crate::http::Response;
 use crate::http::Transport;
@@ -24,7 +25,12 @@ pub struct TokenEndpoint {
     client_id: String,
     /// The secret, kept only to scrub it from any text a server sends back.
     secret: Zeroizing<String>,
+    style: ClientAuth,
+    /// `Basic …`, or empty for `client_secret_post`.
     authorization: Zeroizing<String>,
+    /// The form body: `grant_type=client_credentials` and whatever the style and options add (with
+    /// `client_secret_post`, the secret).
+    form: Zeroizing<String>,
     max_retries: u32,
     base_delay: Duration,
     max_delay: Duration,
@@ -38,66 +44,82 @@ impl TokenEndpoint {
         settings: &Settings,
         transport: Arc<Transport>,
         stats: Arc<Stats>,
-    ) -> TokenEndpoint {
-        let pair = Zeroizing::new(format!(
-            "{}:{}",
-            credentials.client_id(),
-            credentials.secret()
-        ));
-        let encoded =
-            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+    ) -> Result<TokenEndpoint> {
         let o = &settings.options;
-        TokenEndpoint {
+        credentials.check_for(o.client_auth)?;
+        Ok(TokenEndpoint {
             transport,
             url: settings.token_url.clone(),
             client_id: credentials.client_id().to_owned(),
             secret: Zeroizing::new(credentials.secret().to_owned()),
-            authorization: Zeroizing::new(format!("Basic {}", encoded.as_str())),
+            style: o.client_auth,
+            authorization: authorization(credentials, o.client_auth),
+            form: token_form(credentials, settings),
             max_retries: o.max_retries,
             base_delay: o.retry_base_delay,
             max_delay: o.retry_max_delay,
             stats,
             logger: o.logger.clone(),
-        }
+        })
     }
 
     fn fetch_once(&self, deadline: Deadline) -> Result<Fetched> {
-        let headers = [
-            ("Authorization", self.authorization.as_str()),
+        let form = [
             ("Content-Type", "application/x-www-form-urlencoded"),
             ("Accept", "application/json"),
         ];
+        let with_basic;
+        let headers: &[(&str, &str)] = if self.authorization.is_empty() {
+            &form
+        } else {
+            with_basic = [
+                ("Authorization", self.authorization.as_str()),
+                form[0],
+                form[1],
+            ];
+            &with_basic
+        };
         let reply = self
             .transport
             .send(
                 "POST",
                 &self.url,
-                &headers,
-                Some(b"grant_type=client_credentials"),
+                headers,
+                Some(self.form.as_bytes()),
                 deadline,
             )
             .map_err(|e| e.context("token endpoint"))?;
         let received = wall_ms();
         match reply.status {
             200..=299 => {
-                let token =
-                    parse_token_reply(&reply.body, received).map_err(|e| e.with_http_status(reply.status))?;
+                let token = parse_token_reply(&reply.body, received)
+                    .map_err(|e| e.with_http_status(reply.status))?;
                 let valid_for_ms = token.lifetime_secs() * 1000;
-                Ok(Fetched { token, valid_for_ms })
+                Ok(Fetched {
+                    token,
+                    valid_for_ms,
+                })
             }
-            400 | 401 | 403 => Err(Error::new(
-                ErrorKind::Auth,
-                format!(
-                    "token endpoint answered {} {} — check the client id and secret of the API key in 8x8 Admin Console (client id {:?})",
-                    reply.status,
-                    self.describe_error_body(&reply),
-                    self.client_id
-                ),
-            )
-            .with_http_status(reply.status)),
+            400 | 401 | 403 => {
+                let said = self.describe_error_body(&reply);
+                Err(Error::new(
+                    ErrorKind::Auth,
+                    format!(
+                        "token endpoint answered {} {said} — {} (client id {:?})",
+                        reply.status,
+                        advice(self.style, &said),
+                        self.client_id
+                    ),
+                )
+                .with_http_status(reply.status))
+            }
             408 | 429 | 500..=599 => Err(Error::new(
                 ErrorKind::TokenEndpoint,
-                format!("token endpoint answered {} {}", reply.status, self.describe_error_body(&reply)),
+                format!(
+                    "token endpoint answered {} {}",
+                    reply.status,
+                    self.describe_error_body(&reply)
+                ),
             )
             .with_http_status(reply.status)
             .with_retry_after(reply.header("retry-after").and_then(parse_retry_after))),
@@ -188,6 +210,83 @@ impl TokenSource for TokenEndpoint {
             std::thread::sleep(delay);
         }
     }
+}
+
+/// What to check when the token endpoint refuses the credentials. A server that says the credentials are not
+/// encoded as it wants is told apart from one that says they are wrong.
+fn advice(style: ClientAuth, said: &str) -> String {
+    let lower = said.to_ascii_lowercase();
+    if lower.contains("encod") && style == ClientAuth::Basic {
+        return "the server wants the id and secret form-encoded before base64 (RFC 6749 §2.3.1): \
+                use the basic-rfc6749 client authentication style"
+            .to_owned();
+    }
+    match style {
+        ClientAuth::Basic => {
+            "check the client id and secret of the API key in 8x8 Admin Console".to_owned()
+        }
+        other => format!(
+            "check the client id and secret, and that this server takes the {} client authentication style",
+            other.name()
+        ),
+    }
+}
+
+/// The Authorization header of the style, or empty for `client_secret_post`. Every intermediate is wiped.
+fn authorization(credentials: &Credentials, style: ClientAuth) -> Zeroizing<String> {
+    let pair = match style {
+        ClientAuth::Post => return Zeroizing::new(String::new()),
+        ClientAuth::Basic => Zeroizing::new(format!(
+            "{}:{}",
+            credentials.client_id(),
+            credentials.secret()
+        )),
+        ClientAuth::BasicRfc6749 => Zeroizing::new(format!(
+            "{}:{}",
+            *form_encode(credentials.client_id()),
+            *form_encode(credentials.secret())
+        )),
+    };
+    let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+    Zeroizing::new(format!("Basic {}", encoded.as_str()))
+}
+
+/// `application/x-www-form-urlencoded` text of one value, wiped when dropped.
+fn form_encode(value: &str) -> Zeroizing<String> {
+    // Sized for the worst case ("%XX" per byte), so that growing leaves no copy behind.
+    let mut out = Zeroizing::new(String::with_capacity(value.len() * 3));
+    out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+    out
+}
+
+/// The token request's form: the grant type, the id and secret for `client_secret_post`, the scope and the
+/// extra parameters, in that order. Sized up front, so that no reallocation leaves a copy of the secret behind.
+fn token_form(credentials: &Credentials, settings: &Settings) -> Zeroizing<String> {
+    let o = &settings.options;
+    let mut pairs: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+    if o.client_auth == ClientAuth::Post {
+        pairs.push(("client_id", credentials.client_id()));
+        pairs.push(("client_secret", credentials.secret()));
+    }
+    if let Some(scope) = &o.token_scope {
+        pairs.push(("scope", scope));
+    }
+    pairs.extend(o.token_params.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let encoded: Vec<(Zeroizing<String>, Zeroizing<String>)> = pairs
+        .iter()
+        .map(|(n, v)| (form_encode(n), form_encode(v)))
+        .collect();
+    let len = encoded.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut form = Zeroizing::new(String::with_capacity(len));
+    for (name, value) in &encoded {
+        if !form.is_empty() {
+            form.push('&');
+        }
+        form.push_str(name);
+        form.push('=');
+        form.push_str(value);
+    }
+    form
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the past means "now".

@@ -15,9 +15,12 @@ Credentials (never from a flag, which would show the secret in `ps`):
       base_url = \"https://api.8x8.com\"     # optional
       token_url = \"https://.../token\"      # optional
       ca_file = \"ca.pem\"                   # optional; relative to the file
+      client_auth = \"basic\"                # optional: basic (8x8's), basic-rfc6749 or post
+      scope = \"...\"                        # optional; no scope is sent unless set
 
 Other settings: --base-url, else X8_BASE_URL, else base_url in the file, else https://api.8x8.com.
-  X8_TOKEN_URL overrides token_url. --ca-file overrides ca_file. A token shared with other processes:
+  --token-url, else X8_TOKEN_URL, else token_url. --ca-file overrides ca_file. --client-auth, else
+  X8_CLIENT_AUTH, else client_auth; X8_TOKEN_SCOPE overrides scope. A token shared with other processes:
   --token-cache / X8_TOKEN_CACHE (this host) or --redis / X8_REDIS_URL (many hosts); a broken store only
   means fetching a token of our own.
 
@@ -55,6 +58,14 @@ pub struct GlobalArgs {
     /// API base URL, e.g. the emulator's http://127.0.0.1:PORT [default: $X8_BASE_URL, else https://api.8x8.com]
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Token endpoint URL [default: $X8_TOKEN_URL, else token_url in the config file, else the base URL's
+    /// origin + /oauth/v2/token]
+    #[arg(long, global = true, value_name = "URL")]
+    pub token_url: Option<String>,
+    /// How the credentials go to the token endpoint: basic (8x8's raw Basic), basic-rfc6749 (form-encoded
+    /// before base64) or post (client_secret_post) [default: $X8_CLIENT_AUTH, else client_auth, else basic]
+    #[arg(long, global = true, value_name = "STYLE", value_parser = parse_client_auth)]
+    pub client_auth: Option<x8::ClientAuth>,
     /// PEM file of CA certificates to trust instead of the built-in roots (corporate TLS inspection)
     #[arg(long, global = true, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
@@ -72,13 +83,28 @@ pub struct GlobalArgs {
         conflicts_with = "token_cache"
     )]
     pub redis: Option<String>,
-    /// Limit on each call, token fetch and retries included
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub timeout: u64,
+    /// Limit on each call, token fetch and retries included; fractions are fine (0.5)
+    #[arg(long, global = true, value_name = "SECONDS", default_value = "30", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
     /// Tell on stderr what happens (token fetches, retries, HTTP status); -vv for more
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
+}
+
+fn parse_client_auth(name: &str) -> Result<x8::ClientAuth, String> {
+    x8::ClientAuth::from_name(name).map_err(|e| e.message().to_owned())
+}
+
+/// Seconds, whole or fractional, from 1 ms to a day.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.001..=86_400.0).contains(&secs) {
+        return Err("must be between 0.001 and 86400 seconds".to_owned());
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[derive(Subcommand, Debug)]
@@ -163,10 +189,23 @@ pub struct CallArgs {
     /// Print the status line and the response headers before the body
     #[arg(short, long)]
     pub include: bool,
-    /// Follow 8x8's paging (the `page` query parameter and the X-Total-Pages header) and print every page's
-    /// items as one JSON array; shows progress on stderr when it is a terminal
+    /// Follow the listing's paging to its last page and print every page's items as one JSON array. Starts
+    /// at the page the path asks for (`?page=2` reads pages 2 to the last). Shows progress on stderr when it
+    /// is a terminal
     #[arg(long, conflicts_with = "include")]
     pub all_pages: bool,
+    /// How the listing pages, for --all-pages: auto (read from the first reply), page-headers (realtime,
+    /// historical summary), header-cursor (detailed reports), body-offset (storage), body-links (QM),
+    /// page-object (vcc chat)
+    #[arg(long, value_name = "STYLE", default_value = "auto", value_parser = parse_page_style, requires = "all_pages")]
+    pub paging: x8::PageStyle,
+}
+
+fn parse_page_style(name: &str) -> Result<x8::PageStyle, String> {
+    x8::PageStyle::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = x8::PageStyle::NAMES.iter().map(|(n, _)| *n).collect();
+        format!("not a paging style; one of: {}", names.join(", "))
+    })
 }
 
 #[cfg(test)]

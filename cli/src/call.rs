@@ -5,7 +5,7 @@ use crate::args::{CallArgs, GetArgs, RequestArgs};
 use crate::exit::{Exit, Failure};
 use crate::input;
 use crate::out::{self, write_stdout};
-use crate::paging::{self, PagedPath};
+use crate::paging;
 use crate::progress::Progress;
 
 /// How much of an error body goes to stderr.
@@ -18,8 +18,8 @@ pub struct Call {
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
     include: bool,
-    /// `--all-pages`, parsed up front so that a bad `page=` is a usage error before any network call.
-    paged: Option<PagedPath>,
+    /// `--all-pages`, with the paging style to follow.
+    paged: Option<x8::PageStyle>,
     verbose: bool,
 }
 
@@ -55,7 +55,7 @@ impl Call {
         if body.is_some() && !input::has_header(&headers, "Content-Type") {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
-        let paged = args.all_pages.then(|| PagedPath::parse(path)).transpose()?;
+        let paged = args.all_pages.then_some(args.paging);
         Ok(Call {
             method: method.to_owned(),
             path: path.to_owned(),
@@ -68,10 +68,14 @@ impl Call {
     }
 
     pub fn run(&self, client: &x8::Client) -> Result<(), Failure> {
-        if let Some(path) = &self.paged {
+        if let Some(style) = self.paged {
+            let pager = x8::Pager::new(client, &self.request_for(&self.path), style);
             let json = paging::collect(
-                path,
-                |p| self.send(client, p).and_then(|r| self.fail_on_status(r, p)),
+                pager,
+                |reply, path| {
+                    self.log_status(path, &reply);
+                    self.fail_on_status(reply, path)
+                },
                 &mut Progress::on_stderr(self.verbose),
             )?;
             return write_stdout(&[&json]);
@@ -84,8 +88,8 @@ impl Call {
         write_stdout(&[&reply.body])
     }
 
-    fn send(&self, client: &x8::Client, path: &str) -> Result<x8::Response, Failure> {
-        let request = x8::Request {
+    fn request_for<'a>(&'a self, path: &'a str) -> x8::Request<'a> {
+        x8::Request {
             method: &self.method,
             path,
             headers: self
@@ -95,16 +99,23 @@ impl Call {
                 .collect(),
             body: self.body.as_deref(),
             timeout: None,
-        };
-        let reply = client.request(&request)?;
+        }
+    }
+
+    fn send(&self, client: &x8::Client, path: &str) -> Result<x8::Response, Failure> {
+        let reply = client.request(&self.request_for(path))?;
+        self.log_status(path, &reply);
+        Ok(reply)
+    }
+
+    fn log_status(&self, what: &str, reply: &x8::Response) {
         if self.verbose {
             eprintln!(
-                "x8: {} {path}: {}",
+                "x8: {} {what}: {}",
                 self.method,
                 out::status_line(reply.status)
             );
         }
-        Ok(reply)
     }
 
     /// A status of 400 or more fails the command; its body goes to stderr, where it cannot be mistaken for data.

@@ -1,6 +1,6 @@
 //! The config file: where it is, whether it is private enough to trust, and what it says.
 //!
-//! Format: TOML with four (five) string keys. TOML rather than an ad-hoc `key = value` format because a secret
+//! Format: TOML with string keys only. TOML rather than an ad-hoc `key = value` format because a secret
 //! may hold any character (`#`, `=`, quotes, leading or trailing blanks) and TOML already defines exactly how
 //! to quote such a value ('literal strings' take anything but a single quote); it is also what people know from
 //! Cargo and most modern tools, and it leaves room for profiles later.
@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::exit::Failure;
 
 pub const ENV_CONFIG: &str = "X8_CONFIG";
-const KEYS: &str = "client_id, client_secret, base_url, token_url, ca_file";
+const KEYS: &str = "client_id, client_secret, base_url, token_url, ca_file, client_auth, scope";
 /// A config file is a few lines; anything bigger is the wrong file.
 const MAX_BYTES: u64 = 64 * 1024;
 
@@ -27,6 +27,9 @@ pub struct FileConfig {
     pub base_url: Option<String>,
     pub token_url: Option<String>,
     pub ca_file: Option<PathBuf>,
+    /// `basic`, `basic-rfc6749` or `post`; checked when the client is built.
+    pub client_auth: Option<String>,
+    pub scope: Option<String>,
 }
 
 /// Where to look, and whether the file must exist: a path the user named must, the default one need not.
@@ -68,9 +71,17 @@ pub fn default_path() -> Option<PathBuf> {
     Some(base.join("x8").join("config.toml"))
 }
 
+/// What the file is read for: a file that may hold the secret x8 will use must be private; when the secret
+/// comes from elsewhere, a file others may read (but not write) is only a risk to its owner, not to x8's calls.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Secret,
+    SettingsOnly,
+}
+
 /// Reads the file if there is one. The permission check runs on the opened file, not the path, so the file
-/// checked is the file read.
-pub fn load(location: Option<Location>) -> Result<Option<FileConfig>, Failure> {
+/// checked is the file read. With `Need::SettingsOnly` its client_id and client_secret are dropped.
+pub fn load(location: Option<Location>, need: Need) -> Result<Option<FileConfig>, Failure> {
     let Some(Location { path, required }) = location else {
         return Ok(None);
     };
@@ -88,7 +99,7 @@ pub fn load(location: Option<Location>) -> Result<Option<FileConfig>, Failure> {
             "config file {shown} is not a regular file"
         )));
     }
-    check_private(&path, &meta)?;
+    check_private(&path, &meta, need)?;
     if meta.len() > MAX_BYTES {
         return Err(Failure::config(format!(
             "config file {shown} is larger than {MAX_BYTES} bytes; is it the right file?"
@@ -101,16 +112,26 @@ pub fn load(location: Option<Location>) -> Result<Option<FileConfig>, Failure> {
             e.kind()
         ))
     })?;
-    parse(&text, &path).map(Some)
+    let mut config = parse(&text, &path)?;
+    if need == Need::SettingsOnly {
+        config.client_id = None;
+        config.client_secret = None;
+    }
+    Ok(Some(config))
 }
 
 /// The file holds the API secret, so like ssh with a private key we refuse it when anyone but its owner may
-/// read it, or write it: a writable file could point `token_url` at another host and collect the secret.
+/// read it, or write it: a writable file could point `token_url` at another host and collect the secret. When
+/// the secret comes from the environment, only writing matters.
 #[cfg(unix)]
-fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), Failure> {
+fn check_private(path: &Path, meta: &std::fs::Metadata, need: Need) -> Result<(), Failure> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o066 != 0 {
+    let refused = match need {
+        Need::Secret => 0o066,
+        Need::SettingsOnly => 0o022,
+    };
+    if mode & refused != 0 {
         let shown = path.display();
         return Err(Failure::config(format!(
             "config file {shown} is readable or writable by group or others (mode {mode:04o}); it holds the API \
@@ -122,7 +143,7 @@ fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), Failure> {
 
 /// Windows ACLs have no mode bits to check; the user profile folder is private by default.
 #[cfg(not(unix))]
-fn check_private(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), Failure> {
+fn check_private(_path: &Path, _meta: &std::fs::Metadata, _need: Need) -> Result<(), Failure> {
     Ok(())
 }
 
@@ -158,6 +179,8 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, Failure> {
             "token_url" => config.token_url = Some(text.to_owned()),
             // Relative to the file, not to wherever x8 happens to run.
             "ca_file" => config.ca_file = Some(path.parent().unwrap_or(Path::new("")).join(text)),
+            "client_auth" => config.client_auth = Some(text.to_owned()),
+            "scope" => config.scope = Some(text.to_owned()),
             _ => {
                 return Err(Failure::config(format!(
                     "config file {shown}: unknown key {key:?}; the keys are {KEYS}"

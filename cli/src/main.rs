@@ -5,6 +5,7 @@
 
 mod args;
 mod call;
+mod closed_stdout;
 mod config;
 mod exit;
 mod input;
@@ -26,14 +27,37 @@ use exit::Failure;
 use redact::Redactor;
 
 fn main() -> ExitCode {
-    // clap prints usage errors and exits 2, and prints --help/--version and exits 0.
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return clap_outcome(&e),
+    };
     let redactor = Arc::new(Redactor::default());
     match run(&args, &redactor) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("x8: {}", redactor.scrub(&failure.message));
             failure.code.into()
+        }
+    }
+}
+
+/// `--help` and `--version` go to stdout like any data, so that a closed or full stdout exits 1 as promised
+/// (clap's own printing ignores the failure and exits 0); usage errors go to stderr with exit 2.
+fn clap_outcome(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            match out::write_stdout(&[e.render().to_string().as_bytes()]) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    eprintln!("x8: {}", failure.message);
+                    failure.code.into()
+                }
+            }
+        }
+        _ => {
+            let _ = e.print();
+            ExitCode::from(2)
         }
     }
 }

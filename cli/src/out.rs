@@ -7,12 +7,26 @@ use crate::exit::{Exit, Failure};
 /// Writes and flushes; a closed or full stdout is a failure (exit 1), as it is for curl, so a script never
 /// takes a cut-off token or body for a whole one.
 pub fn write_stdout(parts: &[&[u8]]) -> Result<(), Failure> {
+    stdout_is_open()?;
     let mut out = std::io::stdout().lock();
     parts
         .iter()
         .try_for_each(|p| out.write_all(p))
         .and_then(|()| out.flush())
         .map_err(|e| Failure::new(Exit::Other, format!("cannot write to stdout: {e}")))
+}
+
+/// A script that ran `x8 token >&-` must get exit 1, not 0 and no token. Rust's runtime reopens a closed fd 1
+/// on /dev/null before `main` (so that no file opened later lands on it), which makes every write "succeed";
+/// `closed_stdout` looked at fd 1 before that.
+fn stdout_is_open() -> Result<(), Failure> {
+    if crate::closed_stdout::was_closed() {
+        return Err(Failure::new(
+            Exit::Other,
+            "cannot write to stdout: it was closed when x8 started",
+        ));
+    }
+    Ok(())
 }
 
 /// `HTTP/1.1 200 OK`. The library's transport speaks HTTP/1.1 only and does not report the reason phrase

@@ -1,53 +1,15 @@
-//! `--all-pages`: 8x8's list endpoints take a `page` query parameter (from 0) and say how many pages there
-//! are in `X-Total-Pages`. We request page after page and join their JSON arrays into one, byte for byte:
-//! re-serialising would reorder keys and round large numbers.
+//! `--all-pages`: every page of a listing, in any of 8x8's paging styles (x8's `Pager` follows them), with
+//! the items of all pages joined into one JSON array byte for byte: re-serialising would reorder keys and
+//! round large numbers.
 
-use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
 
 use crate::exit::{Exit, Failure};
 use crate::progress::Progress;
 
 /// A bound on a runaway server (a total that keeps growing): 10,000 pages of up to 1,000 items each.
 const MAX_PAGES: u64 = 10_000;
-
-/// A request path with its `page` parameter taken out, so any page of it can be asked for.
-#[derive(Debug)]
-pub struct PagedPath {
-    before_query: String,
-    other_params: Vec<String>,
-    /// The page the user asked for (`?page=3`), else 0: paging starts there.
-    pub first_page: u64,
-}
-
-impl PagedPath {
-    pub fn parse(path: &str) -> Result<PagedPath, Failure> {
-        let (before_query, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut first_page = 0;
-        let mut other_params = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.split_once('=') {
-                Some(("page", value)) => {
-                    first_page = value.parse().map_err(|_| {
-                        Failure::usage(format!("page={value} is not a page number (0, 1, 2...)"))
-                    })?;
-                }
-                _ => other_params.push(pair.to_owned()),
-            }
-        }
-        Ok(PagedPath {
-            before_query: before_query.to_owned(),
-            other_params,
-            first_page,
-        })
-    }
-
-    /// The path for one page; the user's other parameters keep their order and spelling.
-    pub fn at(&self, page: u64) -> String {
-        let mut params = self.other_params.clone();
-        params.push(format!("page={page}"));
-        format!("{}?{}", self.before_query, params.join("&"))
-    }
-}
 
 /// The items of every page so far, as the text between the outer brackets of one JSON array.
 #[derive(Default)]
@@ -56,14 +18,19 @@ pub struct Items {
 }
 
 impl Items {
-    /// Appends a page's items; Err says why the body is not a JSON array.
+    /// Appends the items of a page's body: the body itself when it is a JSON array of items, else its
+    /// `content` (storage, QM), `data` (vcc) or `items` array, in the single-object or the array-of-one-page
+    /// form. Err says why the body has no items.
     pub fn append(&mut self, body: &[u8]) -> Result<(), String> {
-        serde_json::from_slice::<Vec<IgnoredAny>>(body)
-            .map_err(|e| format!("the body is not a JSON array ({e})"))?;
+        let raw = items_of(body)?;
+        let array = raw.get().as_bytes();
         // A valid array's first and last non-blank bytes are its brackets.
-        let start = body.iter().position(|b| *b == b'[').unwrap_or(0) + 1;
-        let end = body.iter().rposition(|b| *b == b']').unwrap_or(body.len());
-        let inner = body[start..end].trim_ascii();
+        let start = array.iter().position(|b| *b == b'[').unwrap_or(0) + 1;
+        let end = array
+            .iter()
+            .rposition(|b| *b == b']')
+            .unwrap_or(array.len());
+        let inner = array[start..end].trim_ascii();
         if !inner.is_empty() {
             if !self.joined.is_empty() {
                 self.joined.push(b',');
@@ -82,74 +49,77 @@ impl Items {
     }
 }
 
-/// Fetches from `path.first_page` to the last page. `fetch` returns successful replies only (it turns an
-/// HTTP error into a failure), so one failed page fails the whole run and nothing partial is printed.
+/// The raw JSON array of a page's items (see `Items::append`).
+fn items_of(body: &[u8]) -> Result<&RawValue, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8 JSON".to_owned())?;
+    let whole: &RawValue =
+        serde_json::from_str(text).map_err(|e| format!("the body is not JSON ({e})"))?;
+    let page = if starts_with(whole, '{') {
+        whole
+    } else if starts_with(whole, '[') {
+        // Storage's spec form is an array of one page object; any other array is the items themselves.
+        let elements: Vec<&RawValue> =
+            serde_json::from_str(whole.get()).map_err(|e| e.to_string())?;
+        match elements.as_slice() {
+            [only] if is_page_object(only) => *only,
+            _ => return Ok(whole),
+        }
+    } else {
+        return Err("the body is neither a JSON array nor an object with items".to_owned());
+    };
+    let fields: HashMap<&str, &RawValue> =
+        serde_json::from_str(page.get()).map_err(|e| e.to_string())?;
+    ["content", "data", "items"]
+        .iter()
+        .filter_map(|k| fields.get(k).copied())
+        .find(|v| starts_with(v, '['))
+        .ok_or_else(|| "the body has no content, data or items array".to_owned())
+}
+
+fn starts_with(raw: &RawValue, c: char) -> bool {
+    raw.get().trim_start().starts_with(c)
+}
+
+fn is_page_object(raw: &RawValue) -> bool {
+    starts_with(raw, '{')
+        && serde_json::from_str::<HashMap<&str, &RawValue>>(raw.get())
+            .is_ok_and(|f| f.contains_key("lastPage") || f.contains_key("pageKey"))
+}
+
+/// Reads every page of `pager` (from where its request starts). `check` turns a page with an error status
+/// into a failure, so one failed page fails the whole run and nothing partial is printed.
 pub fn collect(
-    path: &PagedPath,
-    mut fetch: impl FnMut(&str) -> Result<x8::Response, Failure>,
+    pager: x8::Pager,
+    mut check: impl FnMut(x8::Response, &str) -> Result<x8::Response, Failure>,
     progress: &mut Progress,
 ) -> Result<Vec<u8>, Failure> {
-    let first = path.first_page;
+    let mut pager = pager.with_max_pages(MAX_PAGES);
     let mut items = Items::default();
-    let mut page = first;
-    loop {
-        let reply = fetch(&path.at(page))?;
+    while let Some(reply) = pager.next_page()? {
+        let n = pager.pages();
+        let reply = check(reply, pager.last_path())?;
         items.append(&reply.body).map_err(|why| {
             Failure::new(
                 Exit::Unavailable,
                 format!(
-                    "page {page}: {why}; --all-pages works on endpoints that answer a JSON array"
+                    "page {n} ({} paging): {why}; --all-pages joins the items of JSON listings",
+                    pager.style().name()
                 ),
             )
         })?;
-        // Read on every page: the data (and so the page count) may change while we read.
-        let Some(total) = total_pages(&reply)? else {
-            break; // Not a paged endpoint: its one answer is all there is.
-        };
-        page += 1;
-        if page >= total {
-            break;
-        }
-        progress.show(page - first, total - first);
-        if page - first >= MAX_PAGES {
-            return Err(Failure::new(
-                Exit::Unavailable,
-                format!("stopped after {MAX_PAGES} pages (the server says {total}); ask for bigger pages with size=1000"),
-            ));
-        }
+        let total = reply
+            .header("X-Total-Pages")
+            .and_then(|t| t.trim().parse::<u64>().ok())
+            .or_else(|| pager.is_done().then_some(n));
+        progress.show(n, total);
     }
     progress.clear();
     Ok(items.into_json())
 }
 
-fn total_pages(reply: &x8::Response) -> Result<Option<u64>, Failure> {
-    reply
-        .header("X-Total-Pages")
-        .map(|v| {
-            v.trim().parse().map_err(|_| {
-                Failure::new(
-                    Exit::Unavailable,
-                    format!("the X-Total-Pages header {v:?} is not a number"),
-                )
-            })
-        })
-        .transpose()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn page_parameter_is_replaced_and_others_kept() {
-        let p = PagedPath::parse("/q?size=3&metrics=a&page=2&metrics=b").unwrap();
-        assert_eq!(p.first_page, 2);
-        assert_eq!(p.at(5), "/q?size=3&metrics=a&metrics=b&page=5");
-        let p = PagedPath::parse("/q").unwrap();
-        assert_eq!((p.first_page, p.at(0)), (0, "/q?page=0".to_owned()));
-        assert!(PagedPath::parse("/q?page=-1").is_err());
-        assert!(PagedPath::parse("/q?page=x").is_err());
-    }
 
     #[test]
     fn joins_arrays_byte_for_byte() {
@@ -169,52 +139,31 @@ mod tests {
         assert!(items.append(b"[1,").is_err());
     }
 
-    fn reply(body: &str, total: Option<&str>) -> x8::Response {
-        x8::Response {
-            status: 200,
-            headers: total
-                .map(|t| vec![("X-Total-Pages".to_owned(), t.to_owned())])
-                .unwrap_or_default(),
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
     #[test]
-    fn follows_the_total_even_when_it_shrinks() {
-        let mut asked = Vec::new();
-        let path = PagedPath::parse("/q?size=1").unwrap();
-        let out = collect(
-            &path,
-            |p| {
-                asked.push(p.to_owned());
-                Ok(match asked.len() {
-                    1 => reply("[1]", Some("4")),
-                    _ => reply("[2]", Some("2")),
-                })
-            },
-            &mut Progress::on_stderr(true),
-        )
-        .unwrap();
-        assert_eq!(out, b"[1,2]\n");
-        assert_eq!(asked, ["/q?size=1&page=0", "/q?size=1&page=1"]);
-    }
-
-    #[test]
-    fn an_unpaged_reply_is_one_page_and_a_bad_total_fails() {
-        let path = PagedPath::parse("/q").unwrap();
-        let out = collect(
-            &path,
-            |_| Ok(reply("[1]", None)),
-            &mut Progress::on_stderr(true),
-        )
-        .unwrap();
-        assert_eq!(out, b"[1]\n");
-        let err = collect(
-            &path,
-            |_| Ok(reply("[1]", Some("many"))),
-            &mut Progress::on_stderr(true),
-        )
-        .unwrap_err();
-        assert_eq!(err.code, Exit::Unavailable);
+    fn takes_the_items_of_each_apis_page_shape() {
+        let mut items = Items::default();
+        items
+            .append(br#"{"lastPage":false,"pageKey":2,"content":[{"id":"a","n":1.50}]}"#)
+            .unwrap();
+        items
+            .append(br#"[{"lastPage":true,"pageKey":3,"content":[{"id":"b"}]}]"#)
+            .unwrap();
+        items
+            .append(br#"{"data":[{"id":"c"}],"page":{"pageIndex":0,"pageCount":1}}"#)
+            .unwrap();
+        items
+            .append(br#"{"pageResultSize":0,"content":[],"links":[]}"#)
+            .unwrap();
+        assert_eq!(
+            items.into_json(),
+            br#"[{"id":"a","n":1.50},{"id":"b"},{"id":"c"}]"#
+                .iter()
+                .copied()
+                .chain(*b"\n")
+                .collect::<Vec<u8>>()
+        );
+        let mut items = Items::default();
+        assert!(items.append(br#"{"id":1}"#).is_err());
+        assert!(items.append(b"\"text\"").is_err());
     }
 }

@@ -18,12 +18,17 @@ impl Progress {
         }
     }
 
-    /// After each page: `done` of `total` pages fetched. A single page is not worth a line.
-    pub fn show(&mut self, done: u64, total: u64) {
-        if self.enabled && total > 1 {
-            eprint!("\r\x1b[2Kx8: fetched page {done} of {total}");
-            self.drawn = true;
+    /// After each page: `done` pages fetched, of `total` when the listing says. A single page is not worth a
+    /// line.
+    pub fn show(&mut self, done: u64, total: Option<u64>) {
+        if !self.enabled || total == Some(1) {
+            return;
         }
+        match total {
+            Some(total) => eprint!("\r\x1b[2Kx8: fetched page {done} of {total}"),
+            None => eprint!("\r\x1b[2Kx8: fetched page {done}"),
+        }
+        self.drawn = true;
     }
 
     /// Wipes the line, so that an error message or the shell prompt starts on a clean line.

@@ -19,13 +19,19 @@ pub const ENV_CLIENT_SECRET: &str = "X8_CLIENT_SECRET";
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Client, Failure> {
-    let file = config::load(config::locate(global.config.as_deref()))?;
+    // With the whole key in the environment, the file is read for its other settings only.
+    let need = if env_text(ENV_CLIENT_ID)?.is_some() && env_text(ENV_CLIENT_SECRET)?.is_some() {
+        config::Need::SettingsOnly
+    } else {
+        config::Need::Secret
+    };
+    let file = config::load(config::locate(global.config.as_deref()), need)?;
     let credentials = credentials(file.as_ref(), redactor)?;
 
     let mut options = x8::Options {
         user_agent: concat!("x8-cli/", env!("CARGO_PKG_VERSION")).to_owned(),
-        timeout: Duration::from_secs(global.timeout),
-        connect_timeout: Duration::from_secs(global.timeout).min(MAX_CONNECT_TIMEOUT),
+        timeout: global.timeout,
+        connect_timeout: global.timeout.min(MAX_CONNECT_TIMEOUT),
         ..x8::Options::default()
     };
     if let Some(file) = &file {
@@ -34,11 +40,23 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
         }
         options.token_url = file.token_url.clone();
         options.ca_file = file.ca_file.clone();
+        if let Some(style) = &file.client_auth {
+            options.client_auth = x8::ClientAuth::from_name(style).map_err(|e| {
+                Failure::config(format!("config file {}: {e}", file.path.display()))
+            })?;
+        }
+        options.token_scope = file.scope.clone();
     }
     // X8_BASE_URL / X8_TOKEN_URL, read by the library so that the CLI and programs agree on their meaning.
     options.apply_env()?;
     if let Some(url) = &global.base_url {
         options.base_url = url.clone();
+    }
+    if let Some(url) = &global.token_url {
+        options.token_url = Some(url.clone());
+    }
+    if let Some(style) = global.client_auth {
+        options.client_auth = style;
     }
     if let Some(path) = &global.ca_file {
         options.ca_file = Some(path.clone());

@@ -13,8 +13,10 @@ use crate::rfc3339;
 #[derive(Serialize)]
 struct TokenJson<'a> {
     access_token: &'a str,
-    /// As the endpoint sent it ("BearerToken" for 8x8); requests always use the `Bearer` scheme.
+    /// As the endpoint sent it ("BearerToken" for 8x8).
     token_type: &'a str,
+    /// The scheme x8 sends it with: `Authorization: Bearer <token>`, whatever `token_type` says.
+    scheme: &'static str,
     expires_at: String,
     expires_at_ms: i64,
     seconds_left: i64,
@@ -32,6 +34,7 @@ pub fn token(client: &x8::Client, args: &TokenArgs) -> Result<(), Failure> {
     let json = TokenJson {
         access_token: token.access_token(),
         token_type: token.token_type(),
+        scheme: "Bearer",
         expires_at: rfc3339::format_epoch_ms(expires_at_ms),
         expires_at_ms,
         seconds_left: ((expires_at_ms - now_ms()) / 1000).max(0),

@@ -177,13 +177,13 @@ fn all_pages_joins_every_page_into_one_array() {
     out.ok();
     assert_eq!(out.json().as_array().unwrap().len(), 4);
 
-    // An endpoint that answers one object cannot be paged.
+    // An endpoint that answers one object is no listing.
     X8::on(&emu)
         .args(["get", &format!("{QUEUES}/103"), "--all-pages"])
         .run()
         .code(5)
         .no_stdout()
-        .stderr_has("not a JSON array");
+        .stderr_has("no content, data or items array");
 }
 
 #[test]

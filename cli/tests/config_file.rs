@@ -68,12 +68,24 @@ fn refuses_a_config_file_others_can_read_or_write() {
 }
 
 #[test]
-fn refuses_an_insecure_file_even_when_the_environment_has_credentials() {
-    // The file still holds a secret others can read: say so rather than silently skip it.
+fn with_the_key_in_the_environment_a_readable_file_is_no_error_but_a_writable_one_is() {
+    // The file's secret is not used, so others reading it cannot hurt this run; others writing it could
+    // still point token_url elsewhere and collect the secret from the environment.
     let emu = emulator();
     let x8 = X8::on(&emu).args(["token"]);
     write_file(&x8.default_config_path(), &config_text(&emu), 0o644);
-    x8.run().code(3).stderr_has("chmod 600");
+    x8.run().ok();
+    for mode in [0o664, 0o646, 0o622] {
+        let x8 = X8::on(&emu).args(["token"]);
+        write_file(&x8.default_config_path(), &config_text(&emu), mode);
+        x8.run().code(3).stderr_has("chmod 600");
+    }
+    // The file's own key is never mixed in: the environment's is used whole.
+    let x8 = X8::on(&emu)
+        .env("X8_CLIENT_SECRET", "wrong")
+        .args(["token"]);
+    write_file(&x8.default_config_path(), &config_text(&emu), 0o644);
+    x8.run().code(4);
 }
 
 #[test]
@@ -215,4 +227,62 @@ fn ca_file_in_the_config_file_is_relative_to_it() {
     );
     std::fs::write(path.with_file_name("ca.pem"), emu.ca_cert_pem().unwrap()).unwrap();
     x8.run().ok();
+}
+
+#[test]
+fn client_auth_and_scope_come_from_the_file_and_flags_override_them() {
+    let emu = emulator_with(|c| c.token_mode = x8_emulator::TokenMode::Rfc6749);
+    let x8 = X8::bare().args(["token"]);
+    let text = format!(
+        "{}client_auth = \"post\"\nscope = \"read\"\n",
+        config_text(&emu)
+    );
+    write_file(&x8.default_config_path(), &text, 0o600);
+    x8.run().ok();
+    let sent = emu.token_requests();
+    assert_eq!(sent[0].authorization_scheme, None, "client_secret_post");
+    assert_eq!(sent[0].form.get("scope").map(String::as_str), Some("read"));
+
+    let x8 = X8::bare().args(["--client-auth", "basic-rfc6749", "token"]);
+    write_file(&x8.default_config_path(), &text, 0o600);
+    x8.run().ok();
+    assert_eq!(
+        emu.token_requests()[1].authorization_scheme.as_deref(),
+        Some("Basic")
+    );
+
+    let x8 = X8::bare().args(["token"]);
+    let bad = format!("{}client_auth = \"kerberos\"\n", config_text(&emu));
+    write_file(&x8.default_config_path(), &bad, 0o600);
+    x8.run().code(3).stderr_has("basic-rfc6749");
+}
+
+#[test]
+fn token_url_flag_and_fractional_timeouts() {
+    let emu = emulator();
+    // A token URL on a closed port: the flag must win over the base URL's default.
+    X8::on(&emu)
+        .args([
+            "--token-url",
+            "http://127.0.0.1:1/oauth/v2/token",
+            "--timeout",
+            "0.5",
+            "token",
+        ])
+        .run()
+        .code(5);
+    assert_eq!(emu.stats().tokens_issued, 0);
+    X8::on(&emu)
+        .args([
+            "--token-url",
+            &format!("{}/oauth/v2/token", emu.base_url()),
+            "token",
+        ])
+        .run()
+        .ok();
+    X8::on(&emu).args(["--timeout", "0", "token"]).run().code(2);
+    X8::on(&emu)
+        .args(["--timeout", "soon", "token"])
+        .run()
+        .code(2);
 }

@@ -21,7 +21,8 @@ fn usage_errors_exit_2_before_any_network_call() {
             "--data",
             "@/nonexistent/body.json",
         ],
-        vec!["get", &format!("{QUEUES}?page=x"), "--all-pages"],
+        vec!["get", QUEUES, "--all-pages", "--paging", "sideways"],
+        vec!["get", QUEUES, "--paging", "auto"],
         vec!["--timeout", "0", "token"],
         // The secret can never be a flag.
         vec!["--client-secret", "x", "token"],
@@ -204,4 +205,37 @@ fn verbose_tells_what_happens_on_stderr_without_secrets() {
         .stderr_has("fetched a token")
         .stderr_has("HTTP/1.1 200 OK");
     assert!(out.json().is_array());
+}
+
+#[test]
+fn a_closed_stdout_exits_1_even_for_help() {
+    // `>&-` closes fd 1; Rust's runtime would quietly reopen it on /dev/null.
+    let emu = emulator();
+    for args in ["--help", "--version", "token"] {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec \"$0\" {args} >&-"))
+            .arg(env!("CARGO_BIN_EXE_x8"))
+            .env_clear()
+            .env("X8_CLIENT_ID", ID)
+            .env("X8_CLIENT_SECRET", SECRET)
+            .env("X8_BASE_URL", emu.base_url())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args}: {stderr}");
+        assert!(stderr.contains("stdout"), "{args}: {stderr}");
+    }
+    assert_eq!(
+        emu.stats().tokens_issued,
+        1,
+        "the token was fetched, then could not be printed"
+    );
+    // Redirected to /dev/null on purpose is fine.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_x8"))
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
 }

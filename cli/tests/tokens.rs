@@ -25,6 +25,10 @@ fn token_json_has_expiry_type_and_products() {
     let v = out.json();
     assert!(v["access_token"].as_str().is_some_and(|t| !t.is_empty()));
     assert_eq!(v["token_type"], "BearerToken");
+    assert_eq!(
+        v["scheme"], "Bearer",
+        "the scheme x8 sends, beside what 8x8 calls it"
+    );
     assert_eq!(v["products"], serde_json::json!(OAUTH_PRODUCTS));
     let left = v["seconds_left"].as_i64().unwrap();
     assert!((1790..=1799).contains(&left), "{left}");

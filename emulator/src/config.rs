@@ -7,8 +7,14 @@ use std::str::FromStr;
 /// The products 8x8's document lists as using this OAuth flow; a default client holds all of them.
 pub const OAUTH_PRODUCTS: [&str; 4] = ["analytics realtime-api", "storage", "QM - API", "vcc"];
 
-/// The product the realtime-metrics API requires of a token.
+/// The product the realtime- and historical-metrics APIs require of a token.
 pub const REALTIME_PRODUCT: &str = "analytics realtime-api";
+/// The product of the Cloud Storage Service API.
+pub const STORAGE_PRODUCT: &str = "storage";
+/// The product of the Quality Management & Speech Analytics API.
+pub const QM_PRODUCT: &str = "QM - API";
+/// The product of the Contact Center Chat API.
+pub const VCC_PRODUCT: &str = "vcc";
 
 /// One API key as the Admin Console would issue it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +99,20 @@ impl fmt::Display for ReplyShape {
     }
 }
 
+/// How the token endpoint authenticates clients and answers them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenMode {
+    /// 8x8's Apigee gateway: raw `Basic base64(id:secret)`, string numbers, product lists,
+    /// `{"ErrorCode","Error"}` errors.
+    #[default]
+    #[serde(rename = "8x8")]
+    Apigee8x8,
+    /// A strict RFC 6749 server: form-encoded Basic credentials or `client_secret_post`,
+    /// `token_type` `Bearer`, numeric `expires_in`, `{"error","error_description"}` errors.
+    #[serde(rename = "rfc6749")]
+    Rfc6749,
+}
+
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     pub clients: Vec<ClientSpec>,
@@ -109,6 +129,9 @@ pub struct EmulatorConfig {
     /// Threads answering requests; at least one is always started. Every connection is served
     /// concurrently whatever the number: a delay or an endless reply holds up no other.
     pub threads: usize,
+    /// Every token request waits this long before it is answered (0: no wait).
+    pub token_delay_ms: u64,
+    pub token_mode: TokenMode,
 }
 
 impl Default for EmulatorConfig {
@@ -126,6 +149,8 @@ impl Default for EmulatorConfig {
             tls_self_signed: false,
             port: 0,
             threads: 8,
+            token_delay_ms: 0,
+            token_mode: TokenMode::Apigee8x8,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Misbehaviour injected on demand, so a client's error paths can be tested deterministically.
 
 use crate::apigee;
-use crate::http::{Body, Reply};
+use crate::http::{Body, Incoming, Reply};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+const TARGETS: usize = 3;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -12,8 +15,49 @@ pub enum FaultTarget {
     /// `POST /oauth/v2/token`.
     #[default]
     Token,
-    /// The realtime-metrics API and `/echo/`.
+    /// Every emulated API (realtime, historical, storage, QM, vcc), `/echo/` and `/upload/`.
     Api,
+    /// The second origin, which serves presigned URLs.
+    Presigned,
+}
+
+/// Which requests of its target a fault is for; the default matches all of them. With several
+/// queued faults, a request gets the first one that matches it, so "fail page 2 once" can wait
+/// behind no other fault.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultMatch {
+    /// The request's path contains this.
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    /// The request's query has every one of these parameters with exactly this (decoded) value.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+}
+
+impl FaultMatch {
+    pub fn path_contains(part: &str) -> FaultMatch {
+        FaultMatch {
+            path_contains: Some(part.to_string()),
+            ..FaultMatch::default()
+        }
+    }
+
+    pub fn with_query(mut self, name: &str, value: &str) -> FaultMatch {
+        self.query.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    fn matches(&self, req: &Incoming) -> bool {
+        if let Some(part) = &self.path_contains {
+            if !req.path.contains(part.as_str()) {
+                return false;
+            }
+        }
+        self.query
+            .iter()
+            .all(|(name, value)| req.query_pairs().any(|(k, v)| &k == name && &v == value))
+    }
 }
 
 /// Tagged by `kind` so the admin endpoint takes e.g. `{"kind":"delay","ms":2000}`.
@@ -36,6 +80,15 @@ pub enum Fault {
         content_type: String,
         #[serde(default)]
         body: String,
+    },
+    /// An error status whose `Retry-After` is the HTTP date `secs` seconds after the fault is
+    /// served, which a test could not write in advance.
+    #[serde(rename = "retry_at_date")]
+    RetryAtDate {
+        status: u16,
+        secs: u64,
+        #[serde(default)]
+        body: Option<String>,
     },
     /// Waits, then answers normally.
     Delay { ms: u64 },
@@ -66,6 +119,12 @@ impl Fault {
                     Some(v) => reply.header("Retry-After", v.clone()),
                     None => reply,
                 }
+            }
+            Fault::RetryAtDate { status, secs, body } => {
+                let at = SystemTime::now() + Duration::from_secs(*secs);
+                let body = body.clone().unwrap_or_else(|| gateway_body(*status));
+                Reply::raw(*status, "application/json", body)
+                    .header("Retry-After", httpdate::fmt_http_date(at))
             }
             Fault::Raw {
                 status,
@@ -101,27 +160,41 @@ fn gateway_body(status: u16) -> String {
     apigee::fault(faultstring, errorcode)
 }
 
+struct Pending {
+    fault: Fault,
+    left: u32,
+    matcher: FaultMatch,
+}
+
+type Queues = [VecDeque<Pending>; TARGETS];
+
 /// Faults waiting for the next requests to each target, served in the order pushed.
 #[derive(Default)]
 pub(crate) struct FaultQueues {
-    queues: Mutex<[VecDeque<(Fault, u32)>; 2]>,
+    queues: Mutex<Queues>,
 }
 
 impl FaultQueues {
-    pub(crate) fn push(&self, target: FaultTarget, fault: Fault, count: u32) {
+    pub(crate) fn push(&self, target: FaultTarget, fault: Fault, count: u32, matcher: FaultMatch) {
         if count > 0 {
-            self.lock()[index(target)].push_back((fault, count));
+            self.lock()[index(target)].push_back(Pending {
+                fault,
+                left: count,
+                matcher,
+            });
         }
     }
 
-    pub(crate) fn next(&self, target: FaultTarget) -> Option<Fault> {
+    /// The first pending fault of `target` that matches `req`, counted down.
+    pub(crate) fn next(&self, target: FaultTarget, req: &Incoming) -> Option<Fault> {
         let mut queues = self.lock();
         let queue = &mut queues[index(target)];
-        let (fault, left) = queue.front_mut()?;
-        let fault = fault.clone();
-        *left -= 1;
-        if *left == 0 {
-            queue.pop_front();
+        let at = queue.iter().position(|p| p.matcher.matches(req))?;
+        let pending = &mut queue[at];
+        let fault = pending.fault.clone();
+        pending.left -= 1;
+        if pending.left == 0 {
+            queue.remove(at);
         }
         Some(fault)
     }
@@ -130,7 +203,7 @@ impl FaultQueues {
         self.lock().iter_mut().for_each(VecDeque::clear);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, [VecDeque<(Fault, u32)>; 2]> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
         self.queues.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -139,6 +212,7 @@ fn index(target: FaultTarget) -> usize {
     match target {
         FaultTarget::Token => 0,
         FaultTarget::Api => 1,
+        FaultTarget::Presigned => 2,
     }
 }
 
@@ -146,20 +220,61 @@ fn index(target: FaultTarget) -> usize {
 mod tests {
     use super::*;
 
+    fn request(path: &str, query: &str) -> Incoming {
+        Incoming {
+            method: "GET".into(),
+            path: path.into(),
+            query: query.into(),
+            headers: Vec::new(),
+            connection: 1,
+        }
+    }
+
     #[test]
     fn faults_are_served_in_order_and_count_down() {
         let q = FaultQueues::default();
-        q.push(FaultTarget::Token, Fault::Close, 2);
-        q.push(FaultTarget::Token, Fault::Endless, 1);
-        q.push(FaultTarget::Api, Fault::Delay { ms: 1 }, 0);
-        assert_eq!(q.next(FaultTarget::Token), Some(Fault::Close));
-        assert_eq!(q.next(FaultTarget::Token), Some(Fault::Close));
-        assert_eq!(q.next(FaultTarget::Token), Some(Fault::Endless));
-        assert_eq!(q.next(FaultTarget::Token), None);
-        assert_eq!(q.next(FaultTarget::Api), None);
-        q.push(FaultTarget::Api, Fault::Close, 3);
+        let any = request("/x", "");
+        let all = FaultMatch::default;
+        q.push(FaultTarget::Token, Fault::Close, 2, all());
+        q.push(FaultTarget::Token, Fault::Endless, 1, all());
+        q.push(FaultTarget::Api, Fault::Delay { ms: 1 }, 0, all());
+        assert_eq!(q.next(FaultTarget::Token, &any), Some(Fault::Close));
+        assert_eq!(q.next(FaultTarget::Token, &any), Some(Fault::Close));
+        assert_eq!(q.next(FaultTarget::Token, &any), Some(Fault::Endless));
+        assert_eq!(q.next(FaultTarget::Token, &any), None);
+        assert_eq!(q.next(FaultTarget::Api, &any), None);
+        q.push(FaultTarget::Api, Fault::Close, 3, all());
         q.clear();
-        assert_eq!(q.next(FaultTarget::Api), None);
+        assert_eq!(q.next(FaultTarget::Api, &any), None);
+    }
+
+    #[test]
+    fn a_matching_fault_waits_for_its_request_and_lets_others_pass() {
+        let q = FaultQueues::default();
+        let page2 = FaultMatch::path_contains("/data").with_query("page", "2");
+        q.push(FaultTarget::Api, Fault::Close, 1, page2);
+        q.push(FaultTarget::Api, Fault::Endless, 1, FaultMatch::default());
+        let first = request("/r/1/data", "page=0&size=10");
+        let second = request("/r/1/data", "size=10&page=2");
+        assert_eq!(q.next(FaultTarget::Api, &first), Some(Fault::Endless));
+        assert_eq!(q.next(FaultTarget::Api, &first), None);
+        assert_eq!(q.next(FaultTarget::Api, &request("/r/1/x", "page=2")), None);
+        assert_eq!(q.next(FaultTarget::Api, &second), Some(Fault::Close));
+        assert_eq!(q.next(FaultTarget::Api, &second), None);
+    }
+
+    #[test]
+    fn retry_at_date_sends_a_future_http_date() {
+        let reply = Fault::RetryAtDate {
+            status: 503,
+            secs: 30,
+            body: None,
+        }
+        .reply()
+        .unwrap();
+        let at = httpdate::parse_http_date(&reply.headers[0].1).unwrap();
+        let ahead = at.duration_since(SystemTime::now()).unwrap();
+        assert!(ahead > Duration::from_secs(25) && ahead <= Duration::from_secs(30));
     }
 
     #[test]

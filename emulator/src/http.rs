@@ -47,6 +47,15 @@ impl Reply {
         }
     }
 
+    /// `{"message": text}`, the error body of 8x8's analytics APIs.
+    pub(crate) fn message(status: u16, text: &str) -> Reply {
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            message: &'a str,
+        }
+        Reply::json(status, &Message { message: text })
+    }
+
     pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
         self.headers.push((name.to_string(), value.into()));
         self
@@ -100,6 +109,26 @@ impl Incoming {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of a query parameter, decoded.
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Headers by lower-cased name, repeated ones joined with ", " as HTTP allows.
+    pub(crate) fn headers_joined(&self) -> std::collections::BTreeMap<String, String> {
+        let mut headers = std::collections::BTreeMap::<String, String>::new();
+        for (name, value) in &self.headers {
+            headers
+                .entry(name.to_ascii_lowercase())
+                .and_modify(|v| {
+                    v.push_str(", ");
+                    v.push_str(value);
+                })
+                .or_insert_with(|| value.clone());
+        }
+        headers
     }
 
     pub(crate) fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {

@@ -6,20 +6,29 @@
 mod admin;
 mod api;
 mod apigee;
+mod bearer;
 mod config;
 mod data;
+mod echo;
 mod faults;
 mod http;
+mod realtime;
+mod rfc6749;
 mod server;
 mod state;
 mod stats;
 mod tls;
 mod token_endpoint;
+mod token_log;
 mod tokens;
 
-pub use config::{ClientSpec, EmulatorConfig, ReplyShape, OAUTH_PRODUCTS, REALTIME_PRODUCT};
-pub use faults::{Fault, FaultTarget};
+pub use config::{
+    ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, QM_PRODUCT,
+    REALTIME_PRODUCT, STORAGE_PRODUCT, VCC_PRODUCT,
+};
+pub use faults::{Fault, FaultMatch, FaultTarget};
 pub use stats::Stats;
+pub use token_log::{TokenRequest, REDACTED};
 
 use http::{Incoming, Reply};
 use state::State;
@@ -101,7 +110,27 @@ impl Emulator {
 
     /// The next `count` requests to `target` get `fault` (after any faults pushed before it).
     pub fn push_fault(&self, target: FaultTarget, fault: Fault, count: u32) {
-        self.state.faults.push(target, fault, count);
+        self.state
+            .faults
+            .push(target, fault, count, FaultMatch::default());
+    }
+
+    /// The next `count` requests to `target` that `matcher` matches get `fault`; other requests
+    /// pass it by (e.g. fail page 2 of a listing once, so a client's retry of one page is seen).
+    pub fn push_fault_matching(
+        &self,
+        target: FaultTarget,
+        fault: Fault,
+        count: u32,
+        matcher: FaultMatch,
+    ) {
+        self.state.faults.push(target, fault, count, matcher);
+    }
+
+    /// Every token request waits this long before it is answered (0: no wait), so clients'
+    /// concurrent fetches overlap and can be seen to be coalesced.
+    pub fn set_token_delay_ms(&self, ms: u64) {
+        self.state.settings().token_delay_ms = ms;
     }
 
     /// Every token issued so far becomes invalid, as when a key is deleted in the Admin Console.
@@ -127,6 +156,17 @@ impl Emulator {
     /// The shape of token replies from now on.
     pub fn set_reply_shape(&self, shape: ReplyShape) {
         self.state.settings().reply_shape = shape;
+    }
+
+    /// How the token endpoint authenticates and answers from now on.
+    pub fn set_token_mode(&self, mode: TokenMode) {
+        self.state.settings().token_mode = mode;
+    }
+
+    /// The token requests received since the start or the last reset, oldest first (the latest
+    /// 1000), secrets redacted.
+    pub fn token_requests(&self) -> Vec<TokenRequest> {
+        self.state.token_log.all()
     }
 
     /// Logs one line per request to stderr.
@@ -163,9 +203,18 @@ async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
         return admin::handle(state, req, body);
     }
     if req.path == token_endpoint::PATH {
+        let _in_flight = state.stats.token_started();
+        state
+            .token_log
+            .record(token_log::TokenRequest::of(req, body));
         state.stats.bump(|s| &mut s.token_requests);
         state.stats.saw_connection(req.connection);
-        if let Some(reply) = injected(state, FaultTarget::Token).await {
+        state.stats.saw_path(&req.path);
+        let delay = state.settings().token_delay_ms;
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+        if let Some(reply) = injected(state, FaultTarget::Token, req).await {
             state.stats.bump(|s| &mut s.token_failures);
             return reply;
         }
@@ -174,7 +223,8 @@ async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
     if let Some(route) = api::route(&req.path) {
         state.stats.bump(|s| &mut s.api_requests);
         state.stats.saw_connection(req.connection);
-        if let Some(reply) = injected(state, FaultTarget::Api).await {
+        state.stats.saw_path(&req.path);
+        if let Some(reply) = injected(state, FaultTarget::Api, req).await {
             return reply;
         }
         return api::handle(state, req, body, route);
@@ -184,8 +234,8 @@ async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
 
 /// The reply replacing normal processing, if a fault is due; a delay fault waits here (without
 /// holding a thread) and lets processing go on.
-async fn injected(state: &State, target: FaultTarget) -> Option<Reply> {
-    let fault = state.faults.next(target)?;
+async fn injected(state: &State, target: FaultTarget, req: &Incoming) -> Option<Reply> {
+    let fault = state.faults.next(target, req)?;
     state.stats.bump(|s| &mut s.faults_injected);
     if let Fault::Delay { ms } = fault {
         tokio::time::sleep(Duration::from_millis(ms)).await;

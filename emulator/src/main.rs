@@ -4,7 +4,7 @@ use clap::{Parser, ValueEnum};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use x8_emulator::{ClientSpec, Emulator, EmulatorConfig, ReplyShape};
+use x8_emulator::{ClientSpec, Emulator, EmulatorConfig, ReplyShape, TokenMode};
 
 /// A loopback emulator of 8x8's OAuth token endpoint and realtime-metrics API.
 ///
@@ -17,12 +17,17 @@ use x8_emulator::{ClientSpec, Emulator, EmulatorConfig, ReplyShape};
 /// "analytics realtime-api", query page and size); ANY /echo/... (Bearer token; replies with
 /// the request it received).
 ///
-/// Control over HTTP (not counted in the stats): GET /_emulator/stats; POST /_emulator/reset,
-/// /_emulator/revoke, /_emulator/expire; POST /_emulator/config {"token_lifetime":3,
-/// "expired_status":500, "reply_shape":"chat"}; POST /_emulator/faults
-/// {"target":"token"|"api", "count":1, "kind":...} where kind is
-/// status {status, retry_after?, body?} | raw {status, content_type?, body} | delay {ms} |
-/// close | endless | oversized {bytes}.
+/// Control over HTTP (not counted in the stats): GET /_emulator/stats (counters, incl.
+/// requests_by_path and max_token_requests_in_flight); GET /_emulator/token-requests (what
+/// each token request sent: auth scheme, Basic user as sent, form with client_secret
+/// redacted); POST /_emulator/reset, /_emulator/revoke, /_emulator/expire; POST
+/// /_emulator/config {"token_lifetime":3, "expired_status":500, "reply_shape":"chat",
+/// "token_delay_ms":100, "token_mode":"8x8"|"rfc6749"}; POST /_emulator/faults
+/// {"target":"token"|"api", "count":1, "match":{"path_contains":"/data",
+/// "query":{"page":"2"}}, "kind":...} where kind is status {status, retry_after?, body?} |
+/// retry_at_date {status, secs, body?} (Retry-After: the HTTP date secs from now) |
+/// raw {status, content_type?, body} | delay {ms} | close | endless | oversized {bytes}.
+/// "match" (optional) aims the fault at the requests it matches, e.g. one page once.
 #[derive(Parser, Debug)]
 #[command(version, verbatim_doc_comment)]
 struct Args {
@@ -51,6 +56,22 @@ struct Args {
     /// HTTP status of the "Access Token expired" fault (some Apigee deployments send 500).
     #[arg(long, value_name = "CODE", default_value_t = 401)]
     expired_status: u16,
+
+    /// Every token request waits this long before it is answered, so concurrent fetches
+    /// overlap (see max_token_requests_in_flight in the stats).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    token_delay_ms: u64,
+
+    /// Answer as a strict RFC 6749 server instead of 8x8's gateway: Basic credentials must be
+    /// form-urlencoded before base64 (RFC 6749 §2.3.1; a raw id or secret containing e.g.
+    /// ":/%" gets 400 invalid_request "client_id and client_secret in the authorization header
+    /// are not properly encoded", wrong ones 401 invalid_client), client_secret_post (client_id
+    /// and client_secret in the form body) is accepted, and the reply is
+    /// {"access_token","token_type":"Bearer","expires_in":<number>[,"scope"]} with no product
+    /// lists. Errors are {"error","error_description"}. Switch at run time with POST
+    /// /_emulator/config {"token_mode":"rfc6749"|"8x8"}.
+    #[arg(long)]
+    rfc6749: bool,
 
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 8)]
@@ -109,6 +130,12 @@ fn run(args: Args) -> io::Result<()> {
         tls_self_signed: args.tls_self_signed,
         port: args.port,
         threads: args.threads,
+        token_delay_ms: args.token_delay_ms,
+        token_mode: if args.rfc6749 {
+            TokenMode::Rfc6749
+        } else {
+            TokenMode::Apigee8x8
+        },
     };
     let emulator = Emulator::start(cfg)?;
     emulator.set_verbose(args.verbose);

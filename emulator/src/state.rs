@@ -1,9 +1,10 @@
 //! What the connections share: the clients, the settings tests may change while the server
 //! runs, the issued tokens, the pending faults and the counters.
 
-use crate::config::{ClientSpec, EmulatorConfig, ReplyShape};
+use crate::config::{ClientSpec, EmulatorConfig, ReplyShape, TokenMode};
 use crate::faults::FaultQueues;
 use crate::stats::Recorder;
+use crate::token_log::TokenLog;
 use crate::tokens::{fill_random, TokenStore};
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
@@ -21,6 +22,9 @@ pub(crate) struct Settings {
     pub(crate) token_lifetime: u64,
     pub(crate) expired_status: u16,
     pub(crate) reply_shape: ReplyShape,
+    /// Every token request waits this long before it is answered.
+    pub(crate) token_delay_ms: u64,
+    pub(crate) token_mode: TokenMode,
 }
 
 pub(crate) struct State {
@@ -30,6 +34,7 @@ pub(crate) struct State {
     pub(crate) tokens: Mutex<TokenStore>,
     pub(crate) faults: FaultQueues,
     pub(crate) stats: Recorder,
+    pub(crate) token_log: TokenLog,
     pub(crate) verbose: AtomicBool,
 }
 
@@ -49,7 +54,10 @@ impl State {
                 token_lifetime: cfg.token_lifetime_secs,
                 expired_status: cfg.expired_status,
                 reply_shape: cfg.reply_shape,
+                token_delay_ms: cfg.token_delay_ms,
+                token_mode: cfg.token_mode,
             }),
+            token_log: TokenLog::default(),
             tokens: Mutex::default(),
             faults: FaultQueues::default(),
             stats: Recorder::default(),
@@ -68,6 +76,7 @@ impl State {
     pub(crate) fn reset(&self) {
         self.stats.reset();
         self.faults.clear();
+        self.token_log.clear();
     }
 }
 

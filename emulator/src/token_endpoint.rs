@@ -1,7 +1,7 @@
 //! `POST /oauth/v2/token`: the client-credentials grant as 8x8's Apigee gateway answers it.
 
 use crate::apigee;
-use crate::config::ReplyShape;
+use crate::config::{ReplyShape, TokenMode};
 use crate::http::{Incoming, Reply};
 use crate::state::{Client, State};
 use base64::Engine;
@@ -11,7 +11,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub(crate) const PATH: &str = "/oauth/v2/token";
 
 pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8]) -> Reply {
-    match mint(state, req, body) {
+    let mode = state.settings().token_mode;
+    let minted = match mode {
+        TokenMode::Apigee8x8 => mint(state, req, body),
+        TokenMode::Rfc6749 => crate::rfc6749::mint(state, req, body),
+    };
+    match minted {
         Ok(reply) => {
             state.stats.bump(|s| &mut s.tokens_issued);
             reply
@@ -73,7 +78,7 @@ fn authenticate<'s>(state: &'s State, authorization: Option<&str>) -> Result<&'s
         .ok_or_else(invalid)
 }
 
-fn is_form(content_type: Option<&str>) -> bool {
+pub(crate) fn is_form(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|v| v.split(';').next())
         .is_some_and(|media| {

@@ -34,7 +34,9 @@ fn stats_over_http_match_the_library_and_admin_is_not_counted() {
     assert_eq!(
         v,
         json!({"token_requests": 2, "tokens_issued": 1, "token_failures": 1,
-            "api_requests": 0, "api_rejected": 0, "connections": 1, "faults_injected": 0})
+            "api_requests": 0, "api_rejected": 0, "connections": 1, "faults_injected": 0,
+            "max_token_requests_in_flight": 1, "requests_by_path": {"/oauth/v2/token": 2},
+            "presigned_requests": 0})
     );
 }
 
@@ -83,10 +85,15 @@ fn config_changes_lifetime_expired_status_and_shape() {
         "config",
         json!({"expired_status": 500, "reply_shape": "chat"}),
     );
-    assert_eq!(
-        v,
-        json!({"token_lifetime": 3, "expired_status": 500, "reply_shape": "chat"})
-    );
+    // The reply is every setting; these are the ones this test touched.
+    for (key, want) in [
+        ("token_lifetime", json!(3)),
+        ("expired_status", json!(500)),
+        ("reply_shape", json!("chat")),
+        ("token_mode", json!("8x8")),
+    ] {
+        assert_eq!(v[key], want, "{key} in {v}");
+    }
     let (_, t) = json(token_reply(&a, &emu, ID, SECRET));
     assert!(t["api_product_list"].is_array());
     emu.expire_all_tokens();

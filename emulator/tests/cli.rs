@@ -119,10 +119,30 @@ fn help_describes_every_option() {
         "--write-ca",
         "--exit-on-stdin-eof",
         "--verbose",
+        "--token-delay-ms",
+        "--rfc6749",
+        "not properly encoded",
+        "client_secret_post",
         "/_emulator/faults",
+        "/_emulator/token-requests",
     ] {
         assert!(help.contains(option), "--help lacks {option}:\n{help}");
     }
+}
+
+#[test]
+fn rfc6749_flag_answers_numeric_expires_in() {
+    let (mut child, url, _stdout) = spawn(&["--exit-on-stdin-eof", "--rfc6749"]);
+    let reply = common::agent()
+        .post(format!("{url}/oauth/v2/token"))
+        .header("Authorization", common::basic("demo-client", "demo-secret"))
+        .send_form([("grant_type", "client_credentials")])
+        .unwrap();
+    let (status, v) = common::json(reply);
+    assert_eq!((status, v["token_type"].as_str()), (200, Some("Bearer")));
+    assert!(v["expires_in"].is_u64(), "{v}");
+    drop(child.stdin.take());
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).is_some());
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 use zeroize::Zeroizing;
 
-use super::{env_var, ENV_CLIENT_ID, ENV_CLIENT_SECRET};
+use super::{env_var, ClientAuth, ENV_CLIENT_ID, ENV_CLIENT_SECRET};
 use crate::error::{Error, ErrorKind, Result};
 
 /// An API key from 8x8 Admin Console. The secret is wiped from memory when the credentials are dropped and
@@ -15,19 +15,13 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Basic auth joins id and secret with ':', so an id containing ':' could never be sent correctly; the
-    /// secret may hold any character.
+    /// Checks what every style of sending them needs; whether an id may hold ':' depends on the style
+    /// (`check_for`). The secret may hold any character.
     pub fn new(client_id: &str, secret: &str) -> Result<Credentials> {
         if client_id.is_empty() {
             return Err(Error::new(
                 ErrorKind::Config,
                 "the client id is empty; use the key's id from 8x8 Admin Console",
-            ));
-        }
-        if client_id.contains(':') {
-            return Err(Error::new(
-                ErrorKind::Config,
-                "the client id contains ':', which HTTP Basic authentication cannot carry; check that id and secret are not swapped or joined",
             ));
         }
         if client_id.chars().any(char::is_control) {
@@ -55,6 +49,19 @@ impl Credentials {
         Credentials::new(&id, &secret)
     }
 
+    /// 8x8's raw Basic authentication joins id and secret with ':', so an id holding ':' could never be sent
+    /// correctly that way; the RFC 6749 styles encode it.
+    pub fn check_for(&self, style: ClientAuth) -> Result<()> {
+        if style == ClientAuth::Basic && self.client_id.contains(':') {
+            return Err(Error::new(
+                ErrorKind::Config,
+                "the client id contains ':', which 8x8's HTTP Basic authentication cannot carry; check that id and secret \
+                 are not swapped or joined (a server that form-encodes credentials takes it with the basic-rfc6749 style)",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn client_id(&self) -> &str {
         &self.client_id
     }
@@ -78,8 +85,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_refuse_a_colon_in_the_id_but_not_in_the_secret() {
-        let e = Credentials::new("a:b", "s").unwrap_err();
+    fn a_colon_in_the_id_is_refused_for_8x8s_basic_only_and_never_in_the_secret() {
+        let joined = Credentials::new("a:b", "s").unwrap();
+        assert!(joined.check_for(ClientAuth::BasicRfc6749).is_ok());
+        assert!(joined.check_for(ClientAuth::Post).is_ok());
+        let e = joined.check_for(ClientAuth::Basic).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config);
         assert!(e.message().contains("':'"));
         let c = Credentials::new("id", "p:ss w\u{e9}rd:").unwrap();

@@ -28,6 +28,53 @@ pub const ENV_BASE_URL: &str = "X8_BASE_URL";
 pub const ENV_TOKEN_URL: &str = "X8_TOKEN_URL";
 pub const ENV_TOKEN_CACHE: &str = "X8_TOKEN_CACHE";
 pub const ENV_REDIS_URL: &str = "X8_REDIS_URL";
+pub const ENV_CLIENT_AUTH: &str = "X8_CLIENT_AUTH";
+pub const ENV_TOKEN_SCOPE: &str = "X8_TOKEN_SCOPE";
+
+/// How the client proves who it is at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// 8x8's: `Authorization: Basic base64(id ":" secret)` with the id and secret as they are (what 8x8's
+    /// document shows). An id holding ':' cannot be sent this way.
+    #[default]
+    Basic,
+    /// RFC 6749 §2.3.1: the id and secret form-urlencoded before base64, for servers that insist on it (then
+    /// an id may hold ':').
+    BasicRfc6749,
+    /// `client_secret_post`: `client_id` and `client_secret` in the form body, no Authorization header.
+    Post,
+}
+
+impl ClientAuth {
+    /// The names of the C API, the bindings, the CLI's config and `X8_CLIENT_AUTH`.
+    pub const NAMES: [(&'static str, ClientAuth); 3] = [
+        ("basic", ClientAuth::Basic),
+        ("basic-rfc6749", ClientAuth::BasicRfc6749),
+        ("post", ClientAuth::Post),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("basic", |(n, _)| *n)
+    }
+
+    pub fn from_name(name: &str) -> Result<ClientAuth> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(_, a)| *a)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!(
+                        "{name:?} is not a client authentication style: use basic (8x8's), basic-rfc6749 or post"
+                    ),
+                )
+            })
+    }
+}
 
 pub(crate) fn env_var(name: &str) -> Result<Option<String>> {
     match std::env::var(name) {
@@ -127,6 +174,12 @@ pub struct Options {
     pub replay_on_401: bool,
     /// Where the token is shared with other processes, if anywhere: one choice, so two stores cannot be set.
     pub shared_store: SharedStoreSetting,
+    /// How the credentials go to the token endpoint; 8x8's raw Basic by default.
+    pub client_auth: ClientAuth,
+    /// An OAuth `scope` for the token request; 8x8 needs none, so none is sent by default.
+    pub token_scope: Option<String>,
+    /// Extra form parameters of the token request (`audience`, `resource`) for servers that need them.
+    pub token_params: Vec<(String, String)>,
     pub logger: Logger,
 }
 
@@ -149,6 +202,9 @@ impl fmt::Debug for Options {
             .field("retry_max_delay", &self.retry_max_delay)
             .field("replay_on_401", &self.replay_on_401)
             .field("shared_store", &self.shared_store)
+            .field("client_auth", &self.client_auth)
+            .field("token_scope", &self.token_scope)
+            .field("token_params", &self.token_params)
             .field("logger", &self.logger)
             .finish()
     }
@@ -172,6 +228,9 @@ impl Default for Options {
             retry_max_delay: Duration::from_secs(8),
             replay_on_401: true,
             shared_store: SharedStoreSetting::InProcess,
+            client_auth: ClientAuth::Basic,
+            token_scope: None,
+            token_params: Vec::new(),
             logger: Logger::default(),
         }
     }
@@ -185,7 +244,8 @@ impl Options {
         Ok(opts)
     }
 
-    /// Applies `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE` and `X8_REDIS_URL` over what is set.
+    /// Applies `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE`, `X8_REDIS_URL`, `X8_CLIENT_AUTH` and
+    /// `X8_TOKEN_SCOPE` over what is set.
     pub fn apply_env(&mut self) -> Result<()> {
         // A shared store named in the environment replaces the one in the options; naming two is an error.
         match (env_var(ENV_TOKEN_CACHE)?, env_var(ENV_REDIS_URL)?) {
@@ -208,6 +268,12 @@ impl Options {
         }
         if let Some(token_url) = env_var(ENV_TOKEN_URL)? {
             self.token_url = Some(token_url);
+        }
+        if let Some(style) = env_var(ENV_CLIENT_AUTH)? {
+            self.client_auth = ClientAuth::from_name(&style)?;
+        }
+        if let Some(scope) = env_var(ENV_TOKEN_SCOPE)? {
+            self.token_scope = Some(scope);
         }
         Ok(())
     }

@@ -122,6 +122,22 @@ impl Origin {
     }
 }
 
+/// An absolute URL that may be fetched without credentials (a presigned download link): `https`, or `http` on
+/// loopback only; no user info; a valid port; no control characters or spaces.
+pub fn check_fetch_url(url: &str) -> Result<Uri> {
+    refuse_control_chars(url, "URL")?;
+    if url.contains(' ') {
+        return Err(Error::invalid(
+            "the URL contains a space; percent-encode it as %20",
+        ));
+    }
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| Error::invalid("the URL is not a valid absolute http(s) URL"))?;
+    Origin::of(&uri)?;
+    Ok(uri)
+}
+
 /// The URL's port, or the scheme's default when it names none. A port that is not a number in 1..=65535
 /// (`:99999`, `:abc`, `:-1`, `:0`) is refused: taking the default instead would send the Basic credentials to
 /// port 80 or 443 of the host, which nobody asked for.

@@ -96,6 +96,7 @@ impl Settings {
                 ));
             }
         }
+        check_token_form(&options)?;
         Ok(Settings {
             options,
             api_origin,
@@ -103,6 +104,37 @@ impl Settings {
             token_url,
         })
     }
+}
+
+/// Form parameters that x8 sets itself in the token request: a caller's would make it ambiguous.
+const RESERVED_TOKEN_PARAMS: [&str; 4] = ["grant_type", "client_id", "client_secret", "scope"];
+
+/// The scope and extra parameters of the token request: printable text, no parameter x8 sets itself.
+fn check_token_form(options: &Options) -> Result<()> {
+    let config_err = |m: String| Error::new(ErrorKind::Config, m);
+    if let Some(scope) = &options.token_scope {
+        if scope.is_empty() || !is_header_value_safe(scope) {
+            return Err(config_err(
+                "the token scope must be non-empty text without control characters".into(),
+            ));
+        }
+    }
+    for (name, value) in &options.token_params {
+        if name.is_empty() || !is_header_value_safe(name) || !is_header_value_safe(value) {
+            return Err(config_err(format!(
+                "token request parameter {name:?}: names must be non-empty and neither may hold control characters"
+            )));
+        }
+        if RESERVED_TOKEN_PARAMS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(name))
+        {
+            return Err(config_err(format!(
+                "token request parameter {name:?} is set by x8 itself (use the scope option for scope)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
