@@ -160,7 +160,13 @@ impl TokenEndpoint {
             .authorization
             .strip_prefix("Basic ")
             .unwrap_or_default();
-        let text = truncate_for_message(&redact(&text, &[self.secret.as_str(), pair]), 300);
+        // The secret as the body of a client_secret_post request carried it, should the server echo the form.
+        let form_secret = form_encode(&self.secret);
+        let text = Zeroizing::new(text);
+        let text = truncate_for_message(
+            &redact(&text, &[self.secret.as_str(), pair, form_secret.as_str()]),
+            300,
+        );
         if text.is_empty() {
             "(empty body)".to_owned()
         } else {
