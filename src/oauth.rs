@@ -17,20 +17,21 @@ use crate::rt::clock::Deadline;
 use crate::rt::log::{Level, Logger};
 use crate::rt::stats::Stats;
 use crate::token::parse_token_reply;
-use crate::token::{Fetched, TokenSource};
+use crate::token::{Fetched, SecretText, TokenSource};
 
 pub struct TokenEndpoint {
     transport: Arc<Transport>,
     url: String,
     client_id: String,
-    /// The secret, kept only to scrub it from any text a server sends back.
-    secret: Zeroizing<String>,
+    /// The secret, kept only to scrub it from any text a server sends back. Like the Authorization value and
+    /// the form, in pages left out of core dumps (`SecretText`).
+    secret: SecretText,
     style: ClientAuth,
     /// `Basic …`, or empty for `client_secret_post`.
-    authorization: Zeroizing<String>,
+    authorization: SecretText,
     /// The form body: `grant_type=client_credentials` and whatever the style and options add (with
     /// `client_secret_post`, the secret).
-    form: Zeroizing<String>,
+    form: SecretText,
     max_retries: u32,
     base_delay: Duration,
     max_delay: Duration,
@@ -51,10 +52,10 @@ impl TokenEndpoint {
             transport,
             url: settings.token_url.clone(),
             client_id: credentials.client_id().to_owned(),
-            secret: Zeroizing::new(credentials.secret().to_owned()),
+            secret: SecretText::new(credentials.secret()),
             style: o.client_auth,
-            authorization: authorization(credentials, o.client_auth),
-            form: token_form(credentials, settings),
+            authorization: SecretText::new(&authorization(credentials, o.client_auth)),
+            form: SecretText::new(&token_form(credentials, settings)),
             max_retries: o.max_retries,
             base_delay: o.retry_base_delay,
             max_delay: o.retry_max_delay,
@@ -79,7 +80,7 @@ impl TokenEndpoint {
             ];
             &with_basic
         };
-        let reply = self
+        let mut reply = self
             .transport
             .send(
                 "POST",
@@ -90,6 +91,14 @@ impl TokenEndpoint {
             )
             .map_err(|e| e.context("token endpoint"))?;
         let received = wall_ms();
+        let outcome = self.judge(&reply, received);
+        // The body held the token (or, echoed, the credentials): wiped whatever the outcome.
+        zeroize::Zeroize::zeroize(&mut reply.body);
+        outcome
+    }
+
+    /// The token in a reply, or the error it stands for.
+    fn judge(&self, reply: &Response, received: i64) -> Result<Fetched> {
         match reply.status {
             200..=299 => {
                 let token = parse_token_reply(&reply.body, received)
@@ -101,7 +110,7 @@ impl TokenEndpoint {
                 })
             }
             400 | 401 | 403 => {
-                let said = self.describe_error_body(&reply);
+                let said = self.describe_error_body(reply);
                 Err(Error::new(
                     ErrorKind::Auth,
                     format!(
@@ -118,7 +127,7 @@ impl TokenEndpoint {
                 format!(
                     "token endpoint answered {} {}",
                     reply.status,
-                    self.describe_error_body(&reply)
+                    self.describe_error_body(reply)
                 ),
             )
             .with_http_status(reply.status)
@@ -127,7 +136,7 @@ impl TokenEndpoint {
                 ErrorKind::Protocol,
                 format!(
                     "token endpoint answered {other} {} — check the token URL {}",
-                    self.describe_error_body(&reply),
+                    self.describe_error_body(reply),
                     self.url
                 ),
             )
