@@ -19,6 +19,11 @@ use crate::rt::stats::Stats;
 use crate::token::parse_token_reply;
 use crate::token::{Fetched, SecretText, TokenSource};
 
+/// The most of a token reply (or of the endpoint's error body) that is read: 8x8's is under 1 KiB, a token at
+/// most 4 KiB. Without it a hostile or broken endpoint made every fetch read up to the API body limit (64 MiB by
+/// default).
+const MAX_TOKEN_REPLY_BYTES: u64 = 64 * 1024;
+
 pub struct TokenEndpoint {
     transport: Arc<Transport>,
     url: String,
@@ -82,12 +87,13 @@ impl TokenEndpoint {
         };
         let mut reply = self
             .transport
-            .send(
+            .send_capped(
                 "POST",
                 &self.url,
                 headers,
                 Some(self.form.as_bytes()),
                 deadline,
+                MAX_TOKEN_REPLY_BYTES,
             )
             .map_err(|e| e.context("token endpoint"))?;
         let received = wall_ms();
