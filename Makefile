@@ -23,6 +23,8 @@ header:
 install:
 	bash packaging/install.sh
 
-# A release tarball that loads on glibc 2.17 (RHEL/CentOS 7+), and the check that tests what it ships.
+# The release archives (Linux x86_64/arm64 for glibc 2.17, Alpine/musl, Windows x64, macOS x86_64/arm64), the
+# NuGet package and the Go module's prebuilt libraries, each with its SHA-256, and the checks that test what ships.
 release:
-	bash release/build.sh && bash release/check.sh
+	bash release/build.sh && bash release/nuget.sh && bash release/go.sh
+	bash release/check.sh && bash release/check_targets.sh && bash release/check_packages.sh

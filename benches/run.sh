@@ -28,8 +28,8 @@ command -v valgrind >/dev/null || missing+=(valgrind)
 command -v strace >/dev/null || missing+=(strace)
 if ((${#missing[@]})); then
     say "installing ${missing[*]}"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    . "$repo/scripts/lib.sh" # the one package helper of the test, release and bench scripts
+    install_packages "${missing[@]}" >&2
 fi
 
 # ---- x8: prebuilt when X8_LIB_DIR is given, else built here ----

@@ -32,7 +32,7 @@ int main(void) {
     x8_token_free(token);
 
     x8_response *response = NULL;
-    if (x8_request(client, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, 0, NULL, 0, 0, &response, &err) !=
+    if (x8_request(client, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, &response, &err) !=
         X8_STATUS_OK) {
         x8_client_free(client);
         return fail("x8_request", err);

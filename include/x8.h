@@ -7,7 +7,7 @@
  *     char tok[X8_TOKEN_BUFFER_SIZE];
  *     x8_get_token(c, tok, sizeof tok, NULL, &e);
  *     x8_response *r = NULL;
- *     x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, 0, NULL, 0, 0, &r, &e);
+ *     x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, &r, &e);  // NULL: no x8_request_opts
  *     x8_response_free(r); x8_client_free(c);
  *
  * Ownership, one rule for the whole API:
@@ -48,22 +48,6 @@
 #define X8_VERSION_STRING "0.1.0"
 /* MAJOR * 10000 + MINOR * 100 + PATCH; compare with x8_version_num() to catch a header/library mismatch. */
 #define X8_VERSION_NUM 100
-
-/* A buffer this large always holds a token and its NUL (x8_get_token). */
-#define X8_TOKEN_BUFFER_SIZE 4096
-
-/* Log levels for x8_options_set_log_callback. */
-#define X8_LOG_ERROR 1
-#define X8_LOG_WARN 2
-#define X8_LOG_INFO 3
-#define X8_LOG_DEBUG 4
-
-/* What x8_token_store callbacks return; any negative value is a failure. */
-#define X8_STORE_OK 0
-#define X8_STORE_NOT_FOUND 1
-#define X8_STORE_BUFFER_TOO_SMALL 2
-#define X8_STORE_BUSY 3
-
 
 /**
  * Result of every fallible call. `X8_STATUS_OK` is 0; every other value is a failure whose details are in the
@@ -129,6 +113,52 @@ typedef enum {
   X8_STATUS_INTERNAL = 99,
 } x8_status;
 
+
+/**
+ * A buffer this large always holds a token and its NUL (x8_get_token).
+ */
+#define X8_TOKEN_BUFFER_SIZE 4096
+
+/**
+ * Log level for x8_options_set_log_callback: errors only.
+ */
+#define X8_LOG_ERROR 1
+
+/**
+ * Log level: warnings and errors.
+ */
+#define X8_LOG_WARN 2
+
+/**
+ * Log level: information, warnings and errors.
+ */
+#define X8_LOG_INFO 3
+
+/**
+ * Log level: everything, including debug messages.
+ */
+#define X8_LOG_DEBUG 4
+
+/**
+ * An `x8_token_store` callback succeeded. (Any negative return is a failure.)
+ */
+#define X8_STORE_OK 0
+
+/**
+ * `load`: there is no record under the key (or it expired).
+ */
+#define X8_STORE_NOT_FOUND 1
+
+/**
+ * `load`: the record does not fit in the buffer; its length is in `*record_len`.
+ */
+#define X8_STORE_BUFFER_TOO_SMALL 2
+
+/**
+ * `lock`: someone else holds the lock.
+ */
+#define X8_STORE_BUSY 3
+
 /**
  * A client for one API key: caches its token, renews it ahead of expiry, keeps connections alive.
  * Thread-safe: every function may be called on the same client from any number of threads at once, except
@@ -162,12 +192,13 @@ typedef struct x8_response x8_response;
 typedef struct x8_token x8_token;
 
 /**
- * A snapshot of the client's counters. Set `size` to `sizeof(x8_stats)` before calling `x8_client_stats`: the
- * library fills only the fields that fit, so programs built against an older header keep working.
+ * A snapshot of the client's counters (also the JSON object of `x8_client_stats_json`). Set `size` to
+ * `sizeof(x8_stats)` before calling `x8_client_stats`: the library fills only the fields that fit, so programs
+ * built against an older header keep working.
  */
 typedef struct {
   /**
-   * In: sizeof(x8_stats) as the caller knows it.
+   * In: sizeof(x8_stats) as the caller knows it. Out: the bytes x8 filled.
    */
   size_t size;
   /**
@@ -231,6 +262,40 @@ typedef struct {
  * Messages never contain the secret or a token.
  */
 typedef void (*x8_log_fn)(void *user_data, int32_t level, const char *message);
+
+/**
+ * What a request carries besides its method and path, all optional: pass NULL to `x8_request` for none (a
+ * plain GET). Set `size` to `sizeof(x8_request_opts)` and zero what you do not use, e.g.
+ * `x8_request_opts o = {.size = sizeof o}; o.timeout_ms = 2000;` — x8 reads only the fields that fit in `size`, so
+ * fields added in later versions are zero for programs built against this header. Borrowed for the call only.
+ */
+typedef struct {
+  /**
+   * `sizeof(x8_request_opts)` as the caller knows it.
+   */
+  size_t size;
+  /**
+   * `header_count` strings "Name: value" (NULL when 0), e.g. "X-Tenant-Info: acme". Authorization, Host,
+   * Content-Length and Transfer-Encoding are set by x8 and refused.
+   */
+  const char *const *headers;
+  /**
+   * How many strings `headers` holds.
+   */
+  size_t header_count;
+  /**
+   * The request body (NULL and 0 for none).
+   */
+  const uint8_t *body;
+  /**
+   * The body's length in bytes.
+   */
+  size_t body_len;
+  /**
+   * Bound on the whole call in milliseconds (0: the client's timeout).
+   */
+  uint32_t timeout_ms;
+} x8_request_opts;
 
 /**
  * Loads the record stored under `key` (NUL-terminated). If there is one and its length fits in `buf_len`
@@ -334,46 +399,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The status code (never `X8_STATUS_OK`) of an error; `X8_STATUS_INVALID_ARGUMENT` for NULL.
- *
- * Thread safety: any thread.
- */
-x8_status x8_error_code(const x8_error *err);
-
-/**
- * The error's message: what happened and what to do. Never contains the secret or a token. Borrowed: valid
- * until `x8_error_free(err)`. Returns "" for NULL.
- *
- * Thread safety: any thread.
- */
-const char *x8_error_message(const x8_error *err);
-
-/**
- * The HTTP status behind the error (e.g. 401 from the token endpoint), or 0 when no server answered.
- *
- * Thread safety: any thread.
- */
-uint16_t x8_error_http_status(const x8_error *err);
-
-/**
- * Frees an error. NULL is ignored. Any thread.
- */
-void x8_error_free(x8_error *err);
-
-/**
- * Frees a string the library handed out through a `char **` out parameter (`x8_get_token_string`,
- * `x8_client_stats_json`). The memory is wiped first when it held a token. NULL is ignored. Any thread.
- * Never pass memory from another allocator, and never free these strings with libc `free`.
- */
-void x8_free(void *ptr);
-
-/**
- * A static, NUL-terminated name for a status code, e.g. "X8_STATUS_AUTH"; "X8_STATUS_UNKNOWN" for values that
- * are not a status. Never freed. Any thread.
- */
-const char *x8_status_str(int32_t status);
-
-/**
  * Creates a client for the API key (`client_id`, `secret`, from 8x8 Admin Console) with `opts` (NULL for the
  * defaults; copied, so it may be freed afterwards). No network traffic happens until a token is needed.
  *
@@ -402,8 +427,9 @@ x8_status x8_client_new_from_env(const x8_options *opts,
  * Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
  * on the client; callable from any thread. After it returns the log callback is never called again for this
  * client, and neither is any callback of its `x8_token_store` (calls in progress are waited for). A background
- * renewal still in flight finishes on the client's renewal thread (bounded by the timeout), which then ends
- * and releases what it holds.
+ * renewal in flight for this client is waited for (at most the client's timeout plus a second); freeing the
+ * process's last client ends every thread x8 started. In a fork child, freeing a client made in the parent
+ * never blocks and releases only the child's copy of it (no socket, lock or file of the parent is touched).
  */
 void x8_client_free(x8_client *client);
 
@@ -429,9 +455,9 @@ x8_status x8_get_token(const x8_client *client,
  * Like `x8_get_token`, but hands out a new NUL-terminated copy in `*out`, which the caller frees with
  * `x8_free` (which wipes it). Simpler; costs an allocation. `*out` is NULL on failure. Thread safety: any thread.
  */
-x8_status x8_get_token_string(const x8_client *client,
-                              char **out,
-                              x8_error **err);
+x8_status x8_client_token_string(const x8_client *client,
+                                 char **out,
+                                 x8_error **err);
 
 /**
  * Sets `*has` to whether the current token (fetched if needed) carries the API product `product`, e.g.
@@ -445,7 +471,8 @@ x8_status x8_client_has_product(const x8_client *client,
 /**
  * Drops the cached token so that the next call fetches a new one: after products were added to or removed
  * from the key in Admin Console (they take minutes to replicate), or when a token is known to be revoked.
- * Also lifts the short backoff after a failed fetch. Errors: X8_STATUS_INVALID_ARGUMENT for NULL. Any thread.
+ * Also lifts the short backoff after a failed fetch. Errors: X8_STATUS_INVALID_ARGUMENT for NULL,
+ * X8_STATUS_FORKED for a client made before fork() (the shared store is not touched). Any thread.
  */
 x8_status x8_client_invalidate(const x8_client *client,
                                x8_error **err);
@@ -454,7 +481,8 @@ x8_status x8_client_invalidate(const x8_client *client,
  * Drops the cached token only if it is still `rejected`, a token the API refused (e.g. an HTTP client that
  * attaches x8's token itself and got a 401). When many threads see the same token refused at once, the first
  * call drops it and the others leave its successor alone, so one fetch follows. `*dropped` (if not NULL)
- * says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8. Any thread.
+ * says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8, X8_STATUS_FORKED
+ * for a client made before fork(). Any thread.
  */
 x8_status x8_client_invalidate_token(const x8_client *client,
                                      const char *rejected,
@@ -462,8 +490,9 @@ x8_status x8_client_invalidate_token(const x8_client *client,
                                      x8_error **err);
 
 /**
- * Fills `*stats` with the client's counters (see `x8_stats`; set `stats->size` first). Cheap: plain atomic
- * reads. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or a `size` smaller than the `size` field. Any thread.
+ * Fills `*stats` with the client's counters (see `x8_stats`; set `stats->size` first): only the whole fields
+ * that fit in `stats->size`, which is then set to the bytes filled. Cheap: plain atomic reads.
+ * Errors: X8_STATUS_INVALID_ARGUMENT for NULL or a `size` smaller than the `size` field. Any thread.
  */
 x8_status x8_client_stats(const x8_client *client,
                           x8_stats *stats,
@@ -476,6 +505,39 @@ x8_status x8_client_stats(const x8_client *client,
 x8_status x8_client_stats_json(const x8_client *client,
                                char **out,
                                x8_error **err);
+
+/**
+ * The status code (never `X8_STATUS_OK`) of an error; `X8_STATUS_INVALID_ARGUMENT` for NULL.
+ *
+ * Thread safety: any thread.
+ */
+x8_status x8_error_code(const x8_error *err);
+
+/**
+ * The error's message: what happened and what to do. Never contains the secret or a token. Borrowed: valid
+ * until `x8_error_free(err)`. Returns "" for NULL.
+ *
+ * Thread safety: any thread.
+ */
+const char *x8_error_message(const x8_error *err);
+
+/**
+ * The HTTP status behind the error (e.g. 401 from the token endpoint), or 0 when no server answered.
+ *
+ * Thread safety: any thread.
+ */
+uint16_t x8_error_http_status(const x8_error *err);
+
+/**
+ * Frees an error. NULL is ignored. Any thread.
+ */
+void x8_error_free(x8_error *err);
+
+/**
+ * A static, NUL-terminated name for a status code, e.g. "X8_STATUS_AUTH"; "X8_STATUS_UNKNOWN" for values that
+ * are not a status. Never freed. Any thread.
+ */
+const char *x8_status_str(int32_t status);
 
 /**
  * Creates options with every default. Free with `x8_options_free`. Returns NULL only if memory ran out.
@@ -596,14 +658,19 @@ x8_status x8_options_set_log_callback(x8_options *opts,
                                       x8_error **err);
 
 /**
+ * Frees a string the library handed out through a `char **` out parameter (`x8_client_token_string`,
+ * `x8_client_stats_json`). The memory is wiped first when it held a token. NULL is ignored. Any thread.
+ * Never pass memory from another allocator, and never free these strings with libc `free`.
+ */
+void x8_free(void *ptr);
+
+/**
  * Sends an authenticated request to the API: `Authorization: Bearer <token>` is added from the cache (the
  * token is fetched first if needed). `path` is relative to the base URL ("/analytics/cc/v5/realtime-metrics/
- * queues?page=0") or an absolute URL on the base URL's origin; any other origin is refused.
- *
- * `headers`: `header_count` strings "Name: value" (NULL when 0), e.g. "X-Tenant-Info: acme". Authorization,
- * Host, Content-Length and Transfer-Encoding are set by x8 and refused. `body`/`body_len`: the request body
- * (NULL and 0 for none). All arguments are borrowed for the call only. `timeout_ms`: bound on the whole call
- * (0: the client's timeout).
+ * queues?page=0") or an absolute URL on the base URL's origin; any other origin is refused. `opts`: headers,
+ * body and timeout (see `x8_request_opts`), or NULL for none: a GET is one line,
+ * `x8_request(client, "GET", "/path", NULL, &response, &err)`. All arguments are borrowed for the call only.
+ * (The short form of a client verb: it keeps the design's name rather than `x8_client_request`.)
  *
  * Any HTTP status is a successful call: read it with `x8_response_status`. When the API rejects the token (401,
  * or an Apigee invalid/expired-token fault with any status) x8 drops it, fetches a new one and sends the
@@ -611,19 +678,15 @@ x8_status x8_options_set_log_callback(x8_options *opts,
  *
  * On success `*out` is a new response owned by the caller (free with `x8_response_free`); on failure NULL.
  * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
- * header, another origin, absurd sizes), X8_STATUS_NOT_ENTITLED (the key lacks the API's product; the
- * message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of `x8_get_token`, and
- * X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself.
+ * header, another origin, absurd sizes, `opts->size` unset), X8_STATUS_NOT_ENTITLED (the key lacks the API's
+ * product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of
+ * `x8_get_token`, and X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself.
  * Thread safety: any thread; many requests may run on one client at once.
  */
 x8_status x8_request(const x8_client *client,
                      const char *method,
                      const char *path,
-                     const char *const *headers,
-                     size_t header_count,
-                     const uint8_t *body,
-                     size_t body_len,
-                     uint32_t timeout_ms,
+                     const x8_request_opts *opts,
                      x8_response **out,
                      x8_error **err);
 
@@ -653,8 +716,8 @@ size_t x8_response_header_count(const x8_response *response);
 
 /**
  * The header at `index` (in the order received): `*name` (in lower case, as HTTP/1.1 names are
- * case-insensitive) and `*value` are borrowed. Returns false (and
- * leaves them untouched) when `index` is out of range or an argument is NULL.
+ * case-insensitive) and `*value` are borrowed. Returns false (and leaves them untouched) when `index` is out
+ * of range or an argument is NULL.
  */
 bool x8_response_header_at(const x8_response *response,
                            size_t index,

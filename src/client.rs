@@ -15,6 +15,7 @@ use crate::rt::clock::Deadline;
 use crate::rt::fork;
 use crate::rt::log::Level;
 use crate::rt::stats::{Stats, StatsSnapshot};
+#[cfg(unix)]
 use crate::store::file::FileStore;
 use crate::store::{store_key, Gate, SharedStore, StoreSource};
 use crate::token::Token;
@@ -96,16 +97,12 @@ impl Client {
         let policy = Policy {
             refresh_margin_ms: o.refresh_margin.as_millis() as u64,
             expiry_safety_ms: o.expiry_safety.as_millis() as u64,
-            background_timeout: o.timeout,
+            fetch_timeout: o.timeout,
             failure_backoff_min_ms: 1_000,
             failure_backoff_max_ms: 30_000,
+            jitter: true,
         };
-        let cache = Arc::new(TokenCache::new(
-            source,
-            policy,
-            stats.clone(),
-            o.logger.clone(),
-        ));
+        let cache = TokenCache::new(source, policy, stats.clone(), o.logger.clone());
         Ok(Client {
             inner: Arc::new(Inner {
                 settings,
@@ -134,6 +131,7 @@ impl Client {
         &self.inner.transport
     }
 
+    /// FORKED when this client was made before a fork() that this process is the child of.
     #[inline]
     pub(crate) fn check_fork(&self) -> Result<()> {
         if fork::changed_since(self.inner.fork_generation) {
@@ -177,20 +175,24 @@ impl Client {
     }
 
     /// Drops the cached token: the next call fetches a new one (e.g. after products were added to the key).
-    pub fn invalidate(&self) {
+    /// FORKED in a fork child: it would call the shared store's callbacks, with the parent's connections.
+    pub fn invalidate(&self) -> Result<()> {
+        self.check_fork()?;
         self.inner.cache.invalidate(None);
+        Ok(())
     }
 
     /// Drops the cached token only if it is still `rejected` (a token the API refused): when many callers see
     /// the same token refused at once, the first drops it and the rest leave its successor alone. Returns
-    /// whether it was dropped.
-    pub fn invalidate_if_current(&self, rejected: &str) -> bool {
-        match self.inner.cache.current() {
+    /// whether it was dropped. FORKED in a fork child, as `invalidate`.
+    pub fn invalidate_if_current(&self, rejected: &str) -> Result<bool> {
+        self.check_fork()?;
+        Ok(match self.inner.cache.current() {
             Some(current) if current.access_token() == rejected => {
                 self.inner.cache.invalidate(Some(&current))
             }
             _ => false,
-        }
+        })
     }
 
     /// Stops the diagnostics callback and the shared token store for good (waiting for calls in progress):
@@ -199,6 +201,23 @@ impl Client {
     pub fn close_callbacks(&self) {
         self.inner.settings.options.logger.close();
         self.inner.store_gate.close();
+    }
+
+    /// What `x8_client_free` does before dropping the client: closes the callbacks, then takes the cache off
+    /// the renewal scheduler, waiting (bounded by the timeout) for a renewal running for it, so that once the
+    /// client is dropped nothing of it runs anywhere, and freeing the process's last client ends every x8
+    /// thread.
+    ///
+    /// In a fork child this does nothing at all: the gates' locks may have been held by parent threads that do
+    /// not exist here (taking them would deadlock), no callback of an inherited client can run in the child
+    /// (every call answers FORKED and its threads stayed in the parent), and dropping it afterwards releases
+    /// only the child's copy of its memory and descriptors, never the parent's sockets or locks.
+    pub fn release(&self) {
+        if fork::changed_since(self.inner.fork_generation) {
+            return;
+        }
+        self.close_callbacks();
+        self.inner.cache.shutdown();
     }
 
     pub fn stats(&self) -> StatsSnapshot {
@@ -273,11 +292,18 @@ impl Client {
     }
 }
 
+/// Why the shared token-cache file is refused on Windows.
+#[cfg(windows)]
+const FILE_CACHE_ON_WINDOWS: &str = "the shared token-cache file (X8_TOKEN_CACHE, x8_options_set_token_cache) is not \
+     available on Windows: x8 cannot yet check that only its owner can read it; share the token through Redis \
+     (X8_REDIS_URL) or an x8_token_store instead";
+
 /// The store that shares the token among processes, if the options name one.
 fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
     Ok(match &o.shared_store {
         SharedStoreSetting::InProcess => None,
         // A folder others could write is refused: the token then stays in this process.
+        #[cfg(unix)]
         SharedStoreSetting::CacheDir(dir) => match FileStore::open(dir, o.logger.clone()) {
             Ok(store) => Some(Arc::new(store)),
             Err(why) => {
@@ -290,6 +316,11 @@ fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
                 None
             }
         },
+        // Its privacy rests on Unix owner and mode bits; without an owner-only ACL check it would be unprotected.
+        #[cfg(windows)]
+        SharedStoreSetting::CacheDir(_) => {
+            return Err(Error::new(ErrorKind::Config, FILE_CACHE_ON_WINDOWS))
+        }
         #[cfg(feature = "redis")]
         SharedStoreSetting::Redis(url) => Some(Arc::new(
             crate::store::redis::RedisStore::open_with_ca(url, o.ca_file.as_deref())?,

@@ -2,39 +2,75 @@
 //! `x8_status`), a message written for the person who has to fix it, and the HTTP status when a server answered.
 //! Messages are built by the library itself and never interpolate the secret or a token (see `redact`).
 
+use std::ffi::CStr;
 use std::fmt;
 use std::time::Duration;
 
-/// What went wrong, coarsely: the C API's `x8_status` codes map one to one onto these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    /// A NULL pointer, non-UTF-8 text, a CR/LF in a header, an origin the client may not talk to, ...
-    InvalidArgument,
-    /// The caller's buffer cannot hold the answer; the needed size is reported alongside.
-    BufferTooSmall,
-    /// The client could not be configured: a bad option value or a missing environment variable.
-    Config,
-    /// The token endpoint refused the credentials (400/401): retrying will not help.
-    Auth,
-    /// The token endpoint kept failing (5xx, 429) through every retry.
-    TokenEndpoint,
-    /// A server answered something that is not what the protocol says (malformed token reply, ...).
-    Protocol,
-    /// The network failed: DNS, connection refused or reset, proxy.
-    Transport,
-    /// A connect, read or overall deadline passed.
-    Timeout,
-    /// The TLS handshake failed: an untrusted or mismatching certificate, a bad CA bundle.
-    Tls,
-    /// The API refused the token because the key lacks the API's product (Apigee's "no apiproduct match").
-    NotEntitled,
-    /// A response body was larger than the configured maximum.
-    BodyTooLarge,
-    /// A client created before fork() was used in the child process.
-    Forked,
-    /// A bug in x8 (a panic caught at the C boundary). Please report it.
-    Internal,
+macro_rules! status_table {
+    (
+        $(#[doc = $enum_doc:literal])* enum;
+        $(#[doc = $ok_doc:literal])* Ok = 0 => OK;
+        $( $(#[doc = $doc:literal])* $variant:ident = $code:literal => $name:ident, )*
+    ) => {
+        /// What went wrong, coarsely: one variant per failure status of the C API (see `Status`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorKind {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        $(#[doc = $enum_doc])*
+        ///
+        /// The C API's `x8_status` (build.rs writes the same table into include/x8.h).
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Status {
+            $(#[doc = $ok_doc])*
+            Ok = 0,
+            $( $(#[doc = $doc])* $variant = $code, )*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in the table's order.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant),*];
+
+            /// The status the C API returns for this kind.
+            pub const fn status(self) -> Status {
+                match self {
+                    $(ErrorKind::$variant => Status::$variant,)*
+                }
+            }
+        }
+
+        impl Status {
+            /// Every status, in the table's order.
+            pub const ALL: &'static [Status] = &[Status::Ok, $(Status::$variant),*];
+
+            /// The status with this numeric code, if there is one.
+            pub fn from_code(code: i32) -> Option<Status> {
+                Status::ALL.iter().copied().find(|s| *s as i32 == code)
+            }
+
+            /// The status's C name, e.g. "X8_STATUS_AUTH", NUL-terminated and static.
+            pub const fn name(self) -> &'static CStr {
+                match self {
+                    Status::Ok => c"X8_STATUS_OK",
+                    $(Status::$variant => c_name(concat!("X8_STATUS_", stringify!($name), "\0")),)*
+                }
+            }
+        }
+    };
 }
+
+/// A `concat!`ed name with its NUL as a `CStr`, checked when compiling.
+const fn c_name(with_nul: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(with_nul.as_bytes()) {
+        Ok(name) => name,
+        Err(_) => panic!("a status name must end in exactly one NUL"),
+    }
+}
+
+// The one status table; build.rs reads the same file for the header.
+include!("error/statuses.rs");
 
 #[derive(Clone)]
 pub struct Error {
@@ -247,6 +283,22 @@ mod tests {
         let t = truncate_for_message(&s, 5);
         assert!(t.starts_with("éé"));
         assert!(t.ends_with('…'));
+    }
+
+    #[test]
+    fn the_status_table_has_unique_codes_and_names() {
+        let mut codes: Vec<i32> = Status::ALL.iter().map(|s| *s as i32).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Status::ALL.len(), "two statuses share a code");
+        for kind in ErrorKind::ALL {
+            let status = kind.status();
+            assert_ne!(status, Status::Ok, "{kind:?} maps to OK");
+            assert_eq!(Status::from_code(status as i32), Some(status));
+            let name = status.name().to_str().unwrap();
+            assert!(name.starts_with("X8_STATUS_") && name.len() > 10, "{name}");
+        }
+        assert_eq!(Status::from_code(1000), None);
     }
 
     #[test]

@@ -17,17 +17,30 @@
 //! - `pager`: paged listings over `client`, in each of 8x8's paging styles.
 //! - `ffi`: the C ABI, a thin boundary over `client`.
 
+// cbindgen (build.rs) reads only rt and ffi, where the C API's items live (the status enum comes from the table in
+// error/, through build.rs): `cbindgen:ignore` hides every other module, so their `pub const`s never reach the
+// header. A new module needs the same line; `header_tests` fails when an unprefixed name reaches the header.
+/// cbindgen:ignore
 mod cache;
+/// cbindgen:ignore
 mod client;
+/// cbindgen:ignore
 mod config;
+/// cbindgen:ignore
 mod error;
 pub mod ffi;
+/// cbindgen:ignore
 mod http;
+/// cbindgen:ignore
 mod oauth;
+/// cbindgen:ignore
 mod pager;
+/// cbindgen:ignore
 mod presigned;
 mod rt;
+/// cbindgen:ignore
 mod store;
+/// cbindgen:ignore
 mod token;
 
 #[cfg(test)]
@@ -64,6 +77,23 @@ mod header_tests {
         assert!(
             committed == generated,
             "include/x8.h is stale: regenerate it with `X8_UPDATE_HEADER=1 cargo build` and commit it"
+        );
+    }
+
+    /// Only the C API reaches the header: an internal `pub const` of a module cbindgen was not told to ignore
+    /// would appear as an unprefixed `#define`.
+    #[test]
+    fn every_name_the_header_defines_is_the_c_apis() {
+        let header = include_str!(concat!(env!("OUT_DIR"), "/x8.h"));
+        let strays: Vec<&str> = header
+            .lines()
+            .filter_map(|l| l.strip_prefix("#define "))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|name| !name.starts_with("X8_"))
+            .collect();
+        assert!(
+            strays.is_empty(),
+            "the header defines {strays:?}: mark the module that holds them `/// cbindgen:ignore` in lib.rs"
         );
     }
 

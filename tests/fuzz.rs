@@ -83,7 +83,15 @@ proptest! {
         let mut out: *mut x8_response = ptr::null_mut();
         let mut err: *mut x8_error = ptr::null_mut();
         let body_ptr = if body_len <= 3 { body.as_ptr() } else { ptr::null() };
-        let status = x8_request(client, method.as_ptr(), path.as_ptr(), headers.as_ptr(), header_count, body_ptr, body_len, 200, &mut out, &mut err);
+        let opts = x8_request_opts {
+            size: std::mem::size_of::<x8_request_opts>(),
+            headers: headers.as_ptr(),
+            header_count,
+            body: body_ptr,
+            body_len,
+            timeout_ms: 200,
+        };
+        let status = x8_request(client, method.as_ptr(), path.as_ptr(), &opts, &mut out, &mut err);
         // The client's origin has nothing listening, so nothing can succeed; whatever fails must say why.
         prop_assert!(status != x8_status::Ok);
         prop_assert!(out.is_null());

@@ -121,7 +121,7 @@ fn a_restarted_redis_is_reconnected_without_a_failure() {
     redis.restart();
     assert_eq!(redis.get(&key(&emu)), None, "a new, empty Redis");
     // The kept connection is dead; the next calls replace it instead of failing.
-    a.invalidate();
+    a.invalidate().unwrap();
     let t = a.token(None).unwrap();
     assert_eq!(a.stats().store_errors, 0);
     assert!(redis.get(&key(&emu)).unwrap().contains(t.access_token()));

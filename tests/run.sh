@@ -30,14 +30,7 @@ suite() { # suite NAME COMMAND...: runs one suite and records its outcome, so la
   fi
 }
 
-install_packages() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  if ((${#missing[@]})); then
-    echo "installing: ${missing[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
+. scripts/lib.sh # install_packages, install_rust_targets, install_zig_tools: shared with release/ and benches/
 
 toolchain() {
   install_packages build-essential pkg-config libcmocka-dev valgrind cmake libgtest-dev binutils redis-server || return 1
@@ -94,8 +87,12 @@ run_c_tests_under_valgrind() {
   return $rc
 }
 
-release_build_and_check() {
+release_build_and_check() { # builds all six archives once; the suites after it check the other five
   bash release/build.sh && bash release/check.sh
+}
+
+release_packages() {
+  bash release/nuget.sh && bash release/go.sh && bash release/check_packages.sh
 }
 
 binding() {
@@ -114,11 +111,14 @@ if ((failed > 0)) && [[ " ${failures[*]} " == *" build (release, once) "* ]]; th
 fi
 suite "Rust tests (library, emulator, CLI; header freshness)" cargo test --workspace --release --locked
 suite "header: C99/C11/C++17 -Werror, exports" header_is_clean_c_and_cpp
+suite "bindings in step with x8.h (functions, statuses, stats fields)" python3 tests/parity/parity.py
 suite "C tests: build" build_c_tests
 suite "C tests" run_c_tests
 suite "C tests under valgrind" run_c_tests_under_valgrind
 suite "install: soname, pkg-config (shared, static), CMake find_package, CLI" bash tests/install/test.sh
-suite "release: glibc 2.17 tarball, objdump floor, C suite against it" release_build_and_check
+suite "release: six archives; glibc 2.17 tarball, objdump floor, C suite against it" release_build_and_check
+suite "release: arm64 (qemu), musl, Windows (Wine), macOS (load commands) archives" bash release/check_targets.sh
+suite "release: NuGet package on Mono, Go module with prebuilt libx8.a" release_packages
 for b in cpp go dotnet; do
   if [[ -f bindings/$b/test.sh ]]; then
     suite "bindings/$b" binding "$b"

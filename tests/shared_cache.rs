@@ -1,5 +1,6 @@
 //! The token cache file shared by a host's processes (issue 8): clients in this process stand in for
-//! processes here; cli/tests/shared_cache.rs starts real ones.
+//! processes here; cli/tests/shared_cache.rs starts real ones. Unix only: Windows refuses the file (tests/windows.rs).
+#![cfg(unix)]
 
 mod common;
 

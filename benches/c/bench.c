@@ -136,7 +136,7 @@ x8_client *bench_x8_client(void) {
 void bench_x8_get(x8_client *c) {
     x8_response *r = NULL;
     x8_error *e = NULL;
-    check(x8_request(c, "GET", BENCH_GET_PATH, NULL, 0, NULL, 0, 0, &r, &e), e, "x8_request");
+    check(x8_request(c, "GET", BENCH_GET_PATH, NULL, &r, &e), e, "x8_request");
     if (x8_response_status(r) != 200) die("GET %s answered %u", BENCH_GET_PATH, x8_response_status(r));
     x8_response_free(r);
 }

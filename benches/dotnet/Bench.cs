@@ -25,8 +25,8 @@ static class Native
     [DllImport("x8")] public static extern int x8_client_new(IntPtr id, IntPtr secret, IntPtr opts, out IntPtr client, IntPtr err);
     [DllImport("x8")] public static extern void x8_client_free(IntPtr client);
     [DllImport("x8")] public static extern int x8_get_token(IntPtr client, IntPtr buf, UIntPtr bufLen, out UIntPtr tokenLen, IntPtr err);
-    [DllImport("x8")] public static extern int x8_request(IntPtr client, IntPtr method, IntPtr path, IntPtr headers, UIntPtr headerCount,
-                                                          IntPtr body, UIntPtr bodyLen, uint timeoutMs, out IntPtr response, IntPtr err);
+    [DllImport("x8")] public static extern int x8_request(IntPtr client, IntPtr method, IntPtr path, IntPtr opts,
+                                                          out IntPtr response, IntPtr err);
     [DllImport("x8")] public static extern ushort x8_response_status(IntPtr response);
     [DllImport("x8")] public static extern void x8_response_free(IntPtr response);
 
@@ -158,7 +158,7 @@ static class Bench
         MeasureGet("x8 via P/Invoke (Mono)", () =>
         {
             IntPtr response;
-            if (Native.x8_request(client, method, path, IntPtr.Zero, UIntPtr.Zero, IntPtr.Zero, UIntPtr.Zero, 0, out response, IntPtr.Zero) != 0 ||
+            if (Native.x8_request(client, method, path, IntPtr.Zero, out response, IntPtr.Zero) != 0 ||
                 Native.x8_response_status(response) != 200)
                 Die("x8_request failed");
             Native.x8_response_free(response);

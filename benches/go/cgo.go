@@ -74,7 +74,7 @@ func benchCgoGet() {
 	defer C.free(unsafe.Pointer(path))
 	defer C.free(unsafe.Pointer(out))
 	get := func() {
-		if C.x8_request(client, method, path, nil, 0, nil, 0, 0, out, nil) != 0 || C.x8_response_status(*out) != 200 {
+		if C.x8_request(client, method, path, nil, out, nil) != 0 || C.x8_response_status(*out) != 200 {
 			die("x8_request failed")
 		}
 		C.x8_response_free(*out)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the .NET binding with Mono's mcs and runs its NUnit tests against the x8 emulator.
 # CI: X8_LIB_DIR=<dir with libx8.so> X8_INCLUDE_DIR=<dir with x8.h> X8_EMULATOR=<x8-emulator> bash bindings/dotnet/test.sh
+# X8_ASSEMBLY=<X8.dll> tests that assembly instead of one built from src/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,8 +30,13 @@ trap 'rm -rf "$build"' EXIT
 # Warnings are errors so the code stays clean; -langversion:7 keeps the source within what .NET users' compilers
 # and mcs both accept.
 mcs_flags=(-langversion:7 -warnaserror+ -debug -nologo)
-mcs "${mcs_flags[@]}" -target:library -out:"$build/X8.dll" -doc:"$build/X8.xml" \
-    -r:System.Net.Http "$here"/src/*.cs
+# X8_ASSEMBLY: test a prebuilt X8.dll (the NuGet package's, release/check_packages.sh) instead of building one.
+if [[ -n ${X8_ASSEMBLY:-} ]]; then
+    cp "$X8_ASSEMBLY" "$build/X8.dll"
+else
+    mcs "${mcs_flags[@]}" -target:library -out:"$build/X8.dll" -doc:"$build/X8.xml" \
+        -r:System.Net.Http "$here"/src/*.cs
+fi
 mcs "${mcs_flags[@]}" -target:exe -out:"$build/Quickstart.exe" -r:"$build/X8.dll" "$here/examples/Quickstart.cs"
 mcs "${mcs_flags[@]}" -target:library -out:"$build/X8.Tests.dll" \
     -r:"$build/X8.dll" -r:System.Net.Http -r:/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll \

@@ -33,6 +33,7 @@ type Client struct {
 type handle struct {
 	ptr      *C.x8_client // set once before the handle is shared; never changed
 	loggerID uintptr
+	storeID  uintptr
 
 	// state is 2 × (calls in flight) + 1 once closed. Closing sets the low bit; whoever brings the state to
 	// exactly 1 (closed, nothing in flight) frees the client, which can happen only once.
@@ -80,6 +81,7 @@ func (h *handle) close() bool {
 func (h *handle) free() {
 	C.x8_client_free(h.ptr)
 	unregisterLogger(h.loggerID)
+	unregisterStore(h.storeID)
 	if hook := freedHook.Load(); hook != nil {
 		(*hook)(h)
 	}
@@ -117,10 +119,14 @@ func NewClientFromEnv(opts ...Option) (*Client, error) {
 }
 
 func newClient(cfg *config, envBaseURL string, create func(*C.x8_options, **C.x8_client, **C.x8_error) C.x8_status) (*Client, error) {
-	loggerID := registerLogger(cfg.logger)
-	copts, err := cfg.cOptions(loggerID)
-	if err != nil {
+	loggerID, storeID := registerLogger(cfg.logger), registerStore(cfg.store)
+	unregister := func() {
 		unregisterLogger(loggerID)
+		unregisterStore(storeID)
+	}
+	copts, err := cfg.cOptions(loggerID, storeID)
+	if err != nil {
+		unregister()
 		return nil, err
 	}
 	defer C.x8_options_free(copts)
@@ -128,11 +134,11 @@ func newClient(cfg *config, envBaseURL string, create func(*C.x8_options, **C.x8
 	var ptr *C.x8_client
 	var cerr *C.x8_error
 	if status := create(copts, &ptr, &cerr); status != C.X8_STATUS_OK {
-		unregisterLogger(loggerID)
+		unregister()
 		return nil, takeError(status, cerr)
 	}
 
-	h := &handle{ptr: ptr, loggerID: loggerID}
+	h := &handle{ptr: ptr, loggerID: loggerID, storeID: storeID}
 	c := &Client{h: h, timeoutCap: cfg.callTimeoutCap(), origin: cfg.origin(envBaseURL)}
 	// The cleanup gets the handle, never c: a cleanup that referenced c would keep it reachable forever.
 	c.cleanup = runtime.AddCleanup(c, func(h *handle) { h.close() }, h)
@@ -173,6 +179,46 @@ func (c *Client) Invalidate() error {
 	})
 }
 
+// InvalidateToken drops the cached token only if it is still rejected, a token the API refused (e.g. an
+// http.Client that attaches AccessToken itself and got a 401). When many goroutines see the same token refused
+// at once, the first call drops it and the others leave its successor alone, so one fetch follows. It reports
+// whether the token was dropped.
+func (c *Client) InvalidateToken(rejected string) (bool, error) {
+	crejected, err := cString("the rejected token", rejected)
+	if err != nil {
+		return false, err
+	}
+	defer freeWiped(crejected, len(rejected))
+	var dropped C.bool
+	err = c.use(func(p *C.x8_client) error {
+		var cerr *C.x8_error
+		if status := C.x8_client_invalidate_token(p, crejected, &dropped, &cerr); status != C.X8_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	})
+	return bool(dropped), err
+}
+
+// HasProduct reports whether the current token (fetched if needed) carries the API product, e.g.
+// "analytics realtime-api" (ignoring ASCII case).
+func (c *Client) HasProduct(product string) (bool, error) {
+	cproduct, err := cString("the product", product)
+	if err != nil {
+		return false, err
+	}
+	defer C.free(unsafe.Pointer(cproduct))
+	var has C.bool
+	err = c.use(func(p *C.x8_client) error {
+		var cerr *C.x8_error
+		if status := C.x8_client_has_product(p, cproduct, &has, &cerr); status != C.X8_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	})
+	return bool(has), err
+}
+
 // Stats is a snapshot of a client's counters.
 type Stats struct {
 	CacheHits           uint64 // token requests answered from the cache
@@ -186,6 +232,8 @@ type Stats struct {
 	FailuresProtocol    uint64 // token fetches that failed on a malformed reply or anything else
 	Requests            uint64 // calls to Do
 	TokenSecondsLeft    int64  // seconds the cached token has left (before its safety margin); -1 when none
+	StoreHits           uint64 // tokens taken from the shared token store (cache file, Redis) instead of fetched
+	StoreErrors         uint64 // shared-store operations that failed; the client fetched the token itself each time
 }
 
 // Stats returns the client's counters. Cheap: libx8 reads them atomically.
@@ -210,6 +258,8 @@ func (c *Client) Stats() (Stats, error) {
 			FailuresProtocol:    uint64(cs.failures_protocol),
 			Requests:            uint64(cs.requests),
 			TokenSecondsLeft:    int64(cs.token_seconds_left),
+			StoreHits:           uint64(cs.store_hits),
+			StoreErrors:         uint64(cs.store_errors),
 		}
 		return nil
 	})

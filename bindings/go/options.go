@@ -57,6 +57,8 @@ type config struct {
 	maxBodyBytes                                *uint64
 	retries                                     *retries
 	replayOn401                                 *bool
+	tokenCache, redisURL                        *string
+	store                                       TokenStore
 	logger                                      func(level int, msg string)
 	logLevel                                    int
 }
@@ -102,6 +104,22 @@ func WithRetries(max int, base, maxDelay time.Duration) Option {
 // WithReplayOn401 sets whether a request whose token the API rejects is sent once more with a new token
 // (default true).
 func WithReplayOn401(enabled bool) Option { return func(c *config) { c.replayOn401 = &enabled } }
+
+// WithTokenCache keeps the token in a cache file in dir, shared by this host's processes (also X8_TOKEN_CACHE):
+// short-lived processes then reuse one token instead of fetching one each. The file has mode 0600, is written
+// atomically under a file lock and never holds the secret; a folder that cannot be used falls back to the
+// in-process cache with a warning, never an error. Replaces WithRedisStore.
+func WithTokenCache(dir string) Option {
+	return func(c *config) { c.tokenCache, c.redisURL, c.store = &dir, nil, nil }
+}
+
+// WithRedisStore keeps the token in Redis, shared by processes on many hosts (also X8_REDIS_URL): url is
+// redis://[[user]:password@]host[:port][/db] or unix:///path/to/redis.sock. Processes that need a token at the
+// same moment fetch it once; a Redis that is down makes the client fetch by itself (with a warning), never fail.
+// Replaces WithTokenCache.
+func WithRedisStore(url string) Option {
+	return func(c *config) { c.redisURL, c.tokenCache, c.store = &url, nil, nil }
+}
 
 // WithLogger receives libx8's diagnostics at LogInfo or more severe (see WithLogLevel). Messages never contain
 // the secret or a token. fn is called from any goroutine, including for libx8's background refresh thread, so
@@ -164,20 +182,20 @@ func originOf(u *url.URL) string {
 }
 
 // cOptions builds libx8 options from cfg; the caller frees them with x8_options_free once the client exists.
-// loggerID is 0 when no logger is installed.
-func (cfg *config) cOptions(loggerID uintptr) (*C.x8_options, error) {
+// loggerID and storeID are 0 when no logger or store is installed.
+func (cfg *config) cOptions(loggerID, storeID uintptr) (*C.x8_options, error) {
 	opts := C.x8_options_new()
 	if opts == nil {
 		return nil, &Error{Code: StatusInternal, Message: "x8_options_new: out of memory"}
 	}
-	if err := cfg.apply(opts, loggerID); err != nil {
+	if err := cfg.apply(opts, loggerID, storeID); err != nil {
 		C.x8_options_free(opts)
 		return nil, err
 	}
 	return opts, nil
 }
 
-func (cfg *config) apply(opts *C.x8_options, loggerID uintptr) error {
+func (cfg *config) apply(opts *C.x8_options, loggerID, storeID uintptr) error {
 	var cerr *C.x8_error
 	check := func(status C.x8_status) error {
 		if status != C.X8_STATUS_OK {
@@ -231,6 +249,18 @@ func (cfg *config) apply(opts *C.x8_options, loggerID uintptr) error {
 		},
 		func() error {
 			return setMS("WithRefreshMargin", cfg.refreshMargin, func(ms C.uint32_t) C.x8_status { return C.x8_options_set_refresh_margin_ms(opts, ms, &cerr) })
+		},
+		func() error {
+			return setString("WithTokenCache", cfg.tokenCache, func(s *C.char) C.x8_status { return C.x8_options_set_token_cache(opts, s, &cerr) })
+		},
+		func() error {
+			return setString("WithRedisStore", cfg.redisURL, func(s *C.char) C.x8_status { return C.x8_options_set_redis_store(opts, s, &cerr) })
+		},
+		func() error {
+			if storeID == 0 {
+				return nil
+			}
+			return check(setStore(opts, storeID, cfg.store, &cerr))
 		},
 		func() error {
 			if cfg.maxBodyBytes == nil {

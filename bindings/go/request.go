@@ -2,6 +2,15 @@ package x8
 
 // #include <stdlib.h>
 // #include "x8.h"
+//
+// // x8_request with its options built on the C side: a Go x8_request_opts holding Go pointers (the header lines
+// // and the body) could not be passed to C, while the same pointers as plain arguments can.
+// static x8_status x8go_request(const x8_client *client, const char *method, const char *path,
+//                               const char *const *headers, size_t header_count, const uint8_t *body,
+//                               size_t body_len, uint32_t timeout_ms, x8_response **out, x8_error **err) {
+//     x8_request_opts opts = {sizeof opts, headers, header_count, body, body_len, timeout_ms};
+//     return x8_request(client, method, path, &opts, out, err);
+// }
 import "C"
 
 import (
@@ -66,7 +75,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, heade
 		}
 		var out *C.x8_response
 		var cerr *C.x8_error
-		status := C.x8_request(p, cmethod, cpath, clines, C.size_t(len(lines)), cbody, C.size_t(len(body)),
+		status := C.x8go_request(p, cmethod, cpath, clines, C.size_t(len(lines)), cbody, C.size_t(len(body)),
 			timeout, &out, &cerr)
 		if status != C.X8_STATUS_OK {
 			return takeError(status, cerr)

@@ -47,3 +47,11 @@ const HeaderVersion = C.X8_VERSION_STRING
 // Version returns the version of the libx8 the program runs with, e.g. "0.1.0". It differs from
 // HeaderVersion when the program was linked against another libx8 than the header it was built with.
 func Version() string { return C.GoString(C.x8_version()) }
+
+// VersionNum returns libx8's version as MAJOR*10000 + MINOR*100 + PATCH; HeaderVersionNum is the same number from
+// the x8.h this package was compiled with. They differ when the program loads another libx8 than it was built
+// against.
+func VersionNum() int { return int(C.x8_version_num()) }
+
+// HeaderVersionNum is X8_VERSION_NUM of the x8.h this package was compiled against (see VersionNum).
+const HeaderVersionNum = C.X8_VERSION_NUM

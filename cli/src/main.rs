@@ -13,7 +13,6 @@ mod out;
 mod paging;
 mod progress;
 mod redact;
-mod rfc3339;
 mod setup;
 mod token_cmd;
 

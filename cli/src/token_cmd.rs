@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::args::{CheckArgs, ProductsArgs, TokenArgs};
 use crate::exit::{Exit, Failure};
 use crate::out::write_stdout;
-use crate::rfc3339;
 
 /// `x8 token --json`. Field order is fixed (a struct, not a map) so people reading it see the token first.
 #[derive(Serialize)]
@@ -25,6 +24,15 @@ struct TokenJson<'a> {
     stats: Option<x8::StatsSnapshot>,
 }
 
+/// `2023-05-02T16:33:01.383Z` (UTC, milliseconds) for an epoch-milliseconds instant; jiff's range (years -9999 to
+/// 9999) covers every instant a token can expire at, and one outside it prints as the raw number.
+fn rfc3339_ms(epoch_ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(epoch_ms) {
+        Ok(at) => format!("{at:.3}"),
+        Err(_) => epoch_ms.to_string(),
+    }
+}
+
 pub fn token(client: &x8::Client, args: &TokenArgs) -> Result<(), Failure> {
     let token = client.token(None)?;
     if !args.json {
@@ -35,7 +43,7 @@ pub fn token(client: &x8::Client, args: &TokenArgs) -> Result<(), Failure> {
         access_token: token.access_token(),
         token_type: token.token_type(),
         scheme: "Bearer",
-        expires_at: rfc3339::format_epoch_ms(expires_at_ms),
+        expires_at: rfc3339_ms(expires_at_ms),
         expires_at_ms,
         seconds_left: ((expires_at_ms - now_ms()) / 1000).max(0),
         products: token.products(),
@@ -95,4 +103,20 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339_ms;
+
+    #[test]
+    fn expiry_is_rfc3339_in_utc_with_milliseconds() {
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        // The seed document's issued_at.
+        assert_eq!(rfc3339_ms(1_683_045_181_383), "2023-05-02T16:33:01.383Z");
+        assert_eq!(rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_ms(i64::MAX), i64::MAX.to_string());
+    }
 }

@@ -2,10 +2,10 @@
 //! hand-off to that API's module once the token passes.
 
 use crate::bearer;
-use crate::config::REALTIME_PRODUCT;
+use crate::config::{REALTIME_PRODUCT, STORAGE_PRODUCT};
 use crate::http::{Incoming, Reply};
 use crate::state::State;
-use crate::{echo, realtime};
+use crate::{echo, historical, realtime, storage};
 
 /// Contact Center analytics: US has no prefix; EU, APAC and Canada insert theirs after the host.
 pub(crate) const CC_REGION_PREFIXES: [&str; 4] = ["", "/eu", "/au", "/ca"];
@@ -22,6 +22,8 @@ pub(crate) fn strip_cc_region(path: &str) -> Option<&str> {
 #[derive(Debug, PartialEq)]
 pub(crate) enum Route {
     Realtime(realtime::Route),
+    Historical(historical::Route),
+    Storage(storage::Route),
     Echo,
 }
 
@@ -29,7 +31,8 @@ impl Route {
     /// The product a token must hold for this API; None for `/echo/`.
     fn product(&self) -> Option<&'static str> {
         match self {
-            Route::Realtime(_) => Some(REALTIME_PRODUCT),
+            Route::Realtime(_) | Route::Historical(_) => Some(REALTIME_PRODUCT),
+            Route::Storage(_) => Some(STORAGE_PRODUCT),
             Route::Echo => None,
         }
     }
@@ -38,6 +41,12 @@ impl Route {
 pub(crate) fn route(path: &str) -> Option<Route> {
     if path.starts_with(echo::PREFIX) {
         return Some(Route::Echo);
+    }
+    if let Some(r) = storage::route(path) {
+        return Some(Route::Storage(r));
+    }
+    if let Some(r) = historical::route(path) {
+        return Some(Route::Historical(r));
     }
     realtime::route(path).map(Route::Realtime)
 }
@@ -53,6 +62,8 @@ pub(crate) fn handle(state: &State, req: &Incoming, body: &[u8], route: Route) -
     match route {
         Route::Echo => echo::handle(req, body, &record.client_id),
         Route::Realtime(r) => realtime::handle(state, req, r),
+        Route::Historical(r) => historical::handle(state, req, body, r),
+        Route::Storage(r) => storage::handle(state, req, body, r),
     }
 }
 

@@ -113,6 +113,24 @@ pub enum TokenMode {
     Rfc6749,
 }
 
+/// Where 8x8's specs and guides disagree on a reply's shape (storage search and bulk replies,
+/// detailed-report creation), which one the emulator sends; clients must accept both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiForms {
+    /// The guides': single objects.
+    #[default]
+    Guide,
+    /// The OpenAPI specs': arrays (and storage search's `total`).
+    Spec,
+}
+
+impl ApiForms {
+    pub(crate) fn spec(self) -> bool {
+        self == ApiForms::Spec
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct EmulatorConfig {
     pub clients: Vec<ClientSpec>,
@@ -132,6 +150,15 @@ pub struct EmulatorConfig {
     /// Every token request waits this long before it is answered (0: no wait).
     pub token_delay_ms: u64,
     pub token_mode: TokenMode,
+    /// How long a historical summary report stays IN_PROGRESS (and a bulk download before DONE).
+    pub report_delay_ms: u64,
+    /// Rows in every historical report (summary and detailed).
+    pub report_rows: u64,
+    pub api_forms: ApiForms,
+    /// The customer's storage regions (`/regions`), each holding `storage_objects` samples.
+    pub storage_regions: Vec<String>,
+    pub storage_objects: usize,
+    pub presign_reply: crate::storage::PresignReply,
 }
 
 impl Default for EmulatorConfig {
@@ -151,6 +178,12 @@ impl Default for EmulatorConfig {
             threads: 8,
             token_delay_ms: 0,
             token_mode: TokenMode::Apigee8x8,
+            report_delay_ms: 300,
+            report_rows: 25,
+            api_forms: ApiForms::Guide,
+            storage_regions: vec!["us-west".to_string(), "uk".to_string()],
+            storage_objects: 12,
+            presign_reply: crate::storage::PresignReply::Json,
         }
     }
 }

@@ -20,6 +20,11 @@ pub(crate) enum Body {
     Sized(u64),
     /// Bytes until the client goes away or the emulator stops.
     Endless,
+    /// `len` bytes made as they are sent (object content, zips), in the chunks given.
+    Stream {
+        len: u64,
+        chunks: Box<dyn Iterator<Item = Bytes> + Send>,
+    },
     /// No reply at all: the connection is shut down.
     Close,
 }
@@ -54,6 +59,23 @@ impl Reply {
             message: &'a str,
         }
         Reply::json(status, &Message { message: text })
+    }
+
+    /// A streamed body of exactly `len` bytes, sent with a Content-Length.
+    pub(crate) fn stream(
+        content_type: &str,
+        len: u64,
+        chunks: impl Iterator<Item = Bytes> + Send + 'static,
+    ) -> Reply {
+        Reply {
+            status: 200,
+            headers: Vec::new(),
+            content_type: content_type.to_string(),
+            body: Body::Stream {
+                len,
+                chunks: Box::new(chunks),
+            },
+        }
     }
 
     pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
@@ -131,6 +153,13 @@ impl Incoming {
         headers
     }
 
+    /// `scheme://host` the client addressed, for the absolute URLs in paging links.
+    pub(crate) fn origin(&self, tls: bool) -> String {
+        let scheme = if tls { "https" } else { "http" };
+        let host = self.header("Host").unwrap_or("127.0.0.1");
+        format!("{scheme}://{host}")
+    }
+
     pub(crate) fn query_pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
         form_urlencoded::parse(self.query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()))
     }
@@ -165,6 +194,7 @@ pub(crate) fn response(reply: Reply) -> io::Result<Response<Outgoing>> {
             left: None,
             prefix: 0,
         },
+        Body::Stream { len, chunks } => Outgoing::Stream { left: len, chunks },
         Body::Close => return Err(io::Error::other("the reply is a dropped connection")),
     };
     let mut response = Response::new(body);
@@ -196,6 +226,11 @@ pub(crate) enum Outgoing {
     Filler {
         left: Option<u64>,
         prefix: usize,
+    },
+    /// Generated chunks; `left` is what the Content-Length still promises.
+    Stream {
+        left: u64,
+        chunks: Box<dyn Iterator<Item = Bytes> + Send>,
     },
 }
 
@@ -234,6 +269,16 @@ impl hyper::body::Body for Outgoing {
                 *prefix += n.min(FILLER_PREFIX.len() - *prefix);
                 (n > 0).then(|| Bytes::from_static(&source[..n]))
             }
+            Outgoing::Stream { left, chunks } => {
+                // A generator that ends early or runs long would break the Content-Length; it is
+                // cut to what was announced.
+                let chunk = (*left > 0).then(|| chunks.next()).flatten();
+                chunk.map(|mut c| {
+                    c.truncate(usize::try_from(*left).unwrap_or(usize::MAX).min(c.len()));
+                    *left -= c.len() as u64;
+                    c
+                })
+            }
         };
         Poll::Ready(chunk.map(|c| Ok(Frame::data(c))))
     }
@@ -242,6 +287,7 @@ impl hyper::body::Body for Outgoing {
         match self {
             Outgoing::Bytes(bytes) => bytes.is_none(),
             Outgoing::Filler { left, .. } => *left == Some(0),
+            Outgoing::Stream { left, .. } => *left == 0,
         }
     }
 
@@ -254,6 +300,7 @@ impl hyper::body::Body for Outgoing {
                 left: Some(left), ..
             } => SizeHint::with_exact(*left),
             Outgoing::Filler { left: None, .. } => SizeHint::default(),
+            Outgoing::Stream { left, .. } => SizeHint::with_exact(*left),
         }
     }
 }

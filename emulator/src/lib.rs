@@ -8,26 +8,36 @@ mod api;
 mod apigee;
 mod bearer;
 mod config;
+mod content;
 mod data;
 mod echo;
 mod faults;
+mod fiql;
+mod historical;
 mod http;
+mod presign;
 mod realtime;
 mod rfc6749;
 mod server;
 mod state;
 mod stats;
+mod storage;
+mod storage_catalog;
 mod tls;
 mod token_endpoint;
 mod token_log;
 mod tokens;
+mod zip;
 
 pub use config::{
-    ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, QM_PRODUCT,
+    ApiForms, ClientSpec, EmulatorConfig, ReplyShape, TokenMode, OAUTH_PRODUCTS, QM_PRODUCT,
     REALTIME_PRODUCT, STORAGE_PRODUCT, VCC_PRODUCT,
 };
 pub use faults::{Fault, FaultMatch, FaultTarget};
+pub use presign::PresignedRequest;
 pub use stats::Stats;
+pub use storage::PresignReply;
+pub use storage_catalog::NewObject;
 pub use token_log::{TokenRequest, REDACTED};
 
 use http::{Incoming, Reply};
@@ -48,6 +58,7 @@ pub struct Emulator {
     /// Owns every task: the accept loop and one per connection. Only None once dropped.
     runtime: Option<Runtime>,
     port: u16,
+    presign_port: u16,
     ca_pem: Option<String>,
 }
 
@@ -68,20 +79,37 @@ impl Emulator {
             .enable_time()
             .build()?;
         // Bound here rather than in the accept task, so that binding errors reach the caller and
-        // the port listens before start returns.
-        let listener = std::net::TcpListener::bind(("127.0.0.1", cfg.port))?;
-        listener.set_nonblocking(true)?;
-        let port = listener.local_addr()?.port();
-        let listener = {
+        // the ports listen before start returns.
+        let bind = |port: u16| -> io::Result<(tokio::net::TcpListener, u16)> {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+            listener.set_nonblocking(true)?;
+            let port = listener.local_addr()?.port();
             let _in_runtime = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)?
+            Ok((tokio::net::TcpListener::from_std(listener)?, port))
         };
-        let state = Arc::new(State::new(&cfg));
-        runtime.spawn(server::accept(listener, acceptor, state.clone()));
+        let (listener, port) = bind(cfg.port)?;
+        // The presigned-URL host: another port, so another origin to any client.
+        let (presign_listener, presign_port) = bind(0)?;
+        let scheme = if cfg.tls_self_signed { "https" } else { "http" };
+        let presign_origin = format!("{scheme}://127.0.0.1:{presign_port}");
+        let state = Arc::new(State::new(&cfg, &presign_origin));
+        runtime.spawn(server::accept(
+            listener,
+            acceptor.clone(),
+            state.clone(),
+            server::Origin::Api,
+        ));
+        runtime.spawn(server::accept(
+            presign_listener,
+            acceptor,
+            state.clone(),
+            server::Origin::Presigned,
+        ));
         Ok(Emulator {
             state,
             runtime: Some(runtime),
             port,
+            presign_port,
             ca_pem: tls.map(|m| m.ca_pem),
         })
     }
@@ -97,6 +125,40 @@ impl Emulator {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The second origin, which storage's presigned URLs point to (in TLS mode, with the same
+    /// certificate).
+    pub fn presign_base_url(&self) -> String {
+        self.state.presign_origin.clone()
+    }
+
+    pub fn presign_port(&self) -> u16 {
+        self.presign_port
+    }
+
+    /// Every request the second origin received since the start or the last reset, with all
+    /// its headers (the latest 1000).
+    pub fn presigned_requests(&self) -> Vec<PresignedRequest> {
+        self.state.presign().requests()
+    }
+
+    /// Adds a storage object with generated content (e.g. 200 MB, never held in memory) and
+    /// returns its id.
+    pub fn add_storage_object(&self, spec: NewObject) -> String {
+        admin::add_storage_object(&self.state, spec)
+            .map(|(id, _)| id)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// SHA-256 (hex) of a storage object's content, computed (once) by reading it all.
+    pub fn storage_object_sha256(&self, id: &str) -> Option<String> {
+        admin::storage_object(&self.state, id).map(|o| o.sha256())
+    }
+
+    /// The body of `presignUrl=true` replies from now on.
+    pub fn set_presign_reply(&self, form: PresignReply) {
+        self.state.settings().presign_reply = form;
     }
 
     /// In TLS mode, the PEM certificate a client must trust (as its CA bundle) to reach this emulator.
@@ -169,6 +231,16 @@ impl Emulator {
         self.state.token_log.all()
     }
 
+    /// How long historical summary reports (and bulk downloads) take to be DONE, from now on.
+    pub fn set_report_delay_ms(&self, ms: u64) {
+        self.state.settings().report_delay_ms = ms;
+    }
+
+    /// Which of the specs' and guides' reply shapes disputed replies take from now on.
+    pub fn set_api_forms(&self, forms: ApiForms) {
+        self.state.settings().api_forms = forms;
+    }
+
     /// Logs one line per request to stderr.
     pub fn set_verbose(&self, on: bool) {
         self.state.verbose.store(on, Ordering::Relaxed);
@@ -234,7 +306,7 @@ async fn dispatch(state: &State, req: &Incoming, body: &[u8]) -> Reply {
 
 /// The reply replacing normal processing, if a fault is due; a delay fault waits here (without
 /// holding a thread) and lets processing go on.
-async fn injected(state: &State, target: FaultTarget, req: &Incoming) -> Option<Reply> {
+pub(crate) async fn injected(state: &State, target: FaultTarget, req: &Incoming) -> Option<Reply> {
     let fault = state.faults.next(target, req)?;
     state.stats.bump(|s| &mut s.faults_injected);
     if let Fault::Delay { ms } = fault {

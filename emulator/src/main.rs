@@ -73,6 +73,33 @@ struct Args {
     #[arg(long)]
     rfc6749: bool,
 
+    /// How long a historical summary report stays IN_PROGRESS, and a storage bulk download
+    /// before it is DONE.
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    report_delay_ms: u64,
+
+    /// Rows in every historical report (summary and detailed).
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    report_rows: u64,
+
+    /// Where 8x8's specs and guides disagree, answer in the specs' array forms (storage search
+    /// and bulk replies, detailed-report creation) instead of the guides' single objects.
+    #[arg(long)]
+    spec_forms: bool,
+
+    /// A storage region of the customer (what /storage/{region}/v3/regions lists); repeat for
+    /// several. Default: us-west and uk.
+    #[arg(long = "storage-region", value_name = "REGION")]
+    storage_regions: Vec<String>,
+
+    /// Sample objects in each of the customer's storage regions.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    storage_objects: usize,
+
+    /// Body of presignUrl=true replies: json ({"presignedUrl":URL}) or text (the bare URL).
+    #[arg(long, value_enum, default_value_t = Presign::Json)]
+    presign_reply: Presign,
+
     /// Worker threads answering requests.
     #[arg(long, value_name = "N", default_value_t = 8)]
     threads: usize,
@@ -93,6 +120,12 @@ struct Args {
     /// Log one line per request to stderr.
     #[arg(short, long)]
     verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Presign {
+    Json,
+    Text,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -131,6 +164,23 @@ fn run(args: Args) -> io::Result<()> {
         port: args.port,
         threads: args.threads,
         token_delay_ms: args.token_delay_ms,
+        report_delay_ms: args.report_delay_ms,
+        storage_regions: if args.storage_regions.is_empty() {
+            defaults.storage_regions
+        } else {
+            args.storage_regions
+        },
+        storage_objects: args.storage_objects,
+        presign_reply: match args.presign_reply {
+            Presign::Json => x8_emulator::PresignReply::Json,
+            Presign::Text => x8_emulator::PresignReply::Text,
+        },
+        report_rows: args.report_rows,
+        api_forms: if args.spec_forms {
+            x8_emulator::ApiForms::Spec
+        } else {
+            x8_emulator::ApiForms::Guide
+        },
         token_mode: if args.rfc6749 {
             TokenMode::Rfc6749
         } else {

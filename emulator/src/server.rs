@@ -17,7 +17,19 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 /// Accepts until the runtime shuts down, which drops this task and with it the listener.
-pub(crate) async fn accept(listener: TcpListener, tls: Option<TlsAcceptor>, state: Arc<State>) {
+/// Which origin a listener serves: the 8x8 API host, or the host of presigned URLs.
+#[derive(Clone, Copy)]
+pub(crate) enum Origin {
+    Api,
+    Presigned,
+}
+
+pub(crate) async fn accept(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    state: Arc<State>,
+    origin: Origin,
+) {
     let mut accepted: u64 = 0;
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -40,17 +52,17 @@ pub(crate) async fn accept(listener: TcpListener, tls: Option<TlsAcceptor>, stat
                 // The handshake runs in the connection's task, so a slow one holds up no other.
                 Some(tls) => {
                     if let Ok(stream) = tls.accept(stream).await {
-                        serve(stream, peer, connection, state).await;
+                        serve(stream, peer, connection, state, origin).await;
                     }
                 }
-                None => serve(stream, peer, connection, state).await,
+                None => serve(stream, peer, connection, state, origin).await,
             }
         });
     }
 }
 
 /// Serves requests on one connection, kept alive for as long as the client keeps it.
-async fn serve<S>(stream: S, peer: SocketAddr, connection: u64, state: Arc<State>)
+async fn serve<S>(stream: S, peer: SocketAddr, connection: u64, state: Arc<State>, origin: Origin)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -60,7 +72,10 @@ where
             let (parts, body) = request.into_parts();
             let incoming = Incoming::of(&parts, connection);
             let body = http::read_body(body).await;
-            let reply = crate::dispatch(&state, &incoming, &body).await;
+            let reply = match origin {
+                Origin::Api => crate::dispatch(&state, &incoming, &body).await,
+                Origin::Presigned => crate::presign::dispatch(&state, &incoming).await,
+            };
             let response = http::response(reply);
             if state.verbose.load(Ordering::Relaxed) {
                 let shown = match &response {

@@ -4,6 +4,7 @@
 //! bytes live in atomic words, so a reader racing a writer reads stale words (and retries), never undefined
 //! memory. Writers are rare (one per token lifetime) and serialised by the cache's flight lock.
 
+use std::mem::MaybeUninit;
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 
 use crate::token::MAX_TOKEN_LEN;
@@ -65,8 +66,14 @@ impl TokenSlot {
     }
 
     /// Copies the token into `out` (with a NUL) if one is published and not expired at `now`.
+    ///
+    /// `out` is written only once a consistent read has been confirmed, and only for `Copied`: the words are
+    /// first copied to a buffer on the stack, so a read that raced a writer (and is retried) never leaves a torn
+    /// token in the caller's buffer, and `TooSmall` and `Empty` really mean "nothing written" even when an
+    /// earlier attempt of the same call had copied half a token.
     #[inline]
     pub fn read_into(&self, now: u64, out: &mut [u8]) -> SlotRead {
+        let mut copy = [MaybeUninit::<u64>::uninit(); WORDS];
         loop {
             let before = self.seq.load(Ordering::Acquire);
             if before & 1 == 1 {
@@ -76,35 +83,37 @@ impl TokenSlot {
             let len = self.len.load(Ordering::Relaxed);
             let refresh_at = self.refresh_at.load(Ordering::Relaxed);
             let expires_at = self.expires_at.load(Ordering::Relaxed);
-            let outcome = if len == 0 || now >= expires_at || len > MAX_TOKEN_LEN {
-                SlotRead::Empty
-            } else if len >= out.len() {
-                SlotRead::TooSmall {
-                    len,
-                    stale: now >= refresh_at,
-                }
-            } else {
-                // Whole words with a fixed-size copy (inlined, no memcpy call), then the tail.
-                let mut chunks = out[..len].chunks_exact_mut(8);
-                for (dst, word) in (&mut chunks).zip(self.words.iter()) {
-                    dst.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
-                }
-                let tail = chunks.into_remainder();
-                if !tail.is_empty() {
-                    let word = self.words[len / 8].load(Ordering::Relaxed).to_ne_bytes();
-                    tail.copy_from_slice(&word[..tail.len()]);
-                }
-                out[len] = 0;
-                SlotRead::Copied {
-                    len,
-                    stale: now >= refresh_at,
-                }
-            };
+            let fits = len != 0 && len <= MAX_TOKEN_LEN && len < out.len();
+            let words = if fits { len.div_ceil(8) } else { 0 };
+            for (dst, word) in copy[..words].iter_mut().zip(self.words.iter()) {
+                dst.write(word.load(Ordering::Relaxed));
+            }
             // The data loads above must complete before the sequence is read again.
             fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) == before {
-                return outcome;
+            if self.seq.load(Ordering::Relaxed) != before {
+                continue;
             }
+            if len == 0 || now >= expires_at || len > MAX_TOKEN_LEN {
+                return SlotRead::Empty;
+            }
+            let stale = now >= refresh_at;
+            if !fits {
+                return SlotRead::TooSmall { len, stale };
+            }
+            // Whole words with a fixed-size copy (inlined, no memcpy call), then the tail.
+            let mut chunks = out[..len].chunks_exact_mut(8);
+            for (dst, word) in (&mut chunks).zip(copy.iter()) {
+                // SAFETY: the first `words` entries were written above, and `len` bytes span `words` words.
+                dst.copy_from_slice(&unsafe { word.assume_init() }.to_ne_bytes());
+            }
+            let tail = chunks.into_remainder();
+            if !tail.is_empty() {
+                // SAFETY: as above; the tail lies in word `len / 8 < words`.
+                let word = unsafe { copy[len / 8].assume_init() }.to_ne_bytes();
+                tail.copy_from_slice(&word[..tail.len()]);
+            }
+            out[len] = 0;
+            return SlotRead::Copied { len, stale };
         }
     }
 }
@@ -177,6 +186,54 @@ mod tests {
             .collect();
         for i in 0..20_000 {
             slot.publish(&tokens[i % 4], u64::MAX, u64::MAX);
+        }
+        stop.store(true, Ordering::Relaxed);
+        readers.into_iter().for_each(|r| r.join().unwrap());
+    }
+
+    /// Tokens that fit the reader's buffer alternate with ones that do not and with an empty slot: whenever the
+    /// reader is told "too small" or "empty", its buffer must be exactly as it was, never half a token from an
+    /// attempt that raced the writer.
+    #[test]
+    fn too_small_and_empty_leave_the_buffer_untouched_even_after_a_raced_attempt() {
+        let slot = Arc::new(TokenSlot::default());
+        let fits = vec![b'f'; 56];
+        let too_long = vec![b'L'; 90];
+        slot.publish(&fits, u64::MAX, u64::MAX);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (slot, stop) = (slot.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut untouched = 0u64;
+                    while !stop.load(Ordering::Relaxed) || untouched < 1000 {
+                        let mut buf = [0xEEu8; 64];
+                        match slot.read_into(0, &mut buf) {
+                            SlotRead::Copied { len, .. } => {
+                                assert_eq!(len, 56);
+                                assert!(
+                                    buf[..len].iter().all(|b| *b == b'f') && buf[len] == 0,
+                                    "torn read"
+                                );
+                            }
+                            SlotRead::TooSmall { .. } | SlotRead::Empty => {
+                                assert!(
+                                    buf.iter().all(|b| *b == 0xEE),
+                                    "a torn copy was left in the buffer"
+                                );
+                                untouched += 1;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for i in 0..600_000 {
+            match i % 3 {
+                0 => slot.publish(&fits, u64::MAX, u64::MAX),
+                1 => slot.publish(&too_long, u64::MAX, u64::MAX),
+                _ => slot.clear(),
+            }
         }
         stop.store(true, Ordering::Relaxed);
         readers.into_iter().for_each(|r| r.join().unwrap());

@@ -3,15 +3,16 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use super::boundary::{
-    boundary, boundary_void, buffer_arg, give_string, handle, out_arg, str_arg, too_small,
-    x8_error, x8_status,
-};
+use super::args::{buffer_arg, handle, out_arg, set_if_asked, str_arg, too_small};
+use super::boundary::{boundary, boundary_or};
+use super::error::{x8_error, x8_status};
 use super::options::{options_arg, x8_options};
+use super::own::{give, give_string, take, write_sized, Boxed, SizedStruct};
 use crate::cache::Copied;
 use crate::client::Client;
 use crate::config::Credentials;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
+use crate::rt::stats::StatsSnapshot;
 
 /// A client for one API key: caches its token, renews it ahead of expiry, keeps connections alive.
 /// Thread-safe: every function may be called on the same client from any number of threads at once, except
@@ -20,46 +21,24 @@ pub struct x8_client {
     pub(crate) inner: Client,
 }
 
-/// A snapshot of the client's counters. Set `size` to `sizeof(x8_stats)` before calling `x8_client_stats`: the
-/// library fills only the fields that fit, so programs built against an older header keep working.
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct x8_stats {
-    /// In: sizeof(x8_stats) as the caller knows it.
-    pub size: usize,
-    /// Token requests answered from the cache.
-    pub cache_hits: u64,
-    /// Tokens obtained (all kinds): from the token endpoint, or from the shared token store (`store_hits`).
-    pub token_fetches: u64,
-    /// Of those, renewals done in the background ahead of expiry.
-    pub background_refreshes: u64,
-    /// Token fetch attempts retried after a transient failure.
-    pub fetch_retries: u64,
-    /// Requests replayed with a new token after the API rejected the old one.
-    pub replays_after_401: u64,
-    /// Token fetches that failed because the credentials were refused.
-    pub failures_auth: u64,
-    /// Token fetches that failed because the endpoint kept answering 5xx/429.
-    pub failures_server: u64,
-    /// Token fetches that failed on the network (connect, TLS, timeout).
-    pub failures_network: u64,
-    /// Token fetches that failed on a malformed reply or anything else.
-    pub failures_protocol: u64,
-    /// Calls to x8_request.
-    pub requests: u64,
-    /// Seconds the cached token has left (before its safety margin), or -1 when none is cached.
-    pub token_seconds_left: i64,
-    /// Tokens taken from the shared token store (cache file, Redis, `x8_token_store`) instead of fetched.
-    pub store_hits: u64,
-    /// Shared-store operations that failed; the client fetched the token itself each time.
-    pub store_errors: u64,
+impl Boxed for x8_client {}
+
+/// `x8_stats` in the header: one definition, `StatsSnapshot` in src/rt/stats.rs, which cbindgen renames (the
+/// signatures below name `StatsSnapshot` so that cbindgen finds it).
+/// cbindgen:ignore
+pub type x8_stats = StatsSnapshot;
+
+// SAFETY: repr(C), `size: usize` first, then only 64-bit integers; all-zero is a valid snapshot.
+unsafe impl SizedStruct for StatsSnapshot {
+    const MIN_SIZE: usize = std::mem::size_of::<usize>();
+    const NAME: &'static str = "stats";
 }
 
 fn finish_new(
     made: crate::error::Result<Client>,
     out: &mut *mut x8_client,
 ) -> crate::error::Result<()> {
-    *out = Box::into_raw(Box::new(x8_client { inner: made? }));
+    *out = give(x8_client { inner: made? });
     Ok(())
 }
 
@@ -107,18 +86,17 @@ pub extern "C" fn x8_client_new_from_env(
 /// Frees a client: wipes its secret and token, closes its connections. NULL is ignored. Must be the last call
 /// on the client; callable from any thread. After it returns the log callback is never called again for this
 /// client, and neither is any callback of its `x8_token_store` (calls in progress are waited for). A background
-/// renewal still in flight finishes on the client's renewal thread (bounded by the timeout), which then ends
-/// and releases what it holds.
+/// renewal in flight for this client is waited for (at most the client's timeout plus a second); freeing the
+/// process's last client ends every thread x8 started. In a fork child, freeing a client made in the parent
+/// never blocks and releases only the child's copy of it (no socket, lock or file of the parent is touched).
 #[no_mangle]
 pub extern "C" fn x8_client_free(client: *mut x8_client) {
-    boundary_void(|| {
-        if !client.is_null() {
-            // SAFETY: a client from x8_client_new, freed once, with no call running on it (documented).
-            let client = unsafe { Box::from_raw(client) };
-            // A background renewal may outlive this call; it must not reach the caller's callbacks any more.
-            client.inner.close_callbacks();
-            drop(client);
+    boundary_or((), || {
+        if let Some(client) = take(client) {
+            // Off the scheduler and its callbacks closed, or (in a fork child) only the child's copy dropped.
+            client.inner.release();
         }
+        Ok(())
     })
 }
 
@@ -147,10 +125,7 @@ pub extern "C" fn x8_get_token(
             Copied::Whole(len) => (len, Ok(())),
             Copied::TooSmall(len) => (len, Err(too_small(buf_len, len))),
         };
-        if !token_len.is_null() {
-            // SAFETY: non-NULL `token_len` points to writable storage for one size_t.
-            unsafe { *token_len = len };
-        }
+        set_if_asked(token_len, len);
         result
     })
 }
@@ -158,7 +133,7 @@ pub extern "C" fn x8_get_token(
 /// Like `x8_get_token`, but hands out a new NUL-terminated copy in `*out`, which the caller frees with
 /// `x8_free` (which wipes it). Simpler; costs an allocation. `*out` is NULL on failure. Thread safety: any thread.
 #[no_mangle]
-pub extern "C" fn x8_get_token_string(
+pub extern "C" fn x8_client_token_string(
     client: *const x8_client,
     out: *mut *mut c_char,
     err: *mut *mut x8_error,
@@ -192,22 +167,21 @@ pub extern "C" fn x8_client_has_product(
 
 /// Drops the cached token so that the next call fetches a new one: after products were added to or removed
 /// from the key in Admin Console (they take minutes to replicate), or when a token is known to be revoked.
-/// Also lifts the short backoff after a failed fetch. Errors: X8_STATUS_INVALID_ARGUMENT for NULL. Any thread.
+/// Also lifts the short backoff after a failed fetch. Errors: X8_STATUS_INVALID_ARGUMENT for NULL,
+/// X8_STATUS_FORKED for a client made before fork() (the shared store is not touched). Any thread.
 #[no_mangle]
 pub extern "C" fn x8_client_invalidate(
     client: *const x8_client,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    boundary(err, || {
-        handle(client, "client")?.inner.invalidate();
-        Ok(())
-    })
+    boundary(err, || handle(client, "client")?.inner.invalidate())
 }
 
 /// Drops the cached token only if it is still `rejected`, a token the API refused (e.g. an HTTP client that
 /// attaches x8's token itself and got a 401). When many threads see the same token refused at once, the first
 /// call drops it and the others leave its successor alone, so one fetch follows. `*dropped` (if not NULL)
-/// says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8. Any thread.
+/// says whether it was dropped. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or non-UTF-8, X8_STATUS_FORKED
+/// for a client made before fork(). Any thread.
 #[no_mangle]
 pub extern "C" fn x8_client_invalidate_token(
     client: *const x8_client,
@@ -219,58 +193,25 @@ pub extern "C" fn x8_client_invalidate_token(
         let client = handle(client, "client")?;
         let was_dropped = client
             .inner
-            .invalidate_if_current(str_arg(rejected, "rejected")?);
-        if let Ok(out) = out_arg(dropped, "dropped") {
-            *out = was_dropped;
-        }
+            .invalidate_if_current(str_arg(rejected, "rejected")?)?;
+        set_if_asked(dropped, was_dropped);
         Ok(())
     })
 }
 
-/// Fills `*stats` with the client's counters (see `x8_stats`; set `stats->size` first). Cheap: plain atomic
-/// reads. Errors: X8_STATUS_INVALID_ARGUMENT for NULL or a `size` smaller than the `size` field. Any thread.
+/// Fills `*stats` with the client's counters (see `x8_stats`; set `stats->size` first): only the whole fields
+/// that fit in `stats->size`, which is then set to the bytes filled. Cheap: plain atomic reads.
+/// Errors: X8_STATUS_INVALID_ARGUMENT for NULL or a `size` smaller than the `size` field. Any thread.
 #[no_mangle]
 pub extern "C" fn x8_client_stats(
     client: *const x8_client,
-    stats: *mut x8_stats,
+    stats: *mut StatsSnapshot,
     err: *mut *mut x8_error,
 ) -> x8_status {
     boundary(err, || {
         let client = handle(client, "client")?;
-        let stats = out_arg(stats, "stats")?;
-        let caller_size = stats.size;
-        if caller_size < std::mem::size_of::<usize>() {
-            return Err(Error::invalid(
-                "stats->size must be set to sizeof(x8_stats)",
-            ));
-        }
-        let s = client.inner.stats();
-        let full = x8_stats {
-            size: std::mem::size_of::<x8_stats>().min(caller_size),
-            cache_hits: s.cache_hits,
-            token_fetches: s.token_fetches,
-            background_refreshes: s.background_refreshes,
-            fetch_retries: s.fetch_retries,
-            replays_after_401: s.replays_after_401,
-            failures_auth: s.failures_auth,
-            failures_server: s.failures_server,
-            failures_network: s.failures_network,
-            failures_protocol: s.failures_protocol,
-            requests: s.requests,
-            token_seconds_left: s.token_seconds_left,
-            store_hits: s.store_hits,
-            store_errors: s.store_errors,
-        };
-        let n = full.size;
-        // SAFETY: copies the first `n` bytes, where n <= both the caller's declared size and ours.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                &full as *const x8_stats as *const u8,
-                stats as *mut x8_stats as *mut u8,
-                n,
-            )
-        };
-        Ok(())
+        // Raw-pointer writes: the caller's struct may be smaller than ours (an older header).
+        write_sized(stats, &client.inner.stats())
     })
 }
 
@@ -287,7 +228,7 @@ pub extern "C" fn x8_client_stats_json(
         *out = std::ptr::null_mut();
         let stats = handle(client, "client")?.inner.stats();
         let json = serde_json::to_string(&stats)
-            .map_err(|e| Error::new(crate::error::ErrorKind::Internal, e.to_string()))?;
+            .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
         *out = give_string(&json);
         Ok(())
     })
@@ -295,4 +236,74 @@ pub extern "C" fn x8_client_stats_json(
 
 pub(crate) fn timeout_arg(timeout_ms: u32) -> Option<Duration> {
     (timeout_ms != 0).then(|| Duration::from_millis(u64::from(timeout_ms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline_client() -> *mut x8_client {
+        let opts = crate::ffi::x8_options_new();
+        let mut client = std::ptr::null_mut();
+        // Loopback and never contacted: stats need no token.
+        crate::ffi::x8_options_set_base_url(
+            opts,
+            c"http://127.0.0.1:9".as_ptr(),
+            std::ptr::null_mut(),
+        );
+        let status = x8_client_new(
+            c"id".as_ptr(),
+            c"secret".as_ptr(),
+            opts,
+            &mut client,
+            std::ptr::null_mut(),
+        );
+        crate::ffi::x8_options_free(opts);
+        assert_eq!(status, x8_status::Ok);
+        client
+    }
+
+    #[test]
+    fn stats_fill_an_older_smaller_struct_only_as_far_as_its_size() {
+        let client = offline_client();
+        // An older header's x8_stats: size and three counters, then memory that is not the caller's struct.
+        let mut older = [0u64; 5];
+        older[0] = 4 * 8;
+        older[4] = 0xDEAD_BEEF;
+        let status = x8_client_stats(
+            client,
+            older.as_mut_ptr() as *mut x8_stats,
+            std::ptr::null_mut(),
+        );
+        assert_eq!(status, x8_status::Ok);
+        assert_eq!(older[0], 32, "size reports the bytes filled");
+        assert_eq!(
+            older[4], 0xDEAD_BEEF,
+            "nothing past the caller's size is written"
+        );
+        // A size that ends inside a field: that field is left alone, not half written.
+        let mut cut = [0u64, 0, 0xBBBB, 0xAAAA];
+        cut[0] = 3 * 8 - 4;
+        assert_eq!(
+            x8_client_stats(
+                client,
+                cut.as_mut_ptr() as *mut x8_stats,
+                std::ptr::null_mut()
+            ),
+            x8_status::Ok
+        );
+        assert_eq!(cut[0], 16);
+        assert_eq!((cut[2], cut[3]), (0xBBBB, 0xAAAA));
+        let mut full = x8_stats {
+            size: std::mem::size_of::<x8_stats>(),
+            ..Default::default()
+        };
+        assert_eq!(
+            x8_client_stats(client, &mut full, std::ptr::null_mut()),
+            x8_status::Ok
+        );
+        assert_eq!(full.token_seconds_left, -1);
+        assert_eq!(full.size, std::mem::size_of::<x8_stats>());
+        x8_client_free(client);
+    }
 }

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::boundary::{boundary, boundary_void, handle, str_arg, x8_error, x8_status};
+use super::args::{handle, handle_mut, str_arg};
+use super::boundary::{boundary, boundary_or};
+use super::error::{x8_error, x8_status};
+use super::own::{c_string, give, take, Boxed, UserData};
 use crate::config::{Options, ProxySetting, SharedStoreSetting};
 use crate::error::{Error, Result};
 use crate::rt::log::{Level, Logger};
@@ -23,16 +26,15 @@ pub struct x8_options {
 pub type x8_log_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, level: i32, message: *const c_char)>;
 
-fn with_options(
+impl Boxed for x8_options {}
+
+/// The boundary of a setter: `boundary` around resolving the options handle and applying `set` to it.
+pub(crate) fn options_boundary(
     opts: *mut x8_options,
     err: *mut *mut x8_error,
     set: impl FnOnce(&mut Options) -> Result<()>,
 ) -> x8_status {
-    boundary(err, || {
-        // SAFETY: NULL or a live options object, used from one thread at a time (documented).
-        let opts = unsafe { opts.as_mut() }.ok_or_else(|| Error::invalid("options is NULL"))?;
-        set(&mut opts.inner)
-    })
+    boundary(err, || set(&mut handle_mut(opts, "options")?.inner))
 }
 
 fn millis(ms: u32, what: &str) -> Result<Duration> {
@@ -45,24 +47,19 @@ fn millis(ms: u32, what: &str) -> Result<Duration> {
 /// Creates options with every default. Free with `x8_options_free`. Returns NULL only if memory ran out.
 #[no_mangle]
 pub extern "C" fn x8_options_new() -> *mut x8_options {
-    let mut out = std::ptr::null_mut();
-    let _ = boundary(std::ptr::null_mut(), || {
-        out = Box::into_raw(Box::new(x8_options {
+    boundary_or(std::ptr::null_mut(), || {
+        Ok(give(x8_options {
             inner: Options::default(),
-        }));
-        Ok(())
-    });
-    out
+        }))
+    })
 }
 
 /// Frees options. NULL is ignored.
 #[no_mangle]
 pub extern "C" fn x8_options_free(opts: *mut x8_options) {
-    boundary_void(|| {
-        if !opts.is_null() {
-            // SAFETY: options from x8_options_new, freed once.
-            drop(unsafe { Box::from_raw(opts) });
-        }
+    boundary_or((), || {
+        drop(take(opts));
+        Ok(())
     })
 }
 
@@ -75,7 +72,7 @@ pub extern "C" fn x8_options_set_base_url(
     url: *const c_char,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.base_url = str_arg(url, "url")?.to_owned();
         Ok(())
     })
@@ -88,7 +85,7 @@ pub extern "C" fn x8_options_set_token_url(
     url: *const c_char,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.token_url = Some(str_arg(url, "url")?.to_owned());
         Ok(())
     })
@@ -101,7 +98,7 @@ pub extern "C" fn x8_options_set_connect_timeout_ms(
     ms: u32,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.connect_timeout = millis(ms, "the connect timeout")?;
         Ok(())
     })
@@ -115,7 +112,7 @@ pub extern "C" fn x8_options_set_timeout_ms(
     ms: u32,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.timeout = millis(ms, "the timeout")?;
         Ok(())
     })
@@ -129,7 +126,7 @@ pub extern "C" fn x8_options_set_refresh_margin_ms(
     ms: u32,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.refresh_margin = Duration::from_millis(u64::from(ms));
         Ok(())
     })
@@ -142,7 +139,7 @@ pub extern "C" fn x8_options_set_user_agent(
     user_agent: *const c_char,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.user_agent = str_arg(user_agent, "user_agent")?.to_owned();
         Ok(())
     })
@@ -156,7 +153,7 @@ pub extern "C" fn x8_options_set_ca_file(
     path: *const c_char,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.ca_file = Some(PathBuf::from(str_arg(path, "path")?));
         Ok(())
     })
@@ -172,7 +169,7 @@ pub extern "C" fn x8_options_set_proxy(
     proxy_url: *const c_char,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         let url = str_arg(proxy_url, "proxy_url")?;
         o.proxy = if url.is_empty() {
             ProxySetting::Disabled
@@ -191,7 +188,7 @@ pub extern "C" fn x8_options_set_max_body_bytes(
     bytes: u64,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         if bytes == 0 {
             return Err(Error::invalid(
                 "the maximum body size must be at least 1 byte",
@@ -213,7 +210,7 @@ pub extern "C" fn x8_options_set_retries(
     max_delay_ms: u32,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         if max_retries > 20 || base_delay_ms > max_delay_ms {
             return Err(Error::invalid(
                 "retries must be at most 20 and the base delay must not exceed the maximum",
@@ -234,7 +231,7 @@ pub extern "C" fn x8_options_set_replay_on_401(
     enabled: bool,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         o.replay_on_401 = enabled;
         Ok(())
     })
@@ -252,7 +249,7 @@ pub extern "C" fn x8_options_set_token_cache(
     dir: *const c_char,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         let dir = str_arg(dir, "dir")?;
         if dir.is_empty() {
             return Err(Error::invalid("dir is empty"));
@@ -273,17 +270,16 @@ pub extern "C" fn x8_options_set_log_callback(
     max_level: i32,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    with_options(opts, err, |o| {
+    options_boundary(opts, err, |o| {
         let level = Level::from_i32(max_level)
             .ok_or_else(|| Error::invalid("max_level must be 1 (error) to 4 (debug)"))?;
         o.logger = match callback {
             None => Logger::default(),
             Some(cb) => {
-                let user_data = UserData(user_data);
+                let user_data = UserData::new(user_data);
                 Logger::new(
                     Arc::new(move |level: Level, message: &str| {
-                        let text =
-                            std::ffi::CString::new(message.replace('\0', "")).unwrap_or_default();
+                        let text = c_string(message);
                         // SAFETY: the caller's callback, with the user data it gave and a message borrowed
                         // for the call.
                         unsafe { cb(user_data.get(), level as i32, text.as_ptr()) };
@@ -296,22 +292,43 @@ pub extern "C" fn x8_options_set_log_callback(
     })
 }
 
-/// The caller's opaque pointer. The caller promises (documented) that it may be used from any thread.
-#[derive(Clone, Copy)]
-struct UserData(*mut c_void);
-// SAFETY: x8 never dereferences it; thread-safety of what it points to is the caller's documented duty.
-unsafe impl Send for UserData {}
-// SAFETY: as above.
-unsafe impl Sync for UserData {}
-impl UserData {
-    fn get(self) -> *mut c_void {
-        self.0
-    }
-}
-
 pub(crate) fn options_arg(opts: *const x8_options) -> Result<Options> {
     if opts.is_null() {
         return Ok(Options::default());
     }
     Ok(handle(opts, "options")?.inner.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::x8_options_set_redis_store;
+
+    /// Secrets given through the C setters stay out of every Debug of what the client keeps: the proxy's and
+    /// Redis's passwords are inside URLs, which is why Options has a hand-written Debug (see config/mod.rs).
+    #[test]
+    fn passwords_set_through_the_c_api_never_reach_debug_output() {
+        let opts = x8_options_new();
+        let mut err = std::ptr::null_mut();
+        let proxy = c"http://alice:hunter2-proxy@proxy.corp:3128";
+        assert_eq!(
+            x8_options_set_proxy(opts, proxy.as_ptr(), &mut err),
+            x8_status::Ok
+        );
+        let shown = format!("{:?}", options_arg(opts).unwrap());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("proxy.corp:3128"),
+            "the host stays visible for diagnosis: {shown}"
+        );
+        let redis = c"redis://:hunter2-redis@10.0.0.1:6379";
+        let status = x8_options_set_redis_store(opts, redis.as_ptr(), &mut err);
+        if status == x8_status::Ok {
+            let shown = format!("{:?}", options_arg(opts).unwrap());
+            assert!(!shown.contains("hunter2"), "{shown}");
+        } else {
+            crate::ffi::x8_error_free(err); // built without the redis feature
+        }
+        x8_options_free(opts);
+    }
 }

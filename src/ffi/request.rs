@@ -2,10 +2,11 @@
 
 use std::ffi::{c_char, CStr, CString};
 
-use super::boundary::{
-    boundary, boundary_void, bytes_arg, handle, out_arg, str_arg, x8_error, x8_status,
-};
+use super::args::{bytes_arg, handle, out_arg, str_arg};
+use super::boundary::{boundary, boundary_or};
 use super::client::{timeout_arg, x8_client};
+use super::error::{x8_error, x8_status};
+use super::own::{c_string, give, read_sized, take, Boxed, SizedStruct};
 use crate::client::Request;
 use crate::error::{Error, Result};
 
@@ -21,14 +22,43 @@ pub struct x8_response {
     body: Vec<u8>,
 }
 
+impl Boxed for x8_response {}
+
+/// What a request carries besides its method and path, all optional: pass NULL to `x8_request` for none (a
+/// plain GET). Set `size` to `sizeof(x8_request_opts)` and zero what you do not use, e.g.
+/// `x8_request_opts o = {.size = sizeof o}; o.timeout_ms = 2000;` — x8 reads only the fields that fit in `size`, so
+/// fields added in later versions are zero for programs built against this header. Borrowed for the call only.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct x8_request_opts {
+    /// `sizeof(x8_request_opts)` as the caller knows it.
+    pub size: usize,
+    /// `header_count` strings "Name: value" (NULL when 0), e.g. "X-Tenant-Info: acme". Authorization, Host,
+    /// Content-Length and Transfer-Encoding are set by x8 and refused.
+    pub headers: *const *const c_char,
+    /// How many strings `headers` holds.
+    pub header_count: usize,
+    /// The request body (NULL and 0 for none).
+    pub body: *const u8,
+    /// The body's length in bytes.
+    pub body_len: usize,
+    /// Bound on the whole call in milliseconds (0: the client's timeout).
+    pub timeout_ms: u32,
+}
+
+// SAFETY: repr(C), `size: usize` first, then pointers, sizes and a final u32 padded to the alignment; all-zero is
+// "no headers, no body, the client's timeout".
+unsafe impl SizedStruct for x8_request_opts {
+    const MIN_SIZE: usize = std::mem::size_of::<usize>();
+    const NAME: &'static str = "opts";
+}
+
 /// Sends an authenticated request to the API: `Authorization: Bearer <token>` is added from the cache (the
 /// token is fetched first if needed). `path` is relative to the base URL ("/analytics/cc/v5/realtime-metrics/
-/// queues?page=0") or an absolute URL on the base URL's origin; any other origin is refused.
-///
-/// `headers`: `header_count` strings "Name: value" (NULL when 0), e.g. "X-Tenant-Info: acme". Authorization,
-/// Host, Content-Length and Transfer-Encoding are set by x8 and refused. `body`/`body_len`: the request body
-/// (NULL and 0 for none). All arguments are borrowed for the call only. `timeout_ms`: bound on the whole call
-/// (0: the client's timeout).
+/// queues?page=0") or an absolute URL on the base URL's origin; any other origin is refused. `opts`: headers,
+/// body and timeout (see `x8_request_opts`), or NULL for none: a GET is one line,
+/// `x8_request(client, "GET", "/path", NULL, &response, &err)`. All arguments are borrowed for the call only.
+/// (The short form of a client verb: it keeps the design's name rather than `x8_client_request`.)
 ///
 /// Any HTTP status is a successful call: read it with `x8_response_status`. When the API rejects the token (401,
 /// or an Apigee invalid/expired-token fault with any status) x8 drops it, fetches a new one and sends the
@@ -36,21 +66,16 @@ pub struct x8_response {
 ///
 /// On success `*out` is a new response owned by the caller (free with `x8_response_free`); on failure NULL.
 /// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
-/// header, another origin, absurd sizes), X8_STATUS_NOT_ENTITLED (the key lacks the API's product; the
-/// message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of `x8_get_token`, and
-/// X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself.
+/// header, another origin, absurd sizes, `opts->size` unset), X8_STATUS_NOT_ENTITLED (the key lacks the API's
+/// product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of
+/// `x8_get_token`, and X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself.
 /// Thread safety: any thread; many requests may run on one client at once.
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
 pub extern "C" fn x8_request(
     client: *const x8_client,
     method: *const c_char,
     path: *const c_char,
-    headers: *const *const c_char,
-    header_count: usize,
-    body: *const u8,
-    body_len: usize,
-    timeout_ms: u32,
+    opts: *const x8_request_opts,
     out: *mut *mut x8_response,
     err: *mut *mut x8_error,
 ) -> x8_status {
@@ -58,17 +83,26 @@ pub extern "C" fn x8_request(
         let out = out_arg(out, "out")?;
         *out = std::ptr::null_mut();
         let client = handle(client, "client")?;
+        let opts = if opts.is_null() {
+            None
+        } else {
+            Some(read_sized(opts)?)
+        };
+        let (headers, header_count, body, body_len, timeout_ms) = opts
+            .map_or((std::ptr::null(), 0, std::ptr::null(), 0, 0), |o| {
+                (o.headers, o.header_count, o.body, o.body_len, o.timeout_ms)
+            });
         let request = Request {
             method: str_arg(method, "method")?,
             path: str_arg(path, "path")?,
             headers: header_args(headers, header_count)?,
-            body: bytes_arg(body, body_len, "body")?,
+            body: bytes_arg(body, body_len, "opts->body")?,
             timeout: timeout_arg(timeout_ms),
         };
         let reply = client.inner.request(&request)?;
         let mut body = reply.body;
         body.push(0);
-        *out = Box::into_raw(Box::new(x8_response {
+        *out = give(x8_response {
             status: reply.status,
             headers: reply
                 .headers
@@ -76,16 +110,8 @@ pub extern "C" fn x8_request(
                 .map(|(n, v)| (c_string(n), c_string(v)))
                 .collect(),
             body,
-        }));
+        });
         Ok(())
-    })
-}
-
-fn c_string(s: String) -> CString {
-    CString::new(s).unwrap_or_else(|e| {
-        let mut bytes = e.into_vec();
-        bytes.retain(|b| *b != 0);
-        CString::new(bytes).unwrap_or_default()
     })
 }
 
@@ -95,12 +121,12 @@ fn header_args<'a>(headers: *const *const c_char, count: usize) -> Result<Vec<(&
     }
     if headers.is_null() {
         return Err(Error::invalid(format!(
-            "headers is NULL but header_count is {count}"
+            "opts->headers is NULL but opts->header_count is {count}"
         )));
     }
     if count > MAX_HEADERS {
         return Err(Error::invalid(format!(
-            "header_count {count} is absurd (at most {MAX_HEADERS})"
+            "opts->header_count {count} is absurd (at most {MAX_HEADERS})"
         )));
     }
     // SAFETY: the caller promises `count` readable pointers at `headers`.
@@ -110,10 +136,10 @@ fn header_args<'a>(headers: *const *const c_char, count: usize) -> Result<Vec<(&
         .enumerate()
         .map(|(i, p)| {
             // format_args!: the argument's name is only formatted for an error, not on every call.
-            let line = str_arg(*p, format_args!("headers[{i}]"))?;
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| Error::invalid(format!("headers[{i}] is not \"Name: value\"")))?;
+            let line = str_arg(*p, format_args!("opts->headers[{i}]"))?;
+            let (name, value) = line.split_once(':').ok_or_else(|| {
+                Error::invalid(format!("opts->headers[{i}] is not \"Name: value\""))
+            })?;
             Ok((name.trim_end(), value.trim_start()))
         })
         .collect()
@@ -122,20 +148,20 @@ fn header_args<'a>(headers: *const *const c_char, count: usize) -> Result<Vec<(&
 /// The HTTP status code (200, 404, ...); 0 for NULL.
 #[no_mangle]
 pub extern "C" fn x8_response_status(response: *const x8_response) -> u16 {
-    handle(response, "response").map_or(0, |r| r.status)
+    boundary_or(0, || Ok(handle(response, "response")?.status))
 }
 
 /// The body: a pointer to `*len` bytes (also written when `len` is not NULL), followed by one NUL byte that is
 /// not counted, so a text body can be used as a C string. Borrowed. NULL (and *len 0) for a NULL response.
 #[no_mangle]
 pub extern "C" fn x8_response_body(response: *const x8_response, len: *mut usize) -> *const u8 {
-    let (ptr, n) = handle(response, "response").map_or((std::ptr::null(), 0), |r| {
-        (r.body.as_ptr(), r.body.len() - 1)
-    });
-    if let Ok(len) = out_arg(len, "len") {
-        *len = n;
-    }
-    ptr
+    boundary_or(std::ptr::null(), || {
+        let (ptr, n) = handle(response, "response").map_or((std::ptr::null(), 0), |r| {
+            (r.body.as_ptr(), r.body.len() - 1)
+        });
+        super::args::set_if_asked(len, n);
+        Ok(ptr)
+    })
 }
 
 /// The first value of header `name`, compared case-insensitively ("content-type" finds "Content-Type").
@@ -145,26 +171,29 @@ pub extern "C" fn x8_response_header(
     response: *const x8_response,
     name: *const c_char,
 ) -> *const c_char {
-    let (Ok(r), false) = (handle(response, "response"), name.is_null()) else {
-        return std::ptr::null();
-    };
-    // SAFETY: non-NULL, NUL-terminated per the contract.
-    let wanted = unsafe { CStr::from_ptr(name) }.to_bytes();
-    r.headers
-        .iter()
-        .find(|(n, _)| n.to_bytes().eq_ignore_ascii_case(wanted))
-        .map_or(std::ptr::null(), |(_, v)| v.as_ptr())
+    boundary_or(std::ptr::null(), || {
+        let r = handle(response, "response")?;
+        if name.is_null() {
+            return Ok(std::ptr::null());
+        }
+        // SAFETY: non-NULL, NUL-terminated per the contract.
+        let wanted = unsafe { CStr::from_ptr(name) }.to_bytes();
+        Ok(r.headers
+            .iter()
+            .find(|(n, _)| n.to_bytes().eq_ignore_ascii_case(wanted))
+            .map_or(std::ptr::null(), |(_, v)| v.as_ptr()))
+    })
 }
 
 /// How many header lines the response has; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn x8_response_header_count(response: *const x8_response) -> usize {
-    handle(response, "response").map_or(0, |r| r.headers.len())
+    boundary_or(0, || Ok(handle(response, "response")?.headers.len()))
 }
 
 /// The header at `index` (in the order received): `*name` (in lower case, as HTTP/1.1 names are
-/// case-insensitive) and `*value` are borrowed. Returns false (and
-/// leaves them untouched) when `index` is out of range or an argument is NULL.
+/// case-insensitive) and `*value` are borrowed. Returns false (and leaves them untouched) when `index` is out
+/// of range or an argument is NULL.
 #[no_mangle]
 pub extern "C" fn x8_response_header_at(
     response: *const x8_response,
@@ -172,30 +201,25 @@ pub extern "C" fn x8_response_header_at(
     name: *mut *const c_char,
     value: *mut *const c_char,
 ) -> bool {
-    let (Ok(r), Ok(name), Ok(value)) = (
-        handle(response, "response"),
-        out_arg(name, "name"),
-        out_arg(value, "value"),
-    ) else {
-        return false;
-    };
-    match r.headers.get(index) {
-        Some((n, v)) => {
-            *name = n.as_ptr();
-            *value = v.as_ptr();
-            true
-        }
-        None => false,
-    }
+    boundary_or(false, || {
+        let r = handle(response, "response")?;
+        let (name, value) = (out_arg(name, "name")?, out_arg(value, "value")?);
+        Ok(match r.headers.get(index) {
+            Some((n, v)) => {
+                *name = n.as_ptr();
+                *value = v.as_ptr();
+                true
+            }
+            None => false,
+        })
+    })
 }
 
 /// Frees a response. NULL is ignored. Any thread.
 #[no_mangle]
 pub extern "C" fn x8_response_free(response: *mut x8_response) {
-    boundary_void(|| {
-        if !response.is_null() {
-            // SAFETY: a response from x8_request, freed once.
-            drop(unsafe { Box::from_raw(response) });
-        }
+    boundary_or((), || {
+        drop(take(response));
+        Ok(())
     })
 }

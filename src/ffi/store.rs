@@ -1,21 +1,26 @@
 //! `x8_token_store`: the application's own store for the token shared by its processes and hosts, as C
 //! callbacks; and the built-in Redis store.
 
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_void};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-use super::boundary::{boundary, str_arg, x8_error, x8_status};
-use super::options::x8_options;
+use super::args::str_arg;
+use super::error::{x8_error, x8_status};
+use super::options::{options_boundary, x8_options};
+use super::own::{c_string, read_sized, SecretCString, SizedStruct, UserData};
 use crate::config::SharedStoreSetting;
 use crate::error::{Error, Result};
 use crate::store::{SharedStore, StoreResult};
 
-/// Return codes of the `x8_token_store` callbacks (also `#define`d in the header as `X8_STORE_*`).
-pub(crate) const STORE_OK: i32 = 0;
-pub(crate) const STORE_NOT_FOUND: i32 = 1;
-pub(crate) const STORE_BUFFER_TOO_SMALL: i32 = 2;
-pub(crate) const STORE_BUSY: i32 = 3;
+/// An `x8_token_store` callback succeeded. (Any negative return is a failure.)
+pub const X8_STORE_OK: i32 = 0;
+/// `load`: there is no record under the key (or it expired).
+pub const X8_STORE_NOT_FOUND: i32 = 1;
+/// `load`: the record does not fit in the buffer; its length is in `*record_len`.
+pub const X8_STORE_BUFFER_TOO_SMALL: i32 = 2;
+/// `lock`: someone else holds the lock.
+pub const X8_STORE_BUSY: i32 = 3;
 
 /// Loads the record stored under `key` (NUL-terminated). If there is one and its length fits in `buf_len`
 /// bytes, copy it into `buf` (no NUL needed), set `*record_len` to its length and return X8_STORE_OK. If it
@@ -83,6 +88,7 @@ pub type x8_store_remove_fn = Option<
 /// valid until every client made with these options is freed; after `x8_client_free` returns, no callback
 /// runs for that client any more (one in progress is waited for).
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct x8_token_store {
     /// `sizeof(x8_token_store)` as the caller knows it, so the struct can grow in later versions.
     pub size: usize,
@@ -112,17 +118,15 @@ pub extern "C" fn x8_options_set_token_store(
     store: *const x8_token_store,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    boundary(err, || {
-        // SAFETY: NULL or a live options object, used from one thread at a time (documented).
-        let opts = unsafe { opts.as_mut() }.ok_or_else(|| Error::invalid("options is NULL"))?;
+    options_boundary(opts, err, |opts| {
         if store.is_null() {
-            if matches!(opts.inner.shared_store, SharedStoreSetting::Custom(_)) {
-                opts.inner.shared_store = SharedStoreSetting::InProcess;
+            if matches!(opts.shared_store, SharedStoreSetting::Custom(_)) {
+                opts.shared_store = SharedStoreSetting::InProcess;
             }
             return Ok(());
         }
         let hooks = copy_store(store)?;
-        opts.inner.shared_store = SharedStoreSetting::Custom(std::sync::Arc::new(hooks));
+        opts.shared_store = SharedStoreSetting::Custom(std::sync::Arc::new(hooks));
         Ok(())
     })
 }
@@ -141,9 +145,7 @@ pub extern "C" fn x8_options_set_redis_store(
     url: *const c_char,
     err: *mut *mut x8_error,
 ) -> x8_status {
-    boundary(err, || {
-        // SAFETY: NULL or a live options object, used from one thread at a time (documented).
-        let opts = unsafe { opts.as_mut() }.ok_or_else(|| Error::invalid("options is NULL"))?;
+    options_boundary(opts, err, |opts| {
         let url = str_arg(url, "url")?;
         if url.is_empty() {
             return Err(Error::invalid("url is empty"));
@@ -154,41 +156,22 @@ pub extern "C" fn x8_options_set_redis_store(
                 crate::config::REDIS_MISSING,
             ));
         }
-        opts.inner.shared_store = SharedStoreSetting::Redis(url.to_owned());
+        opts.shared_store = SharedStoreSetting::Redis(url.to_owned());
         Ok(())
     })
 }
 
+// SAFETY: repr(C), `size: usize` first, then a pointer and nullable function pointers; all-zero is "no
+// callbacks", which copy_store refuses for the required ones.
+unsafe impl SizedStruct for x8_token_store {
+    const MIN_SIZE: usize =
+        std::mem::offset_of!(x8_token_store, store) + std::mem::size_of::<usize>();
+    const NAME: &'static str = "store";
+}
+
 /// The caller's struct, read only as far as its `size` says; fields it does not have are NULL.
 fn copy_store(store: *const x8_token_store) -> Result<CStore> {
-    // SAFETY: non-NULL (checked by the caller); the caller promises at least `size` readable bytes, and
-    // `size` is its first field.
-    let size = unsafe { std::ptr::read_unaligned(store as *const usize) };
-    let required = std::mem::offset_of!(x8_token_store, store) + std::mem::size_of::<usize>();
-    if size < required {
-        return Err(Error::invalid(
-            "store->size must be set to sizeof(x8_token_store)",
-        ));
-    }
-    let mut copy = x8_token_store {
-        size: 0,
-        user_data: std::ptr::null_mut(),
-        load: None,
-        store: None,
-        lock: None,
-        unlock: None,
-        remove: None,
-    };
-    let n = size.min(std::mem::size_of::<x8_token_store>());
-    // SAFETY: copies the first `n` bytes, where n <= both the caller's declared size and ours; every field is a
-    // pointer or a nullable function pointer, for which any bit pattern the caller wrote is its own value.
-    unsafe {
-        std::ptr::copy_nonoverlapping(
-            store as *const u8,
-            &mut copy as *mut x8_token_store as *mut u8,
-            n,
-        )
-    };
+    let copy = read_sized(store)?;
     let (Some(load), Some(save)) = (copy.load, copy.store) else {
         return Err(Error::invalid("store->load and store->store are required"));
     };
@@ -198,7 +181,7 @@ fn copy_store(store: *const x8_token_store) -> Result<CStore> {
         ));
     }
     Ok(CStore {
-        user_data: UserData(copy.user_data),
+        user_data: UserData::new(copy.user_data),
         load,
         save,
         lock: copy.lock,
@@ -221,28 +204,10 @@ struct CStore {
     remove: x8_store_remove_fn,
 }
 
-/// The caller's opaque pointer. The caller promises (documented) that it may be used from any thread.
-#[derive(Clone, Copy)]
-struct UserData(*mut c_void);
-// SAFETY: x8 never dereferences it; thread-safety of what it points to is the caller's documented duty.
-unsafe impl Send for UserData {}
-// SAFETY: as above.
-unsafe impl Sync for UserData {}
-
 /// Records are a few hundred bytes; this first buffer almost always fits, and a larger one is asked for.
 const FIRST_BUFFER: usize = 4096;
 /// No record is this large: a callback that says so is broken.
 const MAX_RECORD: usize = 1 << 20;
-
-fn c_text(text: &str, what: &str) -> StoreResult<Zeroizing<Vec<u8>>> {
-    if text.contains('\0') {
-        return Err(format!("the {what} contains NUL").into());
-    }
-    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len() + 1));
-    bytes.extend_from_slice(text.as_bytes());
-    bytes.push(0);
-    Ok(bytes)
-}
 
 fn failed(callback: &str, rc: i32) -> crate::store::StoreError {
     format!("the {callback} callback returned {rc}").into()
@@ -258,7 +223,7 @@ impl SharedStore for CStore {
     }
 
     fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
-        let key = CString::new(key)?;
+        let key = c_string(key);
         let mut buf = Zeroizing::new(vec![0u8; FIRST_BUFFER]);
         // Twice at most: once with the first buffer, once with the size the callback asked for.
         for _ in 0..2 {
@@ -267,7 +232,7 @@ impl SharedStore for CStore {
             // `buf.len()` bytes, all valid for the call.
             let rc = unsafe {
                 (self.load)(
-                    self.user_data.0,
+                    self.user_data.get(),
                     key.as_ptr(),
                     buf.as_mut_ptr() as *mut c_char,
                     buf.len(),
@@ -275,23 +240,23 @@ impl SharedStore for CStore {
                 )
             };
             match rc {
-                STORE_OK if len <= buf.len() => {
+                X8_STORE_OK if len <= buf.len() => {
                     let text = std::str::from_utf8(&buf[..len])
                         .map_err(|_| "the load callback returned a record that is not UTF-8")?;
                     return Ok(Some(Zeroizing::new(text.to_owned())));
                 }
-                STORE_OK => {
+                X8_STORE_OK => {
                     return Err(format!(
                         "the load callback reported {len} bytes in a buffer of {}",
                         buf.len()
                     )
                     .into())
                 }
-                STORE_NOT_FOUND => return Ok(None),
-                STORE_BUFFER_TOO_SMALL if len > buf.len() && len <= MAX_RECORD => {
+                X8_STORE_NOT_FOUND => return Ok(None),
+                X8_STORE_BUFFER_TOO_SMALL if len > buf.len() && len <= MAX_RECORD => {
                     buf = Zeroizing::new(vec![0u8; len]);
                 }
-                STORE_BUFFER_TOO_SMALL => {
+                X8_STORE_BUFFER_TOO_SMALL => {
                     return Err(format!(
                         "the load callback asked for {len} bytes with {} given",
                         buf.len()
@@ -305,19 +270,19 @@ impl SharedStore for CStore {
     }
 
     fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
-        let key = CString::new(key)?;
-        let record = c_text(record, "record")?;
+        let key = c_string(key);
+        let record = SecretCString::new(record);
         // SAFETY: the caller's callback with NUL-terminated strings valid for the call.
         let rc = unsafe {
             (self.save)(
-                self.user_data.0,
+                self.user_data.get(),
                 key.as_ptr(),
-                record.as_ptr() as *const c_char,
+                record.as_ptr(),
                 ttl_ms(ttl),
             )
         };
         match rc {
-            STORE_OK => Ok(()),
+            X8_STORE_OK => Ok(()),
             rc => Err(failed("store", rc)),
         }
     }
@@ -326,11 +291,11 @@ impl SharedStore for CStore {
         let Some(lock) = self.lock else {
             return Ok(true);
         };
-        let key = CString::new(key)?;
+        let key = c_string(key);
         // SAFETY: the caller's callback with a NUL-terminated key valid for the call.
-        match unsafe { lock(self.user_data.0, key.as_ptr(), ttl_ms(ttl)) } {
-            STORE_OK => Ok(true),
-            STORE_BUSY => Ok(false),
+        match unsafe { lock(self.user_data.get(), key.as_ptr(), ttl_ms(ttl)) } {
+            X8_STORE_OK => Ok(true),
+            X8_STORE_BUSY => Ok(false),
             rc => Err(failed("lock", rc)),
         }
     }
@@ -339,10 +304,10 @@ impl SharedStore for CStore {
         let Some(unlock) = self.unlock else {
             return Ok(());
         };
-        let key = CString::new(key)?;
+        let key = c_string(key);
         // SAFETY: as for lock.
-        match unsafe { unlock(self.user_data.0, key.as_ptr()) } {
-            STORE_OK => Ok(()),
+        match unsafe { unlock(self.user_data.get(), key.as_ptr()) } {
+            X8_STORE_OK => Ok(()),
             rc => Err(failed("unlock", rc)),
         }
     }
@@ -351,17 +316,11 @@ impl SharedStore for CStore {
         let Some(remove) = self.remove else {
             return Ok(());
         };
-        let key = CString::new(key)?;
-        let record = c_text(record, "record")?;
+        let key = c_string(key);
+        let record = SecretCString::new(record);
         // SAFETY: as for store.
-        match unsafe {
-            remove(
-                self.user_data.0,
-                key.as_ptr(),
-                record.as_ptr() as *const c_char,
-            )
-        } {
-            STORE_OK => Ok(()),
+        match unsafe { remove(self.user_data.get(), key.as_ptr(), record.as_ptr()) } {
+            X8_STORE_OK => Ok(()),
             rc => Err(failed("remove", rc)),
         }
     }
@@ -382,10 +341,10 @@ mod tests {
         let record = vec![b'r'; 10_000];
         *len = record.len();
         if record.len() > buf_len {
-            return STORE_BUFFER_TOO_SMALL;
+            return X8_STORE_BUFFER_TOO_SMALL;
         }
         std::ptr::copy_nonoverlapping(record.as_ptr(), buf as *mut u8, record.len());
-        STORE_OK
+        X8_STORE_OK
     }
 
     unsafe extern "C" fn load_liar(
@@ -396,7 +355,7 @@ mod tests {
         len: *mut usize,
     ) -> i32 {
         *len = buf_len + 1;
-        STORE_OK
+        X8_STORE_OK
     }
 
     unsafe extern "C" fn save_fails(
@@ -409,7 +368,7 @@ mod tests {
     }
 
     unsafe extern "C" fn lock_busy(_: *mut c_void, _: *const c_char, _: i64) -> i32 {
-        STORE_BUSY
+        X8_STORE_BUSY
     }
 
     fn store_with(load: x8_store_load_fn, lock: x8_store_lock_fn) -> x8_token_store {

@@ -3,8 +3,11 @@
 use std::ffi::{c_char, CString};
 use std::sync::Arc;
 
-use super::boundary::{boundary, boundary_void, handle, out_arg, str_arg, x8_error, x8_status};
+use super::args::{handle, out_arg, str_arg};
+use super::boundary::{boundary, boundary_or};
 use super::client::{timeout_arg, x8_client};
+use super::error::{x8_error, x8_status};
+use super::own::{c_string, give, take, Boxed, SecretCString};
 use crate::token::Token;
 
 /// An immutable snapshot of one token: its value, type, expiry and products. Owned by the caller, freed with
@@ -12,14 +15,12 @@ use crate::token::Token;
 /// may read it. Its strings are borrowed from it and valid until `x8_token_free`.
 pub struct x8_token {
     token: Arc<Token>,
-    value: zeroize::Zeroizing<Vec<u8>>,
+    value: SecretCString,
     token_type: CString,
     products: Vec<CString>,
 }
 
-fn c_string(s: &str) -> CString {
-    CString::new(s.replace('\0', "")).unwrap_or_default()
-}
+impl Boxed for x8_token {}
 
 /// Gets a valid token as a snapshot (fetching one if needed, as `x8_get_token` does), waiting at most
 /// `timeout_ms` (0: the client's timeout). On success `*out` is owned by the caller (free with
@@ -36,15 +37,16 @@ pub extern "C" fn x8_client_token(
         *out = std::ptr::null_mut();
         let client = handle(client, "client")?;
         let token = client.inner.token(timeout_arg(timeout_ms))?;
-        let mut value = zeroize::Zeroizing::new(Vec::with_capacity(token.access_token().len() + 1));
-        value.extend_from_slice(token.access_token().as_bytes());
-        value.push(0);
-        *out = Box::into_raw(Box::new(x8_token {
+        *out = give(x8_token {
+            value: SecretCString::new(token.access_token()),
             token_type: c_string(token.token_type()),
-            products: token.products().iter().map(|p| c_string(p)).collect(),
-            value,
+            products: token
+                .products()
+                .iter()
+                .map(|p| c_string(p.as_str()))
+                .collect(),
             token,
-        }));
+        });
         Ok(())
     })
 }
@@ -52,14 +54,16 @@ pub extern "C" fn x8_client_token(
 /// The access token (for `Authorization: Bearer <value>`). Borrowed; "" for NULL.
 #[no_mangle]
 pub extern "C" fn x8_token_value(token: *const x8_token) -> *const c_char {
-    handle(token, "token").map_or(c"".as_ptr(), |t| t.value.as_ptr() as *const c_char)
+    boundary_or(c"".as_ptr(), || Ok(handle(token, "token")?.value.as_ptr()))
 }
 
 /// The endpoint's `token_type` as sent ("BearerToken" for 8x8). Requests use the `Bearer` scheme regardless.
 /// Borrowed; "" for NULL.
 #[no_mangle]
 pub extern "C" fn x8_token_type(token: *const x8_token) -> *const c_char {
-    handle(token, "token").map_or(c"".as_ptr(), |t| t.token_type.as_ptr())
+    boundary_or(c"".as_ptr(), || {
+        Ok(handle(token, "token")?.token_type.as_ptr())
+    })
 }
 
 /// When the token expires, in milliseconds since the Unix epoch by the local clock (receipt time plus
@@ -67,50 +71,44 @@ pub extern "C" fn x8_token_type(token: *const x8_token) -> *const c_char {
 /// affect it.
 #[no_mangle]
 pub extern "C" fn x8_token_expires_at_ms(token: *const x8_token) -> i64 {
-    handle(token, "token").map_or(0, |t| t.token.expires_at_wall_ms())
+    boundary_or(0, || Ok(handle(token, "token")?.token.expires_at_wall_ms()))
 }
 
 /// The lifetime the endpoint granted (`expires_in`), in seconds; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn x8_token_lifetime_secs(token: *const x8_token) -> u64 {
-    handle(token, "token").map_or(0, |t| t.token.lifetime_secs())
+    boundary_or(0, || Ok(handle(token, "token")?.token.lifetime_secs()))
 }
 
 /// How many API products the token carries; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn x8_token_product_count(token: *const x8_token) -> usize {
-    handle(token, "token").map_or(0, |t| t.products.len())
+    boundary_or(0, || Ok(handle(token, "token")?.products.len()))
 }
 
 /// The product at `index` (0-based), e.g. "analytics realtime-api". Borrowed; NULL when out of range or NULL.
 #[no_mangle]
 pub extern "C" fn x8_token_product(token: *const x8_token, index: usize) -> *const c_char {
-    handle(token, "token")
-        .ok()
-        .and_then(|t| t.products.get(index))
-        .map_or(std::ptr::null(), |p| p.as_ptr())
+    boundary_or(std::ptr::null(), || {
+        let products = &handle(token, "token")?.products;
+        Ok(products.get(index).map_or(std::ptr::null(), |p| p.as_ptr()))
+    })
 }
 
 /// Whether the token carries `product` (ignoring ASCII case). false for NULL arguments or non-UTF-8 text.
 #[no_mangle]
 pub extern "C" fn x8_token_has_product(token: *const x8_token, product: *const c_char) -> bool {
-    let mut has = false;
-    let _ = boundary(std::ptr::null_mut(), || {
-        has = handle(token, "token")?
-            .token
-            .has_product(str_arg(product, "product")?);
-        Ok(())
-    });
-    has
+    boundary_or(false, || {
+        let token = &handle(token, "token")?.token;
+        Ok(token.has_product(str_arg(product, "product")?))
+    })
 }
 
 /// Frees a token snapshot, wiping its copy of the token. NULL is ignored. Any thread.
 #[no_mangle]
 pub extern "C" fn x8_token_free(token: *mut x8_token) {
-    boundary_void(|| {
-        if !token.is_null() {
-            // SAFETY: a snapshot from x8_client_token, freed once.
-            drop(unsafe { Box::from_raw(token) });
-        }
+    boundary_or((), || {
+        drop(take(token));
+        Ok(())
     })
 }

@@ -9,7 +9,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::os::fd::AsRawFd;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -337,29 +336,8 @@ impl TcpTransport {
     }
 
     fn probe(&self) -> bool {
-        let mut byte = 0u8;
-        loop {
-            // SAFETY: the descriptor belongs to `self.stream`, alive for the whole call; the buffer is one
-            // writable byte; MSG_PEEK leaves the socket's data and MSG_DONTWAIT makes the call non-blocking
-            // without touching the descriptor's flags, which the shutdown handle's descriptor shares.
-            let n = unsafe {
-                libc::recv(
-                    self.stream.as_raw_fd(),
-                    (&mut byte as *mut u8).cast(),
-                    1,
-                    libc::MSG_PEEK | libc::MSG_DONTWAIT,
-                )
-            };
-            if n >= 0 {
-                // 0: the server closed; more: bytes nobody asked for. Neither connection can be reused.
-                return false;
-            }
-            match io::Error::last_os_error().kind() {
-                io::ErrorKind::WouldBlock => return true,
-                io::ErrorKind::Interrupted => continue,
-                _ => return false,
-            }
-        }
+        // One non-blocking peek that leaves the socket's flags alone (the shutdown handle shares them).
+        crate::rt::os::socket_is_idle(&self.stream)
     }
 }
 

@@ -5,27 +5,12 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Milliseconds on a monotonic clock with an arbitrary origin; cheap enough for every cache hit.
+/// Milliseconds on a monotonic clock with an arbitrary origin that keeps counting through suspend; cheap
+/// enough for every cache hit (see `rt::os::monotonic_ms` for each OS's clock).
 #[inline]
 pub fn monotonic_ms() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; clock_gettime only writes to it.
-    let rc = unsafe { libc::clock_gettime(COARSE_CLOCK, &mut ts) };
-    if rc != 0 {
-        // Cannot happen for a clock the kernel supports; fall back to the precise clock rather than lie.
-        // SAFETY: as above.
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    }
-    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
+    super::os::monotonic_ms()
 }
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const COARSE_CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC_COARSE;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-const COARSE_CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
 
 /// Milliseconds since the Unix epoch on the wall clock: only for reporting expiry to people and for the
 /// cross-process cache, never for deciding freshness inside one process.

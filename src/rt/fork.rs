@@ -1,42 +1,85 @@
 //! fork(), in one place: the one `pthread_atfork` registration of the library.
 //!
-//! A child process inherits the client's memory but not its threads: a lock held by the parent's background
-//! refresh would never be released, and pooled connections would be shared with the parent. So a client made
-//! before fork() refuses to work in the child, with a clear error, instead of deadlocking or corrupting the
-//! parent's connections (`generation`, `changed_since`). Freeing it in the child is safe.
+//! A child process inherits the client's memory but not its threads: a lock held by a parent thread would never
+//! be released, and pooled connections would be shared with the parent. So a client made before fork() refuses
+//! to work in the child, with a clear error, instead of deadlocking or corrupting the parent's connections
+//! (`generation`, `changed_since`). Freeing it in the child releases only memory and never waits for a lock.
 //!
-//! Layers above may also ask to run a hook in the parent just before fork() (`run_before_fork`): the cache's
-//! renewal threads end themselves there, so a child inherits no memory of threads it does not have.
+//! Layers above may register hooks (`on_fork`) run around every fork(): `prepare` in the parent just before,
+//! then `parent` in the parent or `child` in the child just after. The renewal scheduler uses them to end its
+//! idle threads before fork(), to hold its lock across it (so the child never inherits it half-taken), and to
+//! start afresh in the child. The hook list itself is locked by `prepare` and released by `parent`/`child`, so a
+//! registration racing a fork cannot leave the child a lock it cannot take.
 
-use parking_lot::Mutex;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
 static FORKS: AtomicU64 = AtomicU64::new(0);
 static REGISTER: Once = Once::new();
-static BEFORE_FORK: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+
+/// What a layer runs around fork(); see the module comment.
+#[derive(Clone, Copy)]
+pub struct ForkHooks {
+    /// Who registers them: registering under the same name again changes nothing.
+    pub name: &'static str,
+    pub prepare: fn(),
+    pub parent: fn(),
+    pub child: fn(),
+}
+
+// A std mutex (a futex word): released in the child, it wakes nobody and needs no other lock, where
+// parking_lot's slow unlock path would take its global parking table's bucket locks, which a parent thread may
+// have held at fork().
+static HOOKS: Mutex<Vec<ForkHooks>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// The hook list's guard, held from the prepare handler to the parent or child handler: fork() runs all
+    /// three in the thread that called it.
+    static HELD: RefCell<Option<MutexGuard<'static, Vec<ForkHooks>>>> = const { RefCell::new(None) };
+}
+
+fn hooks() -> MutexGuard<'static, Vec<ForkHooks>> {
+    HOOKS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+extern "C" fn before_fork() {
+    // A panic must not unwind into libc's fork().
+    let _ = std::panic::catch_unwind(|| {
+        let list = hooks();
+        for hook in list.iter() {
+            (hook.prepare)();
+        }
+        HELD.with(|held| *held.borrow_mut() = Some(list));
+    });
+}
+
+/// Runs the `parent` or `child` hooks (in reverse order of registration) and releases the hook list.
+fn after_fork(pick: fn(&ForkHooks) -> fn()) {
+    let _ = std::panic::catch_unwind(|| {
+        HELD.with(|held| {
+            if let Some(list) = held.borrow_mut().take() {
+                for hook in list.iter().rev() {
+                    pick(hook)();
+                }
+            }
+        });
+    });
+}
+
+extern "C" fn in_parent_after_fork() {
+    after_fork(|h| h.parent);
+}
 
 extern "C" fn in_child_after_fork() {
     FORKS.fetch_add(1, Ordering::Relaxed);
-}
-
-extern "C" fn in_parent_before_fork() {
-    // A panic must not unwind into libc's fork(). The hooks are copied out so none runs under our lock.
-    let _ = std::panic::catch_unwind(|| {
-        let hooks: Vec<fn()> = BEFORE_FORK.lock().clone();
-        for hook in hooks {
-            hook();
-        }
-    });
+    after_fork(|h| h.child);
 }
 
 fn register() {
     REGISTER.call_once(|| {
-        // SAFETY: the child handler only touches an atomic (async-signal-safe); the prepare handler runs in the
-        // forking thread before fork(), with no lock of ours held.
-        unsafe {
-            libc::pthread_atfork(Some(in_parent_before_fork), None, Some(in_child_after_fork))
-        };
+        // A no-op on Windows, which has no fork().
+        super::os::register_fork_handlers(before_fork, in_parent_after_fork, in_child_after_fork);
     });
 }
 
@@ -52,11 +95,11 @@ pub fn changed_since(created: u64) -> bool {
     FORKS.load(Ordering::Relaxed) != created
 }
 
-/// Runs `hook` in the parent just before every later fork(); registering the same hook twice runs it once.
-pub fn run_before_fork(hook: fn()) {
+/// Runs `hooks` around every later fork(); registering the same name twice runs them once.
+pub fn on_fork(hooks: ForkHooks) {
     register();
-    let mut hooks = BEFORE_FORK.lock();
-    if !hooks.contains(&hook) {
-        hooks.push(hook);
+    let mut list = self::hooks();
+    if !list.iter().any(|h| h.name == hooks.name) {
+        list.push(hooks);
     }
 }

@@ -4,4 +4,5 @@
 pub mod clock;
 pub mod fork;
 pub mod log;
+pub mod os;
 pub mod stats;

@@ -45,41 +45,99 @@ impl StripedCounter {
     }
 }
 
-/// Everything the client counts. Read with `snapshot`; values only grow.
-#[derive(Default)]
-pub struct Stats {
-    pub cache_hits: StripedCounter,
-    pub token_fetches: AtomicU64,
-    pub background_refreshes: AtomicU64,
-    pub fetch_retries: AtomicU64,
-    pub replays_after_401: AtomicU64,
-    pub failures_auth: AtomicU64,
-    pub failures_server: AtomicU64,
-    pub failures_network: AtomicU64,
-    pub failures_protocol: AtomicU64,
-    pub requests: AtomicU64,
-    /// Tokens taken from a shared store (cache file, Redis, the application's) instead of fetched.
-    pub store_hits: AtomicU64,
-    /// Shared-store calls that failed (the token was then fetched without the store).
-    pub store_errors: AtomicU64,
-}
-
+// The one definition of the counters: this struct is the C API's `x8_stats` (cbindgen renames it) and, without
+// `size`, the JSON of `x8_client_stats_json`. New counters go at the end (the layout is ABI), 64 bits wide.
+/// A snapshot of the client's counters (also the JSON object of `x8_client_stats_json`). Set `size` to
+/// `sizeof(x8_stats)` before calling `x8_client_stats`: the library fills only the fields that fit, so programs
+/// built against an older header keep working.
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StatsSnapshot {
+    /// In: sizeof(x8_stats) as the caller knows it. Out: the bytes x8 filled.
+    #[serde(skip)]
+    pub size: usize,
+    /// Token requests answered from the cache.
     pub cache_hits: u64,
+    /// Tokens obtained (all kinds): from the token endpoint, or from the shared token store (`store_hits`).
     pub token_fetches: u64,
+    /// Of those, renewals done in the background ahead of expiry.
     pub background_refreshes: u64,
+    /// Token fetch attempts retried after a transient failure.
     pub fetch_retries: u64,
+    /// Requests replayed with a new token after the API rejected the old one.
     pub replays_after_401: u64,
+    /// Token fetches that failed because the credentials were refused.
     pub failures_auth: u64,
+    /// Token fetches that failed because the endpoint kept answering 5xx/429.
     pub failures_server: u64,
+    /// Token fetches that failed on the network (connect, TLS, timeout).
     pub failures_network: u64,
+    /// Token fetches that failed on a malformed reply or anything else.
     pub failures_protocol: u64,
+    /// Calls to x8_request.
     pub requests: u64,
-    /// Seconds the cached token has left, or -1 when none is cached.
+    /// Seconds the cached token has left (before its safety margin), or -1 when none is cached.
     pub token_seconds_left: i64,
+    /// Tokens taken from the shared token store (cache file, Redis, `x8_token_store`) instead of fetched.
     pub store_hits: u64,
+    /// Shared-store operations that failed; the client fetched the token itself each time.
     pub store_errors: u64,
+}
+
+/// A live counter: what `Stats::snapshot` reads.
+trait Counter {
+    fn get(&self) -> u64;
+}
+
+impl Counter for AtomicU64 {
+    fn get(&self) -> u64 {
+        self.load(Relaxed)
+    }
+}
+
+impl Counter for StripedCounter {
+    fn get(&self) -> u64 {
+        self.sum()
+    }
+}
+
+/// The live counters, one per `StatsSnapshot` field except `size` and `token_seconds_left` (which is not a
+/// count). The snapshot is built with a struct literal, so the compiler refuses a counter missing on either
+/// side: `StatsSnapshot` is the one list, this is checked against it.
+macro_rules! live_counters {
+    ($($(#[doc = $doc:literal])* $name:ident: $kind:ty,)*) => {
+        /// Everything the client counts. Read with `snapshot`; values only grow.
+        #[derive(Default)]
+        pub struct Stats {
+            $($(#[doc = $doc])* pub $name: $kind,)*
+        }
+
+        impl Stats {
+            pub fn snapshot(&self, token_seconds_left: i64) -> StatsSnapshot {
+                StatsSnapshot {
+                    size: std::mem::size_of::<StatsSnapshot>(),
+                    token_seconds_left,
+                    $($name: self.$name.get(),)*
+                }
+            }
+        }
+    };
+}
+
+live_counters! {
+    /// Bumped on every cache hit, from any number of threads: striped.
+    cache_hits: StripedCounter,
+    token_fetches: AtomicU64,
+    background_refreshes: AtomicU64,
+    fetch_retries: AtomicU64,
+    replays_after_401: AtomicU64,
+    failures_auth: AtomicU64,
+    failures_server: AtomicU64,
+    failures_network: AtomicU64,
+    failures_protocol: AtomicU64,
+    requests: AtomicU64,
+    store_hits: AtomicU64,
+    store_errors: AtomicU64,
 }
 
 impl Stats {
@@ -96,24 +154,6 @@ impl Stats {
             _ => &self.failures_protocol,
         };
         Self::bump(counter);
-    }
-
-    pub fn snapshot(&self, token_seconds_left: i64) -> StatsSnapshot {
-        StatsSnapshot {
-            cache_hits: self.cache_hits.sum(),
-            token_fetches: self.token_fetches.load(Relaxed),
-            background_refreshes: self.background_refreshes.load(Relaxed),
-            fetch_retries: self.fetch_retries.load(Relaxed),
-            replays_after_401: self.replays_after_401.load(Relaxed),
-            failures_auth: self.failures_auth.load(Relaxed),
-            failures_server: self.failures_server.load(Relaxed),
-            failures_network: self.failures_network.load(Relaxed),
-            failures_protocol: self.failures_protocol.load(Relaxed),
-            requests: self.requests.load(Relaxed),
-            token_seconds_left,
-            store_hits: self.store_hits.load(Relaxed),
-            store_errors: self.store_errors.load(Relaxed),
-        }
     }
 }
 
@@ -132,6 +172,20 @@ mod tests {
         assert!(stripes.iter().all(|s| *s < STRIPES));
         // One thread's stack moving by a few KiB between calls stays on its stripe.
         assert_eq!(stripe_of(base + 0x1000), stripe_of(base + 0x9000));
+    }
+
+    #[test]
+    fn the_json_has_every_counter_and_not_the_size() {
+        let json = serde_json::to_value(Stats::default().snapshot(-1)).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys.len(), 13, "{keys:?}");
+        assert!(!keys.contains(&"size"));
+        assert_eq!(json["token_seconds_left"], -1);
     }
 
     #[test]

@@ -18,6 +18,8 @@ use std::fmt;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+// The shared cache file relies on Unix ownership and permission bits; Windows refuses it (client.rs).
+#[cfg(unix)]
 pub mod file;
 mod private_dir;
 mod record;

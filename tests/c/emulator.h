@@ -8,6 +8,9 @@
 typedef struct emulator {
     pid_t pid;
     int stdin_fd; /* kept open: the emulator exits when it closes (--exit-on-stdin-eof) */
+#ifdef _WIN32
+    void *process, *stdin_handle; /* emulator_win.c's: the same, as Windows handles */
+#endif
     char base_url[128];
     int port;
 } emulator;
@@ -23,5 +26,12 @@ int emulator_admin(const emulator *emu, const char *method, const char *path, co
 
 /* A counter from GET /_emulator/stats, e.g. "token_requests"; -1 on failure. */
 long emulator_stat(const emulator *emu, const char *name);
+
+#ifdef _WIN32
+/* POSIX's setenv/unsetenv, which mingw lacks (emulator_win.c): they change the Win32 environment, which is
+ * the one the library reads. */
+int setenv(const char *name, const char *value, int overwrite);
+int unsetenv(const char *name);
+#endif
 
 #endif

@@ -28,6 +28,14 @@ static int close_client(void **state) {
 
 static const char NOT_UTF8[] = {'/', (char)0xff, (char)0xfe, 0};
 
+/* x8_request with every x8_request_opts field spelled out, for the argument checks below. */
+static x8_status request_with(const char *method, const char *path, const char *const *headers, size_t header_count,
+                              const uint8_t *body, size_t body_len, uint32_t timeout_ms, x8_response **r,
+                              x8_error **err) {
+    x8_request_opts opts = {sizeof opts, headers, header_count, body, body_len, timeout_ms};
+    return x8_request(client, method, path, &opts, r, err);
+}
+
 static void null_handles_and_out_parameters(void **state) {
     (void)state;
     char buf[X8_TOKEN_BUFFER_SIZE];
@@ -43,8 +51,8 @@ static void null_handles_and_out_parameters(void **state) {
     EXPECT_INVALID(x8_client_new_from_env(NULL, NULL, &err));
     EXPECT_INVALID(x8_get_token(NULL, buf, sizeof buf, NULL, &err));
     EXPECT_INVALID(x8_get_token(client, NULL, 10, NULL, &err));
-    EXPECT_INVALID(x8_get_token_string(NULL, &s, &err));
-    EXPECT_INVALID(x8_get_token_string(client, NULL, &err));
+    EXPECT_INVALID(x8_client_token_string(NULL, &s, &err));
+    EXPECT_INVALID(x8_client_token_string(client, NULL, &err));
     EXPECT_INVALID(x8_client_token(NULL, 0, &t, &err));
     EXPECT_INVALID(x8_client_token(client, 0, NULL, &err));
     EXPECT_INVALID(x8_client_has_product(NULL, "vcc", &b, &err));
@@ -55,10 +63,10 @@ static void null_handles_and_out_parameters(void **state) {
     EXPECT_INVALID(x8_client_stats(client, NULL, &err));
     EXPECT_INVALID(x8_client_stats_json(NULL, &s, &err));
     EXPECT_INVALID(x8_client_stats_json(client, NULL, &err));
-    EXPECT_INVALID(x8_request(NULL, "GET", "/", NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, NULL, "/", NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", NULL, NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/", NULL, 0, NULL, 0, 0, NULL, &err));
+    EXPECT_INVALID(x8_request(NULL, "GET", "/", NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, NULL, "/", NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, "GET", NULL, NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, "GET", "/", NULL, NULL, &err));
     EXPECT_INVALID(x8_options_set_base_url(NULL, "https://api.8x8.com", &err));
     EXPECT_INVALID(x8_options_set_timeout_ms(NULL, 5, &err));
     x8_options *o = x8_options_new();
@@ -102,7 +110,12 @@ static void accessors_and_frees_tolerate_null(void **state) {
     x8_free(NULL);
 
     x8_response *r = NULL;
-    assert_int_equal(x8_request(client, "GET", "/echo/a", NULL, 0, NULL, 0, 0, &r, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_request(client, "GET", "/echo/a", NULL, &r, NULL), X8_STATUS_OK);
+    x8_response_free(r);
+    /* A program built against an older, smaller x8_request_opts: the fields past its size are never read. */
+    x8_request_opts older = {offsetof(x8_request_opts, body), NULL, 0, (const uint8_t *)0x1, (size_t)-1, 1};
+    r = NULL;
+    assert_int_equal(x8_request(client, "GET", "/echo/a", &older, &r, NULL), X8_STATUS_OK);
     assert_null(x8_response_header(r, NULL));
     assert_false(x8_response_header_at(r, 0, NULL, &v));
     assert_non_null(x8_response_body(r, NULL));
@@ -121,11 +134,11 @@ static void text_that_is_not_utf8_is_refused(void **state) {
     bool b;
     EXPECT_INVALID(x8_client_new(NOT_UTF8, TEST_SECRET, NULL, &c, &err));
     EXPECT_INVALID(x8_client_new(TEST_ID, NOT_UTF8, NULL, &c, &err));
-    EXPECT_INVALID(x8_request(client, "GET", NOT_UTF8, NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, NOT_UTF8, "/", NULL, 0, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(x8_request(client, "GET", NOT_UTF8, NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, NOT_UTF8, "/", NULL, &r, &err));
     EXPECT_INVALID(x8_client_has_product(client, NOT_UTF8, &b, &err));
     const char *headers[] = {NOT_UTF8};
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", headers, 1, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", headers, 1, NULL, 0, 0, &r, &err));
     x8_options *o = x8_options_new();
     EXPECT_INVALID(x8_options_set_base_url(o, NOT_UTF8, &err));
     x8_options_free(o);
@@ -140,21 +153,23 @@ static void header_injection_and_bad_requests_are_refused(void **state) {
     const char *auth[] = {"Authorization: Basic Zm9vOmJhcg=="};
     const char *host[] = {"host: evil.example"};
     const char *with_null[] = {"X-A: 1", NULL};
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", crlf_value, 1, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", lf_name, 1, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", no_colon, 1, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", auth, 1, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", host, 1, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", with_null, 2, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", NULL, 3, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET\r\n", "/echo/a", NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "G T", "/echo/a", NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a\r\nX-Evil: 1", NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "https://evil.example/steal", NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "http://127.0.0.1:1/other-port", NULL, 0, NULL, 0, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "POST", "/echo/a", NULL, 0, NULL, 5, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "POST", "/echo/a", NULL, 0, (const uint8_t *)"x", (size_t)-1, 0, &r, &err));
-    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", crlf_value, (size_t)-1, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", crlf_value, 1, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", lf_name, 1, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", no_colon, 1, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", auth, 1, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", host, 1, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", with_null, 2, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", NULL, 3, NULL, 0, 0, &r, &err));
+    EXPECT_INVALID(x8_request(client, "GET\r\n", "/echo/a", NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, "G T", "/echo/a", NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, "GET", "/echo/a\r\nX-Evil: 1", NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, "GET", "https://evil.example/steal", NULL, &r, &err));
+    EXPECT_INVALID(x8_request(client, "GET", "http://127.0.0.1:1/other-port", NULL, &r, &err));
+    EXPECT_INVALID(request_with("POST", "/echo/a", NULL, 0, NULL, 5, 0, &r, &err));
+    EXPECT_INVALID(request_with("POST", "/echo/a", NULL, 0, (const uint8_t *)"x", (size_t)-1, 0, &r, &err));
+    EXPECT_INVALID(request_with("GET", "/echo/a", crlf_value, (size_t)-1, NULL, 0, 0, &r, &err));
+    x8_request_opts unsized = {0};
+    EXPECT_INVALID(x8_request(client, "GET", "/echo/a", &unsized, &r, &err));
     char small[4];
     EXPECT_INVALID(x8_get_token(client, small, (size_t)-1, NULL, &err));
     assert_null(r);

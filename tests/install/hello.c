@@ -7,7 +7,7 @@ int main(void) {
     x8_client *client = NULL;
     x8_response *r = NULL;
     if (x8_client_new_from_env(NULL, &client, &err) != X8_STATUS_OK ||
-        x8_request(client, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, 0, NULL, 0, 0, &r, &err) !=
+        x8_request(client, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, &r, &err) !=
             X8_STATUS_OK) {
         fprintf(stderr, "x8: %s\n", x8_error_message(err));
         x8_error_free(err);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "support.hpp"
@@ -99,6 +100,83 @@ TEST_F(ClientTest, InvalidateFetchesANewToken) {
     c.invalidate();
     EXPECT_NE(c.token(), before);
     EXPECT_EQ(emulator().stat("token_requests"), 2u);
+}
+
+TEST_F(ClientTest, InvalidateTokenDropsOnlyTheRejectedToken) {
+    const x8::Client c = client();
+    const std::string before = c.token();
+    EXPECT_FALSE(c.invalidate_token("not-the-current-token"));
+    EXPECT_EQ(c.token(), before);
+    EXPECT_TRUE(c.invalidate_token(before));
+    EXPECT_NE(c.token(), before);
+    EXPECT_EQ(emulator().stat("token_requests"), 2u);
+}
+
+TEST_F(ClientTest, TwoClientsShareOneTokenThroughTheCacheFile) {
+    char dir[] = "/tmp/x8-cpp-cache-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string cache = std::string(dir) + "/tokens";
+    {
+        x8::Options first_opts = options();
+        first_opts.token_cache(cache);
+        const x8::Client first(kClientId, kSecret, first_opts);
+        x8::Options second_opts = options();
+        second_opts.token_cache(cache);
+        const x8::Client second(kClientId, kSecret, second_opts);
+        const std::string fetched = first.token();  // first, then second: EXPECT_EQ's order is unspecified
+        EXPECT_EQ(second.token(), fetched);
+        EXPECT_EQ(second.stats().store_hits, 1u);
+        EXPECT_EQ(emulator().stat("tokens_issued"), 1u);
+    }
+    const std::string cleanup = "rm -rf '" + std::string(dir) + "'";
+    EXPECT_EQ(std::system(cleanup.c_str()), 0);
+}
+
+/// The C hook through x8::Options::token_store: one record in memory, no lock.
+struct MemoryStore {
+    std::mutex mu;
+    std::string record;
+    int stores = 0;
+};
+
+extern "C" int32_t memory_load(void* ud, const char*, char* buf, size_t buf_len, size_t* record_len) {
+    auto* s = static_cast<MemoryStore*>(ud);
+    const std::lock_guard<std::mutex> lock(s->mu);
+    if (s->record.empty()) {
+        return X8_STORE_NOT_FOUND;
+    }
+    *record_len = s->record.size();
+    if (s->record.size() > buf_len) {
+        return X8_STORE_BUFFER_TOO_SMALL;
+    }
+    std::copy(s->record.begin(), s->record.end(), buf);
+    return X8_STORE_OK;
+}
+
+extern "C" int32_t memory_store(void* ud, const char*, const char* record, int64_t) {
+    auto* s = static_cast<MemoryStore*>(ud);
+    const std::lock_guard<std::mutex> lock(s->mu);
+    s->record = record;
+    ++s->stores;
+    return X8_STORE_OK;
+}
+
+TEST_F(ClientTest, TwoClientsShareOneTokenThroughTheApplicationsStore) {
+    MemoryStore memory;
+    x8_token_store hooks{};
+    hooks.size = sizeof hooks;
+    hooks.user_data = &memory;
+    hooks.load = memory_load;
+    hooks.store = memory_store;
+    x8::Options opts = options();
+    opts.token_store(hooks);
+    const x8::Client first(kClientId, kSecret, opts);
+    const x8::Client second(kClientId, kSecret, opts);
+    const std::string fetched = first.token();  // first, then second: EXPECT_EQ's order is unspecified
+    EXPECT_EQ(second.token(), fetched);
+    EXPECT_EQ(memory.stores, 1);
+    EXPECT_EQ(second.stats().store_hits, 1u);
+    EXPECT_EQ(emulator().stat("tokens_issued"), 1u);
 }
 
 /// Runs `work` on `n` threads released at the same moment, and returns their results.

@@ -23,19 +23,34 @@ namespace X8
         }
     }
 
-    /// <summary>An x8_client. Also ends the client's log registration once the native client is gone.</summary>
+    /// <summary>An x8_client. Also ends the client's callback registrations once the native client is gone.</summary>
     internal sealed class X8ClientHandle : X8Handle
     {
-        // Set right after x8_client_new succeeds; 0 when the client has no log callback.
-        internal long LogRegistration;
+        // Set right after x8_client_new succeeds; empty when the client has no log callback or token store.
+        internal CallbackRegistrations Registrations = new CallbackRegistrations();
 
         public X8ClientHandle() { }
 
         protected override bool ReleaseHandle()
         {
             NativeMethods.x8_client_free(handle);
-            LogRegistry.Unregister(LogRegistration);
+            Registrations.Release();
             return true;
+        }
+    }
+
+    /// <summary>The registry ids of a client's log callback and token store (0: none), released together once no
+    /// native client can call them any more.</summary>
+    internal sealed class CallbackRegistrations
+    {
+        internal long Log;
+        internal long Store;
+
+        internal void Release()
+        {
+            LogRegistry.Unregister(Log);
+            TokenStoreRegistry.Unregister(Store);
+            Log = Store = 0;
         }
     }
 

@@ -46,7 +46,49 @@ namespace X8
             public ulong FailuresProtocol;
             public ulong Requests;
             public long TokenSecondsLeft;
+            public ulong StoreHits;
+            public ulong StoreErrors;
         }
+
+        // x8_request_opts: a size field first; the header lines and the body are pinned for the call.
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct RequestOpts
+        {
+            public UIntPtr Size;
+            public IntPtr Headers;
+            public UIntPtr HeaderCount;
+            public IntPtr Body;
+            public UIntPtr BodyLen;
+            public uint TimeoutMs;
+        }
+
+        // x8_token_store and its callbacks (see X8TokenStore.cs); the function pointers come from static delegates.
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct TokenStore
+        {
+            public UIntPtr Size;
+            public IntPtr UserData;
+            public IntPtr Load;
+            public IntPtr Store;
+            public IntPtr Lock;
+            public IntPtr Unlock;
+            public IntPtr Remove;
+        }
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreLoadCallback(IntPtr userData, IntPtr key, IntPtr buf, UIntPtr bufLen, out UIntPtr recordLen);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreSaveCallback(IntPtr userData, IntPtr key, IntPtr record, long ttlMs);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreLockCallback(IntPtr userData, IntPtr key, long ttlMs);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreUnlockCallback(IntPtr userData, IntPtr key);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int StoreRemoveCallback(IntPtr userData, IntPtr key, IntPtr record);
 
         // ---- errors and version ----
 
@@ -115,6 +157,15 @@ namespace X8
             X8OptionsHandle opts, [MarshalAs(UnmanagedType.U1)] bool enabled, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_token_cache(X8OptionsHandle opts, byte[] dir, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_redis_store(X8OptionsHandle opts, byte[] url, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_token_store(X8OptionsHandle opts, ref TokenStore store, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_options_set_log_callback(
             X8OptionsHandle opts, LogCallback callback, IntPtr userData, int maxLevel, out IntPtr err);
 
@@ -137,6 +188,14 @@ namespace X8
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_client_invalidate(X8ClientHandle client, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_client_invalidate_token(
+            X8ClientHandle client, byte[] rejected, [MarshalAs(UnmanagedType.U1)] out bool dropped, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_client_has_product(
+            X8ClientHandle client, byte[] product, [MarshalAs(UnmanagedType.U1)] out bool has, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_client_stats(X8ClientHandle client, ref Stats stats, out IntPtr err);
@@ -172,8 +231,8 @@ namespace X8
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_request(
-            X8ClientHandle client, byte[] method, byte[] path, IntPtr[] headers, UIntPtr headerCount,
-            byte[] body, UIntPtr bodyLen, uint timeoutMs, out X8ResponseHandle response, out IntPtr err);
+            X8ClientHandle client, byte[] method, byte[] path, ref RequestOpts opts, out X8ResponseHandle response,
+            out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ushort x8_response_status(X8ResponseHandle response);

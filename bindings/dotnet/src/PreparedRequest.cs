@@ -30,26 +30,33 @@ namespace X8
     }
 
     /// <summary>
-    /// The header lines pinned for one native call, as the `const char *const *` array x8_request reads. Pinned
-    /// rather than copied to native memory: nothing to free by hand, and nothing x8 keeps (it copies).
+    /// A request's x8_request_opts for one native call: the header lines, the `const char *const *` array of
+    /// them and the body, pinned rather than copied to native memory: nothing to free by hand, and nothing x8
+    /// keeps (it copies).
     /// </summary>
-    internal sealed class PinnedHeaders : IDisposable
+    internal sealed class PinnedRequest : IDisposable
     {
-        private readonly GCHandle[] pins;
+        private readonly List<GCHandle> pins = new List<GCHandle>();
 
-        internal PinnedHeaders(List<byte[]> lines)
+        internal PinnedRequest(PreparedRequest request)
         {
-            Count = lines.Count;
-            pins = new GCHandle[lines.Count];
-            if (lines.Count == 0)
-                return; // Pointers stays null, as x8 wants for header_count 0
-            Pointers = new IntPtr[lines.Count];
+            Opts.Size = new UIntPtr((uint)Marshal.SizeOf(typeof(NativeMethods.RequestOpts)));
+            Opts.TimeoutMs = request.TimeoutMs;
             try
             {
-                for (int i = 0; i < lines.Count; i++)
+                var lines = request.HeaderLines;
+                if (lines.Count > 0) // else Headers stays NULL, as x8 wants for header_count 0
                 {
-                    pins[i] = GCHandle.Alloc(lines[i], GCHandleType.Pinned);
-                    Pointers[i] = pins[i].AddrOfPinnedObject();
+                    var pointers = new IntPtr[lines.Count];
+                    foreach (var line in lines)
+                        pointers[pins.Count] = Pin(line);
+                    Opts.Headers = Pin(pointers);
+                    Opts.HeaderCount = new UIntPtr((uint)lines.Count);
+                }
+                if (request.Body != null && request.Body.Length > 0)
+                {
+                    Opts.Body = Pin(request.Body);
+                    Opts.BodyLen = new UIntPtr((uint)request.Body.Length);
                 }
             }
             catch
@@ -59,15 +66,21 @@ namespace X8
             }
         }
 
-        internal int Count { get; private set; }
+        internal NativeMethods.RequestOpts Opts;
 
-        internal IntPtr[] Pointers { get; private set; }
+        private IntPtr Pin(object array)
+        {
+            var pin = GCHandle.Alloc(array, GCHandleType.Pinned);
+            pins.Add(pin);
+            return pin.AddrOfPinnedObject();
+        }
 
         public void Dispose()
         {
-            for (int i = 0; i < pins.Length; i++)
-                if (pins[i].IsAllocated)
-                    pins[i].Free();
+            foreach (var pin in pins)
+                if (pin.IsAllocated)
+                    pin.Free();
+            pins.Clear();
         }
     }
 }

@@ -127,6 +127,38 @@ namespace X8
             Errors.Check(NativeMethods.x8_client_invalidate(handle, out err), err);
         }
 
+        /// <summary>Drops the cached token only if it is still <paramref name="rejected"/>, a token the API
+        /// refused (e.g. an HttpClient that attaches <see cref="GetAccessToken"/> itself and got a 401). When many
+        /// threads see the same token refused at once, the first call drops it and the others leave its successor
+        /// alone, so one fetch follows. Returns whether the token was dropped.</summary>
+        public bool InvalidateToken(string rejected)
+        {
+            ThrowIfDisposed();
+            var bytes = Utf8.Encode(rejected, "rejected");
+            try
+            {
+                bool dropped;
+                IntPtr err;
+                Errors.Check(NativeMethods.x8_client_invalidate_token(handle, bytes, out dropped, out err), err);
+                return dropped;
+            }
+            finally
+            {
+                Array.Clear(bytes, 0, bytes.Length); // a token, even a refused one, is not left for the GC
+            }
+        }
+
+        /// <summary>Whether the current token (fetched if needed) carries the API product
+        /// <paramref name="product"/>, e.g. "analytics realtime-api" (ignoring ASCII case).</summary>
+        public bool HasProduct(string product)
+        {
+            ThrowIfDisposed();
+            bool has;
+            IntPtr err;
+            Errors.Check(NativeMethods.x8_client_has_product(handle, Utf8.Encode(product, "product"), out has, out err), err);
+            return has;
+        }
+
         /// <summary>The client's counters (cheap: atomic reads).</summary>
         public X8Stats GetStats()
         {
@@ -211,15 +243,12 @@ namespace X8
         private X8Response Execute(PreparedRequest request)
         {
             ThrowIfDisposed();
-            using (var headers = new PinnedHeaders(request.HeaderLines))
+            using (var pinned = new PinnedRequest(request))
             {
                 X8ResponseHandle response;
                 IntPtr err;
-                var body = request.Body;
-                var status = NativeMethods.x8_request(handle, request.Method, request.Path,
-                    headers.Pointers, new UIntPtr((uint)headers.Count),
-                    body, new UIntPtr((uint)(body != null ? body.Length : 0)),
-                    request.TimeoutMs, out response, out err);
+                var status = NativeMethods.x8_request(handle, request.Method, request.Path, ref pinned.Opts,
+                    out response, out err);
                 using (response)
                 {
                     Errors.Check(status, err);
@@ -245,8 +274,8 @@ namespace X8
 
         private static X8ClientHandle Construct(X8ClientOptions options, NativeConstructor create)
         {
-            long logRegistration;
-            using (var opts = (options ?? new X8ClientOptions()).ToNative(out logRegistration))
+            CallbackRegistrations registrations;
+            using (var opts = (options ?? new X8ClientOptions()).ToNative(out registrations))
             {
                 X8ClientHandle client = null;
                 try
@@ -254,7 +283,7 @@ namespace X8
                     IntPtr err;
                     var status = create(opts, out client, out err);
                     Errors.Check(status, err);
-                    client.LogRegistration = logRegistration;
+                    client.Registrations = registrations;
                     return client;
                 }
                 catch
@@ -262,7 +291,7 @@ namespace X8
                     // No client owns the registration: x8_client_new failed and handed back NULL.
                     if (client != null)
                         client.Dispose();
-                    LogRegistry.Unregister(logRegistration);
+                    registrations.Release();
                     throw;
                 }
             }

@@ -57,6 +57,20 @@ namespace X8
         /// <summary>Whether a request whose token the API rejects is sent once more with a new token (x8 default true).</summary>
         public bool? ReplayOn401 { get; set; }
 
+        /// <summary>Keeps the token in a cache file in this folder, shared by the host's processes (also
+        /// X8_TOKEN_CACHE): short-lived processes reuse one token instead of fetching one each. Mode 0600, written
+        /// atomically under a file lock, never holding the secret; a folder that cannot be used falls back to the
+        /// in-process cache with a warning. At most one of TokenCache, RedisUrl and TokenStore may be set.</summary>
+        public string TokenCache { get; set; }
+
+        /// <summary>Keeps the token in Redis, shared by processes on many hosts (also X8_REDIS_URL):
+        /// redis://[[user]:password@]host[:port][/db] or unix:///path/to/redis.sock. A Redis that is down makes
+        /// the client fetch by itself (with a warning), never fail.</summary>
+        public string RedisUrl { get; set; }
+
+        /// <summary>Keeps the token in the application's own store (see <see cref="IX8TokenStore"/>).</summary>
+        public IX8TokenStore TokenStore { get; set; }
+
         /// <summary>Receives x8's diagnostics at <see cref="LogLevel"/> or more severe. Called on x8's threads
         /// (including its background renewal thread), so it must be thread-safe; exceptions it throws are
         /// swallowed. Messages never contain the secret or a token.</summary>
@@ -72,12 +86,12 @@ namespace X8
         private static readonly TimeSpan DefaultRetryMaxDelay = TimeSpan.FromMilliseconds(8000);
 
         /// <summary>
-        /// A native x8_options carrying these settings. When a log callback is set it is registered under
-        /// <paramref name="logRegistration"/>, which the caller must unregister if no client ends up owning it.
+        /// A native x8_options carrying these settings. A log callback and a token store are registered in
+        /// <paramref name="registrations"/>, which the caller must release if no client ends up owning them.
         /// </summary>
-        internal X8OptionsHandle ToNative(out long logRegistration)
+        internal X8OptionsHandle ToNative(out CallbackRegistrations registrations)
         {
-            logRegistration = 0;
+            registrations = new CallbackRegistrations();
             var opts = NativeMethods.x8_options_new();
             if (opts.IsInvalid)
                 throw new OutOfMemoryException("x8_options_new returned NULL");
@@ -117,18 +131,29 @@ namespace X8
                 }
                 if (ReplayOn401.HasValue)
                     Errors.Check(NativeMethods.x8_options_set_replay_on_401(opts, ReplayOn401.Value, out err), err);
+                if ((TokenCache != null ? 1 : 0) + (RedisUrl != null ? 1 : 0) + (TokenStore != null ? 1 : 0) > 1)
+                    throw new ArgumentException("set at most one of TokenCache, RedisUrl and TokenStore");
+                if (TokenCache != null)
+                    Errors.Check(NativeMethods.x8_options_set_token_cache(opts, Utf8.Encode(TokenCache, "TokenCache"), out err), err);
+                if (RedisUrl != null)
+                    Errors.Check(NativeMethods.x8_options_set_redis_store(opts, Utf8.Encode(RedisUrl, "RedisUrl"), out err), err);
+                if (TokenStore != null)
+                {
+                    registrations.Store = TokenStoreRegistry.Register(TokenStore);
+                    var native = TokenStoreRegistry.Native(registrations.Store, TokenStore is IX8TokenStoreLock);
+                    Errors.Check(NativeMethods.x8_options_set_token_store(opts, ref native, out err), err);
+                }
                 if (Log != null)
                 {
-                    logRegistration = LogRegistry.Register(Log);
+                    registrations.Log = LogRegistry.Register(Log);
                     Errors.Check(NativeMethods.x8_options_set_log_callback(
-                        opts, LogRegistry.Trampoline, new IntPtr(logRegistration), (int)LogLevel, out err), err);
+                        opts, LogRegistry.Trampoline, new IntPtr(registrations.Log), (int)LogLevel, out err), err);
                 }
                 return opts;
             }
             catch
             {
-                LogRegistry.Unregister(logRegistration);
-                logRegistration = 0;
+                registrations.Release();
                 opts.Dispose();
                 throw;
             }

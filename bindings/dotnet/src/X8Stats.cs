@@ -19,6 +19,8 @@ namespace X8
             FailuresNetwork = (long)s.FailuresNetwork;
             FailuresProtocol = (long)s.FailuresProtocol;
             Requests = (long)s.Requests;
+            StoreHits = (long)s.StoreHits;
+            StoreErrors = (long)s.StoreErrors;
             TokenTimeLeft = s.TokenSecondsLeft < 0 ? (TimeSpan?)null : TimeSpan.FromSeconds(s.TokenSecondsLeft);
         }
 
@@ -42,6 +44,10 @@ namespace X8
         public long FailuresProtocol { get; private set; }
         /// <summary>Calls to Send / SendAsync (x8_request).</summary>
         public long Requests { get; private set; }
+        /// <summary>Tokens taken from the shared token store (cache file, Redis, TokenStore) instead of fetched.</summary>
+        public long StoreHits { get; private set; }
+        /// <summary>Shared-store operations that failed; the client fetched the token itself each time.</summary>
+        public long StoreErrors { get; private set; }
         /// <summary>Time the cached token has left (before x8's safety margin); null when none is cached.</summary>
         public TimeSpan? TokenTimeLeft { get; private set; }
     }

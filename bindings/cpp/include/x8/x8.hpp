@@ -318,6 +318,17 @@ public:
     }
     Options& max_body_bytes(std::uint64_t bytes) { return set(x8_options_set_max_body_bytes, bytes); }
     Options& replay_on_401(bool enabled) { return set(x8_options_set_replay_on_401, enabled); }
+    /// A cache file in `dir` shares the token between this host's processes (see x8_options_set_token_cache).
+    /// One shared store per client: this replaces redis_store and token_store.
+    Options& token_cache(std::string_view dir) { return set(x8_options_set_token_cache, dir, "token_cache"); }
+    /// Redis shares the token between processes on many hosts (see x8_options_set_redis_store).
+    Options& redis_store(std::string_view url) { return set(x8_options_set_redis_store, url, "redis_store"); }
+    /// The application's own store, as the C callbacks of x8.h (copied; see x8_token_store for the contract
+    /// its callbacks and user_data must keep).
+    Options& token_store(const x8_token_store& store) {
+        detail::call([&](x8_error** err) { return x8_options_set_token_store(handle_.get(), &store, err); });
+        return *this;
+    }
 
     Options& retries(std::uint32_t max_retries, std::chrono::milliseconds base_delay,
                      std::chrono::milliseconds max_delay) {
@@ -547,6 +558,18 @@ public:
 
     /// Drops the cached token so the next call fetches a new one (after the key's products changed, or when
     /// the token is known to be revoked).
+    /// Drops the cached token only if it is still `rejected`, a token the API refused (e.g. an HTTP client that
+    /// attaches token() itself and got a 401). When many threads see the same token refused at once, the first
+    /// call drops it and the others leave its successor alone, so one fetch follows. Returns whether it was dropped.
+    bool invalidate_token(std::string_view rejected) const {
+        const std::string c_rejected = detail::c_string(rejected, "rejected");
+        bool dropped = false;
+        detail::call([&](x8_error** err) {
+            return x8_client_invalidate_token(handle_.get(), c_rejected.c_str(), &dropped, err);
+        });
+        return dropped;
+    }
+
     void invalidate() const {
         detail::call([&](x8_error** err) { return x8_client_invalidate(handle_.get(), err); });
     }
@@ -603,9 +626,14 @@ private:
         const std::uint32_t timeout_ms = detail::to_ms(timeout, "timeout");
         x8_response* out = nullptr;
         detail::call([&](x8_error** err) {
-            return x8_request(handle_.get(), c_method.c_str(), c_path.c_str(),
-                              line_ptrs.empty() ? nullptr : line_ptrs.data(), line_ptrs.size(),
-                              body.empty() ? nullptr : body_bytes, body.size(), timeout_ms, &out, err);
+            x8_request_opts opts{};
+            opts.size = sizeof opts;
+            opts.headers = line_ptrs.empty() ? nullptr : line_ptrs.data();
+            opts.header_count = line_ptrs.size();
+            opts.body = body.empty() ? nullptr : body_bytes;
+            opts.body_len = body.size();
+            opts.timeout_ms = timeout_ms;
+            return x8_request(handle_.get(), c_method.c_str(), c_path.c_str(), &opts, &out, err);
         });
         return Response(out);
     }

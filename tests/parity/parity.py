@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Keeps the C++, Go and .NET bindings in step with the C API: reads include/x8.h and fails when a public
+function, an x8_status code or an x8_stats field has no counterpart in a binding, unless the binding's
+allow-list below says why it leaves it out. An allow-list entry that is no longer needed fails too, so the
+lists stay true.
+
+What counts as a counterpart:
+- a function: C++ calls it in bindings/cpp/include/x8/x8.hpp; Go calls it as C.x8_... (or from the C helpers in
+  a cgo preamble) in a non-test .go file; .NET declares it `static extern` in bindings/dotnet/src/NativeMethods.cs.
+- a status: Go defines a constant from C.X8_STATUS_...; .NET's X8Status has the CamelCase name with the same
+  value; C++ uses the header's x8_status itself.
+- a stats field: C++ aliases x8_stats itself; Go reads it from C.x8_stats into its Stats; .NET's
+  NativeMethods.Stats declares it in the header's order (the layout is the ABI) and X8Stats exposes it.
+Run: python3 tests/parity/parity.py (from anywhere). Exit status 1 lists every gap and what to add.
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+# Deliberate omissions, each with its reason. Keep them few; a binding should offer the whole C API.
+ALLOW = {
+    "cpp": {
+        "x8_client_token_string": "Client::token() copies through x8_get_token into a std::string; an x8-allocated "
+                                  "second copy would only add an allocation",
+    },
+    "go": {
+        # Go copies strings with C.GoString from borrowed pointers and buffers; no x8-allocated char* is handed
+        # to it, so it has nothing to release with x8_free.
+        "x8_free": "no x8-allocated string reaches Go (it uses x8_client_token and x8_get_token)",
+        "x8_client_token_string": "Client.AccessToken copies through x8_get_token into a Go buffer, no extra allocation",
+        "x8_client_stats_json": "Client.Stats returns the typed struct; JSON is one json.Marshal away in Go",
+        "x8_response_header": "responses are copied whole into an http.Header (x8_response_header_at), which answers lookups",
+        "x8_token_has_product": "the token snapshot is copied into a Go Token whose HasProduct compares the copied list",
+    },
+    "dotnet": {
+        "x8_free": "no x8-allocated string reaches .NET (it uses x8_client_token and x8_get_token)",
+        "x8_client_token_string": "GetAccessToken copies through x8_get_token into a managed buffer",
+        "x8_client_stats_json": "GetStats returns the typed X8Stats",
+        "x8_response_header": "responses are copied whole (x8_response_header_at) into X8Response.Headers",
+        "x8_token_has_product": "X8Token copies the product list and compares it itself",
+    },
+}
+
+
+def header():
+    text = (ROOT / "include/x8.h").read_text()
+    functions = re.findall(r"^[a-z][\w \*]*?\b(x8_\w+)\(", text, re.M)
+    statuses = [(n, int(v)) for n, v in re.findall(r"^\s+X8_STATUS_(\w+) = (\d+),", text, re.M)]
+    stats_body = re.search(r"typedef struct \{(.*?)\} x8_stats;", text, re.S).group(1)
+    fields = [f for f in re.findall(r"^\s+\w+ (\w+);", stats_body, re.M) if f != "size"]
+    return sorted(set(functions)), statuses, fields
+
+
+def camel(snake):
+    return "".join(part[:1].upper() + part[1:].lower() for part in snake.split("_"))
+
+
+def cpp_gaps(functions, statuses, fields):
+    hpp = (ROOT / "bindings/cpp/include/x8/x8.hpp").read_text()
+    code = re.sub(r"//[^\n]*", "", hpp)
+    called = set(re.findall(r"\b(x8_\w+)\s*[(,)]", code)) | set(re.findall(r"&(x8_\w+)", code))
+    gaps = [("function", f, "call it from a method of x8::Client, x8::Options, x8::Response or x8::Token in "
+             "bindings/cpp/include/x8/x8.hpp") for f in functions if f not in called]
+    if "x8_status code" not in code:
+        gaps.append(("status", "x8_status", "x8::Error must carry the header's x8_status"))
+    if not re.search(r"using Stats = x8_stats;", code):
+        gaps += [("stats field", f, "expose it in x8::Stats") for f in fields]
+    return gaps
+
+
+def go_gaps(functions, statuses, fields):
+    called, status_consts, stats_reads = set(), set(), set()
+    for path in sorted((ROOT / "bindings/go").glob("*.go")):
+        if path.name.endswith("_test.go"):
+            continue
+        text = path.read_text()
+        preamble, _, code = text.rpartition('import "C"')
+        preamble_c = "\n".join(l[2:] for l in preamble.splitlines() if l.startswith("//"))
+        called |= set(re.findall(r"\b(x8_\w+)\(", preamble_c))
+        code = re.sub(r"//[^\n]*", "", code)
+        called |= set(re.findall(r"\bC\.(x8_\w+)\b", code))
+        status_consts |= set(re.findall(r"\bStatus\w+\s+Status = C\.X8_STATUS_(\w+)", code))
+        if "C.x8_stats" in code:
+            stats_reads |= set(re.findall(r"\bcs\.(\w+)", code))
+    gaps = [("function", f, f"call C.{f} from a wrapper in bindings/go (not a _test.go file)")
+            for f in functions if f not in called]
+    gaps += [("status", f"X8_STATUS_{n}", f"add `Status{camel(n)} Status = C.X8_STATUS_{n}` to bindings/go/errors.go")
+             for n, _ in statuses if n not in status_consts]
+    gaps += [("stats field", f, f"add {camel(f)} to Stats in bindings/go/client.go and read it from cs.{f}")
+             for f in fields if f not in stats_reads]
+    return gaps
+
+
+def dotnet_gaps(functions, statuses, fields):
+    src = ROOT / "bindings/dotnet/src"
+    native = re.sub(r"//[^\n]*", "", (src / "NativeMethods.cs").read_text())
+    declared = set(re.findall(r"static extern [\w\[\]]+ (x8_\w+)\(", native))
+    gaps = [("function", f, f"declare `internal static extern ... {f}(...)` in bindings/dotnet/src/NativeMethods.cs "
+             "and call it from the public API") for f in functions if f not in declared]
+    enum = dict((n, int(v)) for n, v in re.findall(r"^\s+(\w+) = (\d+),", (src / "X8Status.cs").read_text(), re.M))
+    for name, value in statuses:
+        if enum.get(camel(name)) != value:
+            gaps.append(("status", f"X8_STATUS_{name}", f"add `{camel(name)} = {value},` to bindings/dotnet/src/X8Status.cs"))
+    struct = re.search(r"struct Stats\s*\{(.*?)\}", native, re.S).group(1)
+    declared_fields = [f for f in re.findall(r"public \w+ (\w+);", struct) if f != "Size"]
+    wanted = [camel(f) for f in fields]
+    if declared_fields != wanted[: len(declared_fields)] or len(declared_fields) < len(wanted):
+        gaps.append(("stats layout", "NativeMethods.Stats",
+                     f"declare the fields in the header's order after Size: {', '.join(wanted)} (has: {', '.join(declared_fields)})"))
+    public = (src / "X8Stats.cs").read_text()
+    gaps += [("stats field", f, f"expose s.{camel(f)} as a property of bindings/dotnet/src/X8Stats.cs")
+             for f in fields if f"s.{camel(f)}" not in public]
+    return gaps
+
+
+def main():
+    functions, statuses, fields = header()
+    if len(functions) < 40 or len(statuses) < 10 or len(fields) < 10:
+        print(f"parity: the header scan found only {len(functions)} functions, {len(statuses)} statuses and "
+              f"{len(fields)} stats fields: fix the scan in tests/parity/parity.py")
+        return 1
+    failures = []
+    for binding, scan in (("cpp", cpp_gaps), ("go", go_gaps), ("dotnet", dotnet_gaps)):
+        allowed = ALLOW[binding]
+        gaps = scan(functions, statuses, fields)
+        for kind, name, fix in gaps:
+            if name not in allowed:
+                failures.append(f"bindings/{binding}: no counterpart for {kind} {name}: {fix} (or, if the binding "
+                                f"leaves it out on purpose, add it with the reason to ALLOW['{binding}'] in "
+                                f"tests/parity/parity.py)")
+        missing = {name for _, name, _ in gaps}
+        for name in sorted(set(allowed) - missing):
+            why = "is no longer in the header" if name not in functions else "now has a counterpart"
+            failures.append(f"bindings/{binding}: ALLOW['{binding}'] lists {name}, which {why}: remove the entry")
+    if failures:
+        print("\n".join(failures))
+        print(f"parity: {len(failures)} gap(s) between include/x8.h and the bindings")
+        return 1
+    print(f"parity: {len(functions)} functions, {len(statuses)} statuses and {len(fields)} stats fields have "
+          f"counterparts in C++, Go and .NET (allowed omissions: "
+          + ", ".join(f"{b} {len(a)}" for b, a in ALLOW.items()) + ")")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
