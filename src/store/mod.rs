@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 // The shared cache file relies on Unix ownership and permission bits; Windows refuses it (client.rs).
 #[cfg(unix)]
 pub mod file;
+#[cfg(unix)]
 mod private_dir;
 mod record;
 #[cfg(feature = "redis")]

@@ -26,6 +26,7 @@
 use parking_lot::Mutex;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,13 +56,19 @@ struct Target {
 }
 
 enum Place {
-    Tcp { host: String, port: u16, tls: bool },
+    Tcp {
+        host: String,
+        port: u16,
+        tls: bool,
+    },
+    /// A Unix socket (`unix:///path`); refused when connecting on systems without them.
     Unix(PathBuf),
 }
 
 enum Connection {
     Tcp(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    #[cfg(unix)]
     Unix(UnixStream),
 }
 
@@ -70,6 +77,7 @@ impl Read for Connection {
         match self {
             Connection::Tcp(s) => s.read(buf),
             Connection::Tls(s) => s.read(buf),
+            #[cfg(unix)]
             Connection::Unix(s) => s.read(buf),
         }
     }
@@ -80,6 +88,7 @@ impl Write for Connection {
         match self {
             Connection::Tcp(s) => s.write(buf),
             Connection::Tls(s) => s.write(buf),
+            #[cfg(unix)]
             Connection::Unix(s) => s.write(buf),
         }
     }
@@ -87,6 +96,7 @@ impl Write for Connection {
         match self {
             Connection::Tcp(s) => s.flush(),
             Connection::Tls(s) => s.flush(),
+            #[cfg(unix)]
             Connection::Unix(s) => s.flush(),
         }
     }
@@ -301,7 +311,15 @@ impl RedisStore {
     fn connect(&self) -> io::Result<Connection> {
         let deadline = Instant::now() + REDIS_TIMEOUT;
         let mut connection = match &self.target.place {
+            #[cfg(unix)]
             Place::Unix(path) => Connection::Unix(UnixStream::connect(path)?),
+            #[cfg(not(unix))]
+            Place::Unix(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "Unix sockets are not supported on this system; use redis:// or rediss://",
+                ))
+            }
             Place::Tcp { host, port, .. } => {
                 let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
                 let mut found = None;
