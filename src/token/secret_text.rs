@@ -7,6 +7,7 @@
 //! carry the API secret and a live token to whoever reads it.
 
 use std::fmt;
+#[cfg(unix)]
 use std::ptr::NonNull;
 use zeroize::Zeroize;
 
