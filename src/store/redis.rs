@@ -112,6 +112,7 @@ impl TimedStream for Connection {
                 .sock
                 .set_read_timeout(Some(t))
                 .and(s.sock.set_write_timeout(Some(t))),
+            #[cfg(unix)]
             Connection::Unix(s) => s
                 .set_read_timeout(Some(t))
                 .and(s.set_write_timeout(Some(t))),
