@@ -327,9 +327,9 @@ fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
             return Err(Error::new(ErrorKind::Config, FILE_CACHE_ON_WINDOWS))
         }
         #[cfg(feature = "redis")]
-        SharedStoreSetting::Redis(url) => {
-            Some(Arc::new(crate::store::redis::RedisStore::open(url)?))
-        }
+        SharedStoreSetting::Redis(url) => Some(Arc::new(
+            crate::store::redis::RedisStore::open_with_ca(url, o.ca_file.as_deref())?,
+        )),
         #[cfg(not(feature = "redis"))]
         SharedStoreSetting::Redis(_) => {
             return Err(Error::new(ErrorKind::Config, crate::config::REDIS_MISSING))

@@ -17,20 +17,26 @@ use crate::rt::clock::Deadline;
 use crate::rt::log::{Level, Logger};
 use crate::rt::stats::Stats;
 use crate::token::parse_token_reply;
-use crate::token::{Fetched, TokenSource};
+use crate::token::{Fetched, SecretText, TokenSource};
+
+/// The most of a token reply (or of the endpoint's error body) that is read: 8x8's is under 1 KiB, a token at
+/// most 4 KiB. Without it a hostile or broken endpoint made every fetch read up to the API body limit (64 MiB by
+/// default).
+const MAX_TOKEN_REPLY_BYTES: u64 = 64 * 1024;
 
 pub struct TokenEndpoint {
     transport: Arc<Transport>,
     url: String,
     client_id: String,
-    /// The secret, kept only to scrub it from any text a server sends back.
-    secret: Zeroizing<String>,
+    /// The secret, kept only to scrub it from any text a server sends back. Like the Authorization value and
+    /// the form, in pages left out of core dumps (`SecretText`).
+    secret: SecretText,
     style: ClientAuth,
     /// `Basic …`, or empty for `client_secret_post`.
-    authorization: Zeroizing<String>,
+    authorization: SecretText,
     /// The form body: `grant_type=client_credentials` and whatever the style and options add (with
     /// `client_secret_post`, the secret).
-    form: Zeroizing<String>,
+    form: SecretText,
     max_retries: u32,
     base_delay: Duration,
     max_delay: Duration,
@@ -51,10 +57,10 @@ impl TokenEndpoint {
             transport,
             url: settings.token_url.clone(),
             client_id: credentials.client_id().to_owned(),
-            secret: Zeroizing::new(credentials.secret().to_owned()),
+            secret: SecretText::new(credentials.secret()),
             style: o.client_auth,
-            authorization: authorization(credentials, o.client_auth),
-            form: token_form(credentials, settings),
+            authorization: SecretText::new(&authorization(credentials, o.client_auth)),
+            form: SecretText::new(&token_form(credentials, settings)),
             max_retries: o.max_retries,
             base_delay: o.retry_base_delay,
             max_delay: o.retry_max_delay,
@@ -79,17 +85,26 @@ impl TokenEndpoint {
             ];
             &with_basic
         };
-        let reply = self
+        let mut reply = self
             .transport
-            .send(
+            .send_capped(
                 "POST",
                 &self.url,
                 headers,
                 Some(self.form.as_bytes()),
                 deadline,
+                MAX_TOKEN_REPLY_BYTES,
             )
             .map_err(|e| e.context("token endpoint"))?;
         let received = wall_ms();
+        let outcome = self.judge(&reply, received);
+        // The body held the token (or, echoed, the credentials): wiped whatever the outcome.
+        zeroize::Zeroize::zeroize(&mut reply.body);
+        outcome
+    }
+
+    /// The token in a reply, or the error it stands for.
+    fn judge(&self, reply: &Response, received: i64) -> Result<Fetched> {
         match reply.status {
             200..=299 => {
                 let token = parse_token_reply(&reply.body, received)
@@ -101,7 +116,7 @@ impl TokenEndpoint {
                 })
             }
             400 | 401 | 403 => {
-                let said = self.describe_error_body(&reply);
+                let said = self.describe_error_body(reply);
                 Err(Error::new(
                     ErrorKind::Auth,
                     format!(
@@ -118,7 +133,7 @@ impl TokenEndpoint {
                 format!(
                     "token endpoint answered {} {}",
                     reply.status,
-                    self.describe_error_body(&reply)
+                    self.describe_error_body(reply)
                 ),
             )
             .with_http_status(reply.status)
@@ -127,7 +142,7 @@ impl TokenEndpoint {
                 ErrorKind::Protocol,
                 format!(
                     "token endpoint answered {other} {} — check the token URL {}",
-                    self.describe_error_body(&reply),
+                    self.describe_error_body(reply),
                     self.url
                 ),
             )
@@ -160,7 +175,13 @@ impl TokenEndpoint {
             .authorization
             .strip_prefix("Basic ")
             .unwrap_or_default();
-        let text = truncate_for_message(&redact(&text, &[self.secret.as_str(), pair]), 300);
+        // The secret as the body of a client_secret_post request carried it, should the server echo the form.
+        let form_secret = form_encode(&self.secret);
+        let text = Zeroizing::new(text);
+        let text = truncate_for_message(
+            &redact(&text, &[self.secret.as_str(), pair, form_secret.as_str()]),
+            300,
+        );
         if text.is_empty() {
             "(empty body)".to_owned()
         } else {

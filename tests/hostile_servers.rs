@@ -167,6 +167,39 @@ fn a_token_endpoint_echoing_the_basic_credentials_is_redacted() {
     assert!(text.contains("invalid_client"), "{text}");
 }
 
+/// The same with `client_secret_post`: the server echoes the form body, where the secret is form-encoded
+/// (SECRET's `!` becomes `%21`).
+#[test]
+fn a_token_endpoint_echoing_the_posted_form_is_redacted() {
+    let server = FakeHttp::start(|r| {
+        let echoed = format!(
+            "{{\"error\":\"invalid_client\",\"error_description\":\"bad form {}\"}}",
+            String::from_utf8_lossy(&r.body)
+        );
+        Action::Reply(response(401, &echoed))
+    });
+    let client = client_for(&server, |o| o.client_auth = x8::ClientAuth::Post);
+    let err = client.token(None).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("it-secret-Zq8%21pw"), "{text}");
+    no_secrets(&err, &[]);
+    assert!(text.contains("invalid_client"), "{text}");
+}
+
+/// A token endpoint answering 200 with 10 MB: read no further than a token reply could be (64 KiB), not up to
+/// the API body limit.
+#[test]
+fn an_oversized_token_reply_is_cut_off_early() {
+    let server = FakeHttp::start(|_| {
+        let body = format!("{{\"access_token\":\"{}\"}}", "a".repeat(10 << 20));
+        Action::ReplyThenClose(response(200, &body))
+    });
+    let client = client_for(&server, |o| o.max_retries = 0);
+    let err = client.token(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BodyTooLarge, "{err}");
+    assert!(err.message().contains("65536"), "{err}");
+}
+
 /// A redirect to another origin is handed back, not followed: the token never goes there.
 #[test]
 fn a_redirect_to_another_origin_is_not_followed() {

@@ -165,6 +165,23 @@ impl Transport {
         http::Uri: TryFrom<U>,
         <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
     {
+        self.send_capped(method, url, headers, body, deadline, self.max_body_bytes)
+    }
+
+    /// As `send`, reading at most `max_body` bytes of the reply (and never more than the client's maximum).
+    pub fn send_capped<U>(
+        &self,
+        method: &str,
+        url: U,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        deadline: Deadline,
+        max_body: u64,
+    ) -> Result<Response>
+    where
+        http::Uri: TryFrom<U>,
+        <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
+    {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
             return Err(Error::new(
@@ -204,7 +221,7 @@ impl Transport {
                 )
             })
             .collect();
-        let body = read_limited(response.body_mut(), self.max_body_bytes)?;
+        let body = read_limited(response.body_mut(), max_body.min(self.max_body_bytes))?;
         Ok(Response {
             status,
             headers,

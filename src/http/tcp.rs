@@ -229,9 +229,12 @@ impl Transport for TcpTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = self.begin_io(timeout.for_write(), Direction::Write)?;
         self.read_since_write = false;
-        (&self.stream)
-            .write_all(&self.buffers.output()[..amount])
-            .map_err(|e| self.io_failure(e, timeout.reason))
+        let sent = (&self.stream).write_all(&self.buffers.output()[..amount]);
+        // The request head carried the Authorization header (the token, or the Basic credentials) and a token
+        // request's body the form: the buffer is reused for the next request but not wiped by ureq, and the
+        // pooled connection may sit idle for long. A memset of a few hundred bytes per request.
+        zeroize::Zeroize::zeroize(&mut self.buffers.output()[..amount]);
+        sent.map_err(|e| self.io_failure(e, timeout.reason))
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {

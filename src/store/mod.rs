@@ -26,6 +26,8 @@ mod private_dir;
 mod record;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "redis")]
+mod resp;
 mod source;
 
 pub(crate) use source::{Gate, StoreSource};

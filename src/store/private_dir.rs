@@ -16,9 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::Path;
 
-/// The most a record may hold: a token of `MAX_TOKEN_LEN` and its products fit many times over. A larger
-/// file is not a record (or is `/dev/zero`-like), and is not read further.
-pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+use super::record::MAX_RECORD_BYTES;
 
 /// Why a folder or file was not used: said in the warning x8 logs.
 #[derive(Debug)]

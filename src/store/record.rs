@@ -21,6 +21,10 @@ struct Record {
 
 const FORMAT: u32 = 1;
 
+/// The most a record may hold: a token of `MAX_TOKEN_LEN` and its products fit many times over. Anything
+/// larger (a 60 MB Redis value, `/dev/zero`) is not a record, and no store reads further than this.
+pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
+
 /// The record for `token`. Wiped from memory when dropped, like the token itself.
 pub(crate) fn encode(token: &Token) -> Zeroizing<String> {
     let record = Record {

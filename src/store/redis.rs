@@ -1,5 +1,5 @@
-//! The shared token in Redis, for fleets on several hosts: a `SharedStore` over the `redis` crate's
-//! synchronous client.
+//! The shared token in Redis, for fleets on several hosts: a `SharedStore` speaking RESP (`resp`) over TCP,
+//! TLS (`rediss://`) or a Unix socket.
 //!
 //! - The record under the store key (`x8:token:<sha256>`) with `SET key record PX <ms to expiry>`: Redis
 //!   forgets it when the token dies.
@@ -9,56 +9,294 @@
 //!   the record is still the refused one.
 //! - One connection per client, opened on first use and dropped on any error, so the next call reconnects (a
 //!   kept connection found dead, as after a Redis restart, is replaced at once and the command sent again).
-//!   Connecting and every command are bounded by a short timeout: a Redis that is down or unreachable costs a
-//!   token fetch a fraction of a second before the client fetches on its own.
+//!   Connecting (TCP, TLS handshake, AUTH, SELECT) and then each command are each bounded as a whole by
+//!   [`REDIS_TIMEOUT`], however slowly Redis drips its bytes; a value over 64 KiB is refused from its length
+//!   alone. A Redis that is down, unreachable or hostile costs a token fetch a fraction of a second before the
+//!   client fetches on its own.
+//! - `rediss://` is TLS (rustls, the same stack and roots as the HTTPS transport), checked against the
+//!   client's CA bundle (`x8_options_set_ca_file`) when one is set, else the built-in Mozilla roots: the token
+//!   and the AUTH password never cross the network in clear.
+//!
+//! Why not the `redis` crate: its synchronous client bounds each socket read, not an exchange (a reply
+//! trickling a byte per 150 ms held a 2 s call for 40 s), and reads whatever length a reply announces (a 60 MB
+//! value was read into memory, twice). The few commands the store needs are a page of code here.
 //!
 //! No secret goes to Redis: only the token record. The Redis URL's password never appears in a message.
 
 use parking_lot::Mutex;
-use std::time::Duration;
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+use super::record::MAX_RECORD_BYTES;
+use super::resp::{exchange, is_too_large, Reply, TimedStream};
 use super::{SharedStore, StoreResult};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Bound on connecting to Redis and on each command. Redis answers in well under a millisecond on a LAN; a
-/// Redis that does not answer in this time is treated as down for this call.
+/// Bound on connecting to Redis (TCP, TLS, AUTH, SELECT), and then on each command as a whole. Redis answers
+/// in well under a millisecond on a LAN; a Redis that does not answer in this time is treated as down for this
+/// call.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Deletes KEYS[1] only if it still holds ARGV[1].
 const DELETE_IF_EQUAL: &str =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
+/// Where Redis is and how to log in, from the URL.
+struct Target {
+    place: Place,
+    user: Option<Zeroizing<String>>,
+    password: Option<Zeroizing<String>>,
+    db: u32,
+}
+
+enum Place {
+    Tcp {
+        host: String,
+        port: u16,
+        tls: bool,
+    },
+    /// A Unix socket (`unix:///path`); refused when connecting on systems without them.
+    Unix(PathBuf),
+}
+
+enum Connection {
+    Tcp(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    #[cfg(unix)]
+    Unix(UnixStream),
+}
+
+impl Read for Connection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Connection::Tcp(s) => s.read(buf),
+            Connection::Tls(s) => s.read(buf),
+            #[cfg(unix)]
+            Connection::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Connection {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Connection::Tcp(s) => s.write(buf),
+            Connection::Tls(s) => s.write(buf),
+            #[cfg(unix)]
+            Connection::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Connection::Tcp(s) => s.flush(),
+            Connection::Tls(s) => s.flush(),
+            #[cfg(unix)]
+            Connection::Unix(s) => s.flush(),
+        }
+    }
+}
+
+impl TimedStream for Connection {
+    fn set_timeouts(&self, t: Duration) -> io::Result<()> {
+        match self {
+            Connection::Tcp(s) => s
+                .set_read_timeout(Some(t))
+                .and(s.set_write_timeout(Some(t))),
+            Connection::Tls(s) => s
+                .sock
+                .set_read_timeout(Some(t))
+                .and(s.sock.set_write_timeout(Some(t))),
+            #[cfg(unix)]
+            Connection::Unix(s) => s
+                .set_read_timeout(Some(t))
+                .and(s.set_write_timeout(Some(t))),
+        }
+    }
+}
+
 pub struct RedisStore {
-    client: redis::Client,
-    connection: Mutex<Option<redis::Connection>>,
+    target: Target,
+    /// For `rediss://`: the TLS settings, made once.
+    tls: Option<Arc<rustls::ClientConfig>>,
+    connection: Mutex<Option<Connection>>,
     /// This client's lock value.
     owner: String,
     shown: String,
 }
 
-impl RedisStore {
-    /// Checks the URL (`redis://[[user]:password@]host[:port][/db]`, or `unix:///path/to/socket`); connects
-    /// only when first used.
-    pub fn open(url: &str) -> Result<RedisStore> {
-        let client = redis::Client::open(url).map_err(|e| {
-            Error::new(
-                ErrorKind::Config,
-                format!(
-                    "the Redis URL is not valid ({}); expected redis://[[user]:password@]host[:port][/db] or unix:///path",
-                    redact(&e.to_string(), url)
-                ),
-            )
-        })?;
-        let info = client.get_connection_info();
-        let db = info.redis_settings().db();
-        let shown = if db == 0 {
-            format!("Redis at {}", info.addr())
+fn config(message: String) -> Error {
+    Error::new(ErrorKind::Config, message)
+}
+
+const URL_FORMS: &str =
+    "expected redis://[[user]:password@]host[:port][/db], rediss://... (TLS) or unix:///path";
+
+/// `%xx` escapes decoded, as in a URL's user-info.
+fn percent_decoded(text: &str) -> Option<Zeroizing<String>> {
+    let bytes = text.as_bytes();
+    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
         } else {
-            format!("Redis at {} db {db}", info.addr())
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out.to_vec()).ok().map(Zeroizing::new)
+}
+
+fn parse_url(url: &str) -> Result<Target> {
+    let bad = |why: &str| config(format!("the Redis URL is not valid ({why}); {URL_FORMS}"));
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme == "unix" || scheme == "redis+unix" {
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if !path.starts_with('/') {
+            return Err(bad("a Unix socket path must be absolute"));
+        }
+        let db = match query.strip_prefix("db=") {
+            Some(n) => n.parse().map_err(|_| bad("db must be a number"))?,
+            None if query.is_empty() => 0,
+            None => return Err(bad("the only query a Unix socket URL takes is db=N")),
+        };
+        return Ok(Target {
+            place: Place::Unix(PathBuf::from(path)),
+            user: None,
+            password: None,
+            db,
+        });
+    }
+    let tls = match scheme.as_str() {
+        "redis" => false,
+        "rediss" => true,
+        _ => return Err(bad("the scheme must be redis, rediss or unix")),
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo {
+        None => (None, None),
+        Some(u) => {
+            let (user, pass) = u.split_once(':').unwrap_or(("", u));
+            let decode = |s: &str| percent_decoded(s).ok_or_else(|| bad("bad %-escape"));
+            let user = (!user.is_empty()).then(|| decode(user)).transpose()?;
+            let pass = (!pass.is_empty()).then(|| decode(pass)).transpose()?;
+            (user, pass)
+        }
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    let port = match port {
+        None | Some("") => 6379,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n != 0 && p.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => return Err(bad(&format!("port {p:?} is not a port number"))),
+        },
+    };
+    let db = match path.trim_end_matches('/') {
+        "" => 0,
+        n => n.parse().map_err(|_| bad("the path must be a db number"))?,
+    };
+    Ok(Target {
+        place: Place::Tcp {
+            host: host.to_owned(),
+            port,
+            tls,
+        },
+        user,
+        password,
+        db,
+    })
+}
+
+/// The TLS settings for `rediss://`: the CA bundle's certificates when one is given, else the Mozilla roots
+/// (what the HTTPS transport trusts).
+fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| config(format!("cannot read CA bundle {}: {e}", path.display())))?;
+            for item in ureq::tls::parse_pem(&pem) {
+                if let Ok(ureq::tls::PemItem::Certificate(c)) = item {
+                    roots
+                        .add(rustls::pki_types::CertificateDer::from(c.der().to_vec()))
+                        .map_err(|e| config(format!("CA bundle {}: {e}", path.display())))?;
+                }
+            }
+            if roots.is_empty() {
+                return Err(config(format!(
+                    "CA bundle {} holds no certificates",
+                    path.display()
+                )));
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::new(ErrorKind::Internal, format!("TLS setup: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+impl RedisStore {
+    /// Checks the URL (`redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or
+    /// `unix:///path/to/socket`); connects only when first used. TLS trusts the Mozilla roots.
+    pub fn open(url: &str) -> Result<RedisStore> {
+        RedisStore::open_with_ca(url, None)
+    }
+
+    /// As `open`, with TLS checked against the certificates in `ca_file` (PEM) instead of the Mozilla roots.
+    pub fn open_with_ca(url: &str, ca_file: Option<&Path>) -> Result<RedisStore> {
+        let target = parse_url(url)?;
+        let (shown, tls) = match &target.place {
+            Place::Tcp { host, port, tls } => {
+                let host = if host.contains(':') {
+                    format!("[{host}]")
+                } else {
+                    host.clone()
+                };
+                let scheme = if *tls { " (TLS)" } else { "" };
+                (
+                    format!("Redis at {host}:{port}{scheme}"),
+                    tls.then(|| tls_config(ca_file)).transpose()?,
+                )
+            }
+            Place::Unix(path) => (format!("Redis at {}", path.display()), None),
+        };
+        let shown = match target.db {
+            0 => shown,
+            db => format!("{shown} db {db}"),
         };
         Ok(RedisStore {
-            client,
+            target,
+            tls,
             connection: Mutex::new(None),
             owner: format!(
                 "x8:{}:{:016x}{:016x}",
@@ -70,40 +308,89 @@ impl RedisStore {
         })
     }
 
-    /// Runs `f` on the connection, connecting first if needed; any error drops the connection. A connection
-    /// kept from an earlier call that turns out to be dead (Redis restarted, a proxy closed it) is replaced and
-    /// `f` tried once more on a new one; a timeout is not retried.
-    fn with_connection<T>(
-        &self,
-        f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
-    ) -> StoreResult<T> {
+    /// A new connection, logged in and on the right db, within `REDIS_TIMEOUT`.
+    fn connect(&self) -> io::Result<Connection> {
+        let deadline = Instant::now() + REDIS_TIMEOUT;
+        let mut connection = match &self.target.place {
+            #[cfg(unix)]
+            Place::Unix(path) => Connection::Unix(UnixStream::connect(path)?),
+            #[cfg(not(unix))]
+            Place::Unix(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "Unix sockets are not supported on this system; use redis:// or rediss://",
+                ))
+            }
+            Place::Tcp { host, port, .. } => {
+                let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
+                let mut found = None;
+                for addr in (host.as_str(), *port).to_socket_addrs()? {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    match TcpStream::connect_timeout(&addr, left) {
+                        Ok(s) => {
+                            found = Some(s);
+                            break;
+                        }
+                        Err(e) => last = e,
+                    }
+                }
+                let tcp = found.ok_or(last)?;
+                tcp.set_nodelay(true)?;
+                match &self.tls {
+                    None => Connection::Tcp(tcp),
+                    Some(config) => {
+                        let name = rustls::pki_types::ServerName::try_from(host.clone())
+                            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                        let tls = rustls::ClientConnection::new(config.clone(), name)
+                            .map_err(io::Error::other)?;
+                        // The handshake happens on the first exchange, under its deadline.
+                        Connection::Tls(Box::new(rustls::StreamOwned::new(tls, tcp)))
+                    }
+                }
+            }
+        };
+        let t = &self.target;
+        if let Some(password) = &t.password {
+            let mut args: Vec<&[u8]> = vec![b"AUTH"];
+            if let Some(user) = &t.user {
+                args.push(user.as_bytes());
+            }
+            args.push(password.as_bytes());
+            exchange(&mut connection, &args, deadline, 0)?;
+        }
+        if t.db != 0 {
+            let db = t.db.to_string();
+            exchange(&mut connection, &[b"SELECT", db.as_bytes()], deadline, 0)?;
+        }
+        Ok(connection)
+    }
+
+    /// Sends one command on the connection, connecting first if needed; any error drops the connection. A
+    /// connection kept from an earlier call that turns out to be dead (Redis restarted, a proxy closed it) is
+    /// replaced and the command sent once more on a new one; a timeout is not retried.
+    fn command(&self, args: &[&[u8]]) -> io::Result<Reply> {
         let mut slot = self.connection.lock();
         let reused = slot.is_some();
-        match self.run(&mut slot, &f) {
-            Err(e)
-                if reused && !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error()) =>
-            {
-                Ok(self.run(&mut slot, &f)?)
-            }
-            outcome => Ok(outcome?),
+        match self.run(&mut slot, args) {
+            Err(e) if reused && is_dead_connection(&e) => self.run(&mut slot, args),
+            outcome => outcome,
         }
     }
 
-    fn run<T>(
-        &self,
-        slot: &mut Option<redis::Connection>,
-        f: &impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
-    ) -> redis::RedisResult<T> {
+    fn run(&self, slot: &mut Option<Connection>, args: &[&[u8]]) -> io::Result<Reply> {
         let connection = match slot {
             Some(c) => c,
-            None => {
-                let c = self.client.get_connection_with_timeout(REDIS_TIMEOUT)?;
-                c.set_read_timeout(Some(REDIS_TIMEOUT))?;
-                c.set_write_timeout(Some(REDIS_TIMEOUT))?;
-                slot.insert(c)
-            }
+            None => slot.insert(self.connect()?),
         };
-        let result = f(connection);
+        let result = exchange(
+            connection,
+            args,
+            Instant::now() + REDIS_TIMEOUT,
+            MAX_RECORD_BYTES,
+        );
         if result.is_err() {
             // After a timeout a reply may still be on its way: never reuse such a connection.
             *slot = None;
@@ -116,20 +403,33 @@ impl RedisStore {
     }
 }
 
-fn millis(d: Duration) -> u64 {
-    (d.as_millis().min(u128::from(u64::MAX)) as u64).max(1)
+fn is_dead_connection(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionAborted
+    )
 }
 
-/// `text` without the URL's user-info (user and password), should an error message ever quote it.
-fn redact(text: &str, url: &str) -> String {
-    let Some((_, rest)) = url.split_once("://") else {
-        return text.to_owned();
-    };
-    let authority = rest.split('/').next().unwrap_or("");
-    match authority.rsplit_once('@') {
-        Some((userinfo, _)) if !userinfo.is_empty() => text.replace(userinfo, "***"),
-        _ => text.to_owned(),
-    }
+fn millis(d: Duration) -> String {
+    (d.as_millis().min(u128::from(u64::MAX)) as u64)
+        .max(1)
+        .to_string()
+}
+
+fn unexpected(reply: Reply) -> crate::store::StoreError {
+    format!(
+        "Redis gave an unexpected reply ({})",
+        match reply {
+            Reply::Nil => "nil",
+            Reply::Status(_) => "a status",
+            Reply::Int(_) => "an integer",
+            Reply::Bulk(_) => "a value",
+        }
+    )
+    .into()
 }
 
 impl SharedStore for RedisStore {
@@ -138,55 +438,77 @@ impl SharedStore for RedisStore {
     }
 
     fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
-        let found: Option<String> =
-            self.with_connection(|c| redis::cmd("GET").arg(key).query(c))?;
-        Ok(found.map(Zeroizing::new))
+        match self.command(&[b"GET", key.as_bytes()]) {
+            // Left unread (the connection is dropped with it). Reported as a record that is not one, so that the
+            // store's protocol warns and replaces it rather than every process fetching on its own forever.
+            Err(e) if is_too_large(&e) => Ok(Some(Zeroizing::new(String::new()))),
+            Err(e) => Err(e.into()),
+            Ok(Reply::Nil) => Ok(None),
+            Ok(Reply::Bulk(value)) => match std::str::from_utf8(&value) {
+                Ok(text) => Ok(Some(Zeroizing::new(text.to_owned()))),
+                // Not a record either: replaced like a corrupt one.
+                Err(_) => Ok(Some(Zeroizing::new(String::new()))),
+            },
+            Ok(other) => Err(unexpected(other)),
+        }
     }
 
     fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
-        self.with_connection(|c| {
-            redis::cmd("SET")
-                .arg(key)
-                .arg(record)
-                .arg("PX")
-                .arg(millis(ttl))
-                .query::<()>(c)
-        })
+        let ms = millis(ttl);
+        match self.command(&[
+            b"SET",
+            key.as_bytes(),
+            record.as_bytes(),
+            b"PX",
+            ms.as_bytes(),
+        ])? {
+            Reply::Status(_) => Ok(()),
+            other => Err(unexpected(other)),
+        }
     }
 
     fn lock(&self, key: &str, ttl: Duration) -> StoreResult<bool> {
-        let taken: Option<String> = self.with_connection(|c| {
-            redis::cmd("SET")
-                .arg(Self::lock_key(key))
-                .arg(&self.owner)
-                .arg("NX")
-                .arg("PX")
-                .arg(millis(ttl))
-                .query(c)
-        })?;
-        Ok(taken.is_some())
+        let ms = millis(ttl);
+        let lock = Self::lock_key(key);
+        match self.command(&[
+            b"SET",
+            lock.as_bytes(),
+            self.owner.as_bytes(),
+            b"NX",
+            b"PX",
+            ms.as_bytes(),
+        ])? {
+            Reply::Status(_) => Ok(true),
+            Reply::Nil => Ok(false),
+            other => Err(unexpected(other)),
+        }
     }
 
     fn unlock(&self, key: &str) -> StoreResult<()> {
-        self.with_connection(|c| {
-            redis::cmd("EVAL")
-                .arg(DELETE_IF_EQUAL)
-                .arg(1)
-                .arg(Self::lock_key(key))
-                .arg(&self.owner)
-                .query::<()>(c)
-        })
+        let lock = Self::lock_key(key);
+        match self.command(&[
+            b"EVAL",
+            DELETE_IF_EQUAL.as_bytes(),
+            b"1",
+            lock.as_bytes(),
+            self.owner.as_bytes(),
+        ])? {
+            Reply::Int(_) => Ok(()),
+            other => Err(unexpected(other)),
+        }
     }
 
     fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
-        self.with_connection(|c| {
-            redis::cmd("EVAL")
-                .arg(DELETE_IF_EQUAL)
-                .arg(1)
-                .arg(key)
-                .arg(record)
-                .query::<()>(c)
-        })
+        match self.command(&[
+            b"EVAL",
+            DELETE_IF_EQUAL.as_bytes(),
+            b"1",
+            key.as_bytes(),
+            record.as_bytes(),
+        ])? {
+            Reply::Int(_) => Ok(()),
+            other => Err(unexpected(other)),
+        }
     }
 }
 
@@ -204,18 +526,25 @@ mod tests {
             "redis://",
             "nonsense",
             "redis://h:99999999",
+            "redis://h:99999",
+            "redis://h:abc",
+            "redis://h/x",
+            "unix://relative",
+            "rediss://user:hunter2@h:abc",
         ] {
             let e = RedisStore::open(bad).err().unwrap();
             assert_eq!(e.kind(), ErrorKind::Config, "{bad}");
-        }
-        let e = RedisStore::open("rediss://user:hunter2@h:1").err();
-        if let Some(e) = e {
             assert!(!e.message().contains("hunter2"), "{}", e.message());
         }
+        let tls = RedisStore::open("rediss://user:hunter%32@[::1]:6380").unwrap();
+        assert_eq!(tls.describe(), "Redis at [::1]:6380 (TLS)");
         assert_eq!(
-            redact("bad user:pw@x", "redis://user:pw@x:1/0"),
-            "bad ***@x"
+            tls.target.password.as_deref().map(|s| s.as_str()),
+            Some("hunter2")
         );
+        assert_eq!(tls.target.user.as_deref().map(|s| s.as_str()), Some("user"));
+        let unix = RedisStore::open("unix:///run/redis.sock?db=2").unwrap();
+        assert_eq!(unix.describe(), "Redis at /run/redis.sock db 2");
     }
 
     #[test]

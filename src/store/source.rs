@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+use super::record::MAX_RECORD_BYTES;
 use super::record::{decode, encode, usable, Decoded, Unusable, DEFAULT_LIFETIME_CAP_SECS};
 use super::{SharedStore, StoreError, StoreResult};
 use crate::error::Result;
@@ -17,9 +18,12 @@ use crate::token::{Fetched, Token, TokenSource};
 
 /// How often a process waiting for another's fetch looks at the record again.
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
-/// Longest a lock lives: a holder that dies blocks the others at most this long.
-const LOCK_TTL_MAX: Duration = Duration::from_secs(10);
-const LOCK_TTL_MIN: Duration = Duration::from_millis(100);
+/// A lock lives as long as its holder's fetch may take, retries included (the whole of the caller's
+/// remaining time), plus this slack, so that it never lapses while the holder is still fetching and a second
+/// process fetches too. A holder that dies blocks no one for long all the same: waiters give up after half
+/// their own time and fetch themselves.
+const LOCK_TTL_SLACK: Duration = Duration::from_secs(1);
+const LOCK_TTL_MAX: Duration = Duration::from_secs(24 * 3600);
 
 /// Closed when the client is freed: from then on the store is not called at all, so a C store's `user_data`
 /// is never used after `x8_client_free` returns (a call in progress is waited for). The same pattern as the
@@ -117,7 +121,13 @@ impl StoreSource {
         let Some(text) = self.call(|s| s.load(&self.key))? else {
             return Ok(None);
         };
-        match decode(&text) {
+        // Whatever a store hands back (an application's own store too) is parsed only if it could be a record.
+        let decoded = if text.len() > MAX_RECORD_BYTES {
+            Decoded::Corrupt
+        } else {
+            decode(&text)
+        };
+        match decoded {
             Decoded::Token(token) => {
                 let refused = *self.refused.lock();
                 if refused.is_some_and(|d| d == Self::digest(token.access_token())) {
@@ -210,7 +220,7 @@ impl StoreSource {
 
     /// Waits for the lock, or for the holder's token. `Ok(None)`: the lock is ours.
     fn acquire(&self, deadline: Deadline) -> std::result::Result<Option<Fetched>, Miss> {
-        let ttl = deadline.remaining().clamp(LOCK_TTL_MIN, LOCK_TTL_MAX);
+        let ttl = (deadline.remaining() + LOCK_TTL_SLACK).min(LOCK_TTL_MAX);
         // Half of the caller's time at most, so that after a holder that died or hangs there is still time to
         // fetch ourselves.
         let give_up = Instant::now() + deadline.remaining() / 2;

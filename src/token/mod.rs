@@ -7,9 +7,11 @@ use zeroize::Zeroizing;
 use crate::error::{Error, ErrorKind, Result};
 
 mod reply;
+mod secret_text;
 mod source;
 
 pub use reply::parse_token_reply;
+pub use secret_text::SecretText;
 pub use source::{Fetched, TokenSource};
 
 /// Longest lifetime we believe: anything longer is a server bug, and would overflow expiry arithmetic.
@@ -20,7 +22,8 @@ pub const MAX_TOKEN_LEN: usize = 4095;
 
 /// An access token and what the endpoint said about it. Immutable once parsed; shared by `Arc`.
 pub struct Token {
-    access_token: Zeroizing<String>,
+    /// In pages of its own, left out of core dumps and wiped when the token is dropped.
+    access_token: SecretText,
     token_type: String,
     products: Vec<String>,
     lifetime_secs: u64,
@@ -80,6 +83,7 @@ impl Token {
         issued_at_ms: Option<i64>,
         received_wall_ms: i64,
     ) -> Result<Token> {
+        let access_token = Zeroizing::new(access_token);
         validate_access_token(&access_token)?;
         if lifetime_secs == 0 || lifetime_secs > MAX_LIFETIME_SECS {
             return Err(protocol(format!(
@@ -87,7 +91,7 @@ impl Token {
             )));
         }
         Ok(Token {
-            access_token: Zeroizing::new(access_token),
+            access_token: SecretText::new(&access_token),
             token_type,
             products,
             lifetime_secs,

@@ -13,7 +13,7 @@ use crate::error::Result;
 /// Parses a 2xx reply body. Error messages describe the shape, never quote the body: a truncated reply may still
 /// hold most of a token.
 pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    let mut value: Value = serde_json::from_slice(body).map_err(|e| {
         if body.iter().all(|b| b.is_ascii_whitespace()) {
             protocol("the body is empty")
         } else {
@@ -24,20 +24,28 @@ pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
             ))
         }
     })?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| protocol(format!("expected a JSON object, got {}", kind_of(&value))))?;
-
-    let access_token = match obj.get("access_token") {
-        Some(Value::String(s)) => s.clone(),
+    if !value.is_object() {
+        return Err(protocol(format!(
+            "expected a JSON object, got {}",
+            kind_of(&value)
+        )));
+    }
+    // The token is moved out of the parsed value, not copied: the value is not wiped when dropped, so it must
+    // not keep one (and what is moved out is wiped, by `Token::new` or here on an error).
+    let access_token = match value.as_object_mut().and_then(|o| o.remove("access_token")) {
+        Some(Value::String(s)) => zeroize::Zeroizing::new(s),
         Some(other) => {
             return Err(protocol(format!(
                 "access_token is {}, not a string",
-                kind_of(other)
+                kind_of(&other)
             )))
         }
         None => return Err(protocol("access_token is missing")),
     };
+    let Some(obj) = value.as_object() else {
+        return Err(protocol("expected a JSON object"));
+    };
+
     let token_type = match obj.get("token_type") {
         Some(Value::String(s)) if is_bearer_type(s) => s.clone(),
         Some(Value::String(s)) => {
@@ -69,8 +77,9 @@ pub fn parse_token_reply(body: &[u8], received_wall_ms: i64) -> Result<Token> {
         Some(v) => Some(integer_field("issued_at", v)?),
     };
     let products = products_of(obj)?;
+    let mut access_token = access_token;
     Token::new(
-        access_token,
+        std::mem::take(&mut *access_token),
         token_type,
         products,
         lifetime_secs as u64,

@@ -16,6 +16,8 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: std::path::PathBuf,
+    /// Extra arguments: a TLS listener, a password.
+    extra: Vec<String>,
 }
 
 /// A Redis reply.
@@ -30,6 +32,51 @@ pub enum Reply {
 
 impl RedisServer {
     pub fn start() -> RedisServer {
+        RedisServer::start_with(Vec::new())
+    }
+
+    /// A server that also listens with TLS on `tls_port()` (`server.pem`, `server.key` and `ca.pem` in
+    /// `certs`, as tests/common/test_ca.rs writes them; clients need not present a certificate) and, with `password`, asks clients to AUTH. The plain port stays for the test's own commands.
+    pub fn start_tls(certs: &std::path::Path, password: Option<&str>) -> RedisServer {
+        let tls_port = {
+            let l = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+            l.local_addr().unwrap().port()
+        };
+        let file = |n: &str| certs.join(n).display().to_string();
+        let mut extra = vec![
+            "--tls-port".to_owned(),
+            tls_port.to_string(),
+            "--tls-cert-file".to_owned(),
+            file("server.pem"),
+            "--tls-key-file".to_owned(),
+            file("server.key"),
+            "--tls-ca-cert-file".to_owned(),
+            file("ca.pem"),
+            "--tls-auth-clients".to_owned(),
+            "no".to_owned(),
+        ];
+        if let Some(pw) = password {
+            extra.extend(["--requirepass".to_owned(), pw.to_owned()]);
+        }
+        RedisServer::start_with(extra)
+    }
+
+    /// The TLS port given to `start_tls`.
+    pub fn tls_port(&self) -> u16 {
+        let at = self
+            .extra
+            .iter()
+            .position(|a| a == "--tls-port")
+            .expect("a TLS server");
+        self.extra[at + 1].parse().unwrap()
+    }
+
+    fn password(&self) -> Option<&str> {
+        let at = self.extra.iter().position(|a| a == "--requirepass")?;
+        Some(&self.extra[at + 1])
+    }
+
+    fn start_with(extra: Vec<String>) -> RedisServer {
         let mut last_error = String::new();
         // A port found free may be taken before redis-server binds it: try a few.
         for attempt in 0..5 {
@@ -43,6 +90,7 @@ impl RedisServer {
                 child: None,
                 port,
                 dir,
+                extra: extra.clone(),
             };
             match server.launch() {
                 Ok(()) => return server,
@@ -72,6 +120,7 @@ impl RedisServer {
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&self.dir)
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -126,12 +175,20 @@ impl RedisServer {
     pub fn try_command(&self, args: &[&str]) -> std::io::Result<Reply> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let mut request = format!("*{}\r\n", args.len());
+        let mut request = String::new();
+        if let Some(pw) = self.password() {
+            request.push_str(&format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{pw}\r\n", pw.len()));
+        }
+        request.push_str(&format!("*{}\r\n", args.len()));
         for a in args {
             request.push_str(&format!("${}\r\n{a}\r\n", a.len()));
         }
         stream.write_all(request.as_bytes())?;
-        read_reply(&mut BufReader::new(stream))
+        let mut reader = BufReader::new(stream);
+        if self.password().is_some() {
+            read_reply(&mut reader)?;
+        }
+        read_reply(&mut reader)
     }
 
     /// The value of `key` as text, or `None`.

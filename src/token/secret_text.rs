@@ -1,0 +1,192 @@
+//! Text that must not outlive its use or leave the process: an access token, the client secret, the Basic
+//! credentials. It lives in pages of its own, mapped for it alone, which are marked to be left out of core
+//! dumps (`MADV_DONTDUMP`, Linux; elsewhere `madvise` is not asked and the text is only wiped) and wiped
+//! before they are unmapped. One copy, in one place: callers borrow it as `&str`.
+//!
+//! A core dump of a process using x8 (a crash, `gcore`, an `abrt` report sent to a vendor) would otherwise
+//! carry the API secret and a live token to whoever reads it.
+
+use std::fmt;
+#[cfg(unix)]
+use std::ptr::NonNull;
+use zeroize::Zeroize;
+
+/// Where the bytes are: their own pages, or (when mapping fails, or off Unix) the heap, wiped on drop.
+enum Storage {
+    #[cfg(unix)]
+    Pages {
+        ptr: NonNull<u8>,
+        mapped: usize,
+    },
+    Heap(Vec<u8>),
+}
+
+pub struct SecretText {
+    storage: Storage,
+    len: usize,
+}
+
+// SAFETY: the pages are owned by this value alone and never written after `new`; sharing `&SecretText` only
+// reads them.
+unsafe impl Send for SecretText {}
+unsafe impl Sync for SecretText {}
+
+#[cfg(unix)]
+fn map_pages(len: usize) -> Option<(NonNull<u8>, usize)> {
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .ok()
+        .filter(|p| *p > 0)?;
+    let mapped = len.max(1).div_ceil(page) * page;
+    // SAFETY: an anonymous private mapping of `mapped` bytes; checked for failure below.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            mapped,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return None;
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: the range is exactly the mapping just made. A failure (an old kernel) leaves the pages dumpable
+    // but changes nothing else.
+    unsafe {
+        libc::madvise(ptr, mapped, libc::MADV_DONTDUMP);
+    }
+    NonNull::new(ptr.cast()).map(|p| (p, mapped))
+}
+
+impl SecretText {
+    /// A copy of `text` in pages of its own. The caller wipes its own copy.
+    pub fn new(text: &str) -> SecretText {
+        let len = text.len();
+        #[cfg(unix)]
+        if let Some((ptr, mapped)) = map_pages(len) {
+            // SAFETY: the mapping holds at least `len` writable bytes and does not overlap `text`.
+            unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), ptr.as_ptr(), len) };
+            return SecretText {
+                storage: Storage::Pages { ptr, mapped },
+                len,
+            };
+        }
+        SecretText {
+            storage: Storage::Heap(text.as_bytes().to_vec()),
+            len,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        let bytes = match &self.storage {
+            #[cfg(unix)]
+            // SAFETY: `len` bytes were copied in from a `&str` and are never written again until drop.
+            Storage::Pages { ptr, .. } => unsafe {
+                std::slice::from_raw_parts(ptr.as_ptr(), self.len)
+            },
+            Storage::Heap(v) => v.as_slice(),
+        };
+        // SAFETY: the bytes are a copy of a `&str`, unchanged.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// Whether the text lives in pages kept out of core dumps (for the test that checks it).
+    #[cfg(test)]
+    fn is_in_own_pages(&self) -> bool {
+        #[cfg(unix)]
+        if let Storage::Pages { .. } = self.storage {
+            return true;
+        }
+        false
+    }
+}
+
+impl Drop for SecretText {
+    fn drop(&mut self) {
+        match &mut self.storage {
+            #[cfg(unix)]
+            Storage::Pages { ptr, mapped } => {
+                // SAFETY: the whole mapping is ours and writable; volatile-zeroed through zeroize so the wipe is
+                // not optimised away, then unmapped exactly as mapped.
+                unsafe {
+                    std::slice::from_raw_parts_mut(ptr.as_ptr(), *mapped).zeroize();
+                    libc::munmap(ptr.as_ptr().cast(), *mapped);
+                }
+            }
+            Storage::Heap(v) => v.zeroize(),
+        }
+    }
+}
+
+impl Clone for SecretText {
+    fn clone(&self) -> SecretText {
+        SecretText::new(self.as_str())
+    }
+}
+
+impl PartialEq for SecretText {
+    fn eq(&self, other: &SecretText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::ops::Deref for SecretText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// Never the text.
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_the_text_in_its_own_pages_and_never_shows_it() {
+        let s = SecretText::new("tok-123");
+        assert_eq!(s.as_str(), "tok-123");
+        assert_eq!(&*s.clone(), "tok-123");
+        assert_eq!(format!("{s:?}"), "[redacted]");
+        // Own pages on Unix; elsewhere the heap, wiped on drop.
+        assert_eq!(s.is_in_own_pages(), cfg!(unix));
+        let empty = SecretText::new("");
+        assert_eq!(empty.as_str(), "");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn its_pages_are_marked_dont_dump() {
+        let s = SecretText::new("dont-dump-me");
+        let addr = s.as_str().as_ptr() as usize;
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut in_range = false;
+        let mut found = false;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ') {
+                if let Some((lo, hi)) = range.split_once('-') {
+                    if let (Ok(lo), Ok(hi)) =
+                        (usize::from_str_radix(lo, 16), usize::from_str_radix(hi, 16))
+                    {
+                        in_range = (lo..hi).contains(&addr);
+                        continue;
+                    }
+                }
+            }
+            if in_range && line.starts_with("VmFlags:") {
+                assert!(line.split_whitespace().any(|f| f == "dd"), "{line}");
+                found = true;
+            }
+        }
+        assert!(found, "the mapping was not in /proc/self/smaps");
+    }
+}
