@@ -80,6 +80,27 @@ run_c_tests() {
   return $rc
 }
 
+# The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer: out-of-bounds access, use after
+# free and UB on the C side of every call. Leaks are valgrind's job above (LeakSanitizer cannot tell Rust's
+# process-lifetime caches from leaks), so detect_leaks is off here.
+build_c_tests_with_sanitizers() {
+  mkdir -p tests/c/bin-san
+  for t in "${C_TESTS[@]}"; do
+    cc -std=c99 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+      -fno-sanitize-recover=all -pthread -Iinclude -Itests/c "tests/c/$t.c" tests/c/fixture.c \
+      tests/c/emulator.c -L"$RELEASE" -lx8 -lcmocka -Wl,-rpath,"$RELEASE" -o "tests/c/bin-san/$t" || return 1
+  done
+}
+
+run_c_tests_with_sanitizers() {
+  build_c_tests_with_sanitizers || return 1
+  local rc=0
+  for t in "${C_TESTS[@]}"; do
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 "tests/c/bin-san/$t" || rc=1
+  done
+  return $rc
+}
+
 run_c_tests_under_valgrind() {
   local rc=0
   for t in "${C_TESTS[@]}"; do
@@ -120,6 +141,7 @@ suite "bindings in step with x8.h (functions, statuses, stats fields)" python3 t
 suite "C tests: build" build_c_tests
 suite "C tests" run_c_tests
 suite "C tests under valgrind" run_c_tests_under_valgrind
+suite "C tests under -fsanitize=address,undefined" run_c_tests_with_sanitizers
 suite "install: soname, pkg-config (shared, static), CMake find_package, CLI" bash tests/install/test.sh
 suite "release: six archives; glibc 2.17 tarball, objdump floor, C suite against it" release_build_and_check
 suite "release: arm64 (qemu), musl, Windows (Wine), macOS (load commands) archives" bash release/check_targets.sh
