@@ -44,6 +44,19 @@ fn post_json<'a>(path: &'a str, body: &'a [u8]) -> Request<'a> {
     }
 }
 
+/// Creates a historical report and returns its id, from the guide's single object or the spec's array of one.
+fn create_report(c: &x8::Client, path: &str, body: &[u8]) -> String {
+    let created = c.request(&post_json(path, body)).unwrap();
+    assert_eq!(
+        created.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let v = json(&created);
+    v.get("id").or_else(|| v[0].get("id")).unwrap().to_string()
+}
+
 /// A summary report: created, polled until DONE, then read page by page through its `Link` headers.
 #[test]
 fn a_historical_summary_report_is_paged_by_its_link_headers() {
@@ -52,21 +65,11 @@ fn a_historical_summary_report_is_paged_by_its_link_headers() {
         c.report_rows = 23;
     });
     let c = client(&emu);
-    let created = c
-        .request(&post_json(
-            &format!("{HISTORICAL}/"),
-            br#"{"type":"queue","title":"t","granularity":"day","dateRange":{"start":"2026-01-01","end":"2026-01-02"},"groupBy":{"name":"queue"}}"#,
-        ))
-        .unwrap();
-    assert_eq!(
-        created.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&created.body)
+    let id = create_report(
+        &c,
+        &format!("{HISTORICAL}/"),
+        br#"{"type":"queue","title":"t","granularity":"day","dateRange":{"start":"2026-01-01","end":"2026-01-02"},"groupBy":{"name":"queue"}}"#,
     );
-    let v = json(&created);
-    // The guide's single object or the spec's array of one.
-    let id = v.get("id").or_else(|| v[0].get("id")).unwrap().to_string();
     let data = format!("{HISTORICAL}/{id}/data?size=10");
     let (pages, items, style) = read_all(&c, &get(&data), PageStyle::Auto);
     assert_eq!(style, PageStyle::PageHeaders);
@@ -78,20 +81,11 @@ fn a_historical_summary_report_is_paged_by_its_link_headers() {
 fn a_detailed_report_is_paged_by_its_cursor_until_the_cursor_is_gone() {
     let emu = emulator_with(|c| c.report_rows = 25);
     let c = client(&emu);
-    let created = c
-        .request(&post_json(
-            &format!("{HISTORICAL}/detailed-reports"),
-            br#"{"type":"interactions","title":"d","dateRange":{"start":"2026-01-01","end":"2026-01-02"}}"#,
-        ))
-        .unwrap();
-    assert_eq!(
-        created.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&created.body)
+    let id = create_report(
+        &c,
+        &format!("{HISTORICAL}/detailed-reports"),
+        br#"{"type":"interactions","title":"d","dateRange":{"start":"2026-01-01","end":"2026-01-02"}}"#,
     );
-    let v = json(&created);
-    let id = v.get("id").or_else(|| v[0].get("id")).unwrap().to_string();
     let data = format!("{HISTORICAL}/detailed-reports/{id}/data?size=10");
     let (pages, items, style) = read_all(&c, &get(&data), PageStyle::Auto);
     assert_eq!(style, PageStyle::HeaderCursor);
