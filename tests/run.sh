@@ -13,9 +13,26 @@ RELEASE=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/release
 export X8_EMULATOR=$RELEASE/x8-emulator # for the C suite (tests/c/emulator.c) and every later one
 export CARGO_TERM_COLOR=never
 
-. scripts/lib.sh # install_packages, install_rust_targets, install_zig_tools, check: shared with release/ and benches/
-suite() { check "$@"; } # the test command calls its checks suites
+passed=0
+failed=0
+failures=()
+suite() { # suite NAME COMMAND...: runs one suite and records its outcome, so later suites still run.
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "--- $name: ok ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "--- $name: FAILED ($((SECONDS - start)) s)"
+  fi
+}
 
+. scripts/lib.sh # install_packages, install_rust_targets, install_zig_tools: shared with release/ and benches/
 
 toolchain() {
   install_packages build-essential pkg-config libcmocka-dev valgrind cmake libgtest-dev binutils redis-server || return 1
