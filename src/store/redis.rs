@@ -9,10 +9,11 @@
 //!   the record is still the refused one.
 //! - One connection per client, opened on first use and dropped on any error, so the next call reconnects (a
 //!   kept connection found dead, as after a Redis restart, is replaced at once and the command sent again).
-//!   Connecting (TCP, TLS handshake, AUTH, SELECT) and then each command are each bounded as a whole by
-//!   [`REDIS_TIMEOUT`], however slowly Redis drips its bytes; a value over 64 KiB is refused from its length
-//!   alone. A Redis that is down, unreachable or hostile costs a token fetch a fraction of a second before the
-//!   client fetches on its own.
+//!   Every exchange (connecting: TCP, TLS handshake, AUTH, SELECT; then each command), and the wait for the
+//!   connection itself, ends by the deadline of the call it serves, however slowly Redis drips its bytes; a
+//!   value over 64 KiB is refused from its length alone. The store protocol (`StoreSource`) gives each call at
+//!   most a second, and before a fetch at most half of the time left, so a Redis that is down, unreachable or
+//!   hostile costs a fetch at most that, and a slow but working one is no longer cut off at 200 ms.
 //! - `rediss://` is TLS (rustls, the same stack and roots as the HTTPS transport), checked against the
 //!   client's CA bundle (`x8_options_set_ca_file`) when one is set, else the built-in Mozilla roots: the token
 //!   and the AUTH password never cross the network in clear.
@@ -37,11 +38,7 @@ use super::record::MAX_RECORD_BYTES;
 use super::resp::{exchange, is_too_large, Reply, TimedStream};
 use super::{SharedStore, StoreResult};
 use crate::error::{Error, ErrorKind, Result};
-
-/// Bound on connecting to Redis (TCP, TLS, AUTH, SELECT), and then on each command as a whole. Redis answers
-/// in well under a millisecond on a LAN; a Redis that does not answer in this time is treated as down for this
-/// call.
-pub const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
+use crate::rt::clock::Deadline;
 
 /// Deletes KEYS[1] only if it still holds ARGV[1].
 const DELETE_IF_EQUAL: &str =
@@ -308,9 +305,8 @@ impl RedisStore {
         })
     }
 
-    /// A new connection, logged in and on the right db, within `REDIS_TIMEOUT`.
-    fn connect(&self) -> io::Result<Connection> {
-        let deadline = Instant::now() + REDIS_TIMEOUT;
+    /// A new connection, logged in and on the right db, by `deadline`.
+    fn connect(&self, deadline: Instant) -> io::Result<Connection> {
         let mut connection = match &self.target.place {
             #[cfg(unix)]
             Place::Unix(path) => Connection::Unix(UnixStream::connect(path)?),
@@ -371,26 +367,35 @@ impl RedisStore {
     /// Sends one command on the connection, connecting first if needed; any error drops the connection. A
     /// connection kept from an earlier call that turns out to be dead (Redis restarted, a proxy closed it) is
     /// replaced and the command sent once more on a new one; a timeout is not retried.
-    fn command(&self, args: &[&[u8]]) -> io::Result<Reply> {
-        let mut slot = self.connection.lock();
+    ///
+    /// All of it by `deadline`: waiting for the connection (another call of this client may be using it), the
+    /// connecting, and the exchange.
+    fn command(&self, args: &[&[u8]], deadline: Deadline) -> io::Result<Reply> {
+        let deadline = deadline.instant();
+        let Some(mut slot) = self.connection.try_lock_until(deadline) else {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the Redis connection stayed busy with another call",
+            ));
+        };
         let reused = slot.is_some();
-        match self.run(&mut slot, args) {
-            Err(e) if reused && is_dead_connection(&e) => self.run(&mut slot, args),
+        match self.run(&mut slot, args, deadline) {
+            Err(e) if reused && is_dead_connection(&e) => self.run(&mut slot, args, deadline),
             outcome => outcome,
         }
     }
 
-    fn run(&self, slot: &mut Option<Connection>, args: &[&[u8]]) -> io::Result<Reply> {
+    fn run(
+        &self,
+        slot: &mut Option<Connection>,
+        args: &[&[u8]],
+        deadline: Instant,
+    ) -> io::Result<Reply> {
         let connection = match slot {
             Some(c) => c,
-            None => slot.insert(self.connect()?),
+            None => slot.insert(self.connect(deadline)?),
         };
-        let result = exchange(
-            connection,
-            args,
-            Instant::now() + REDIS_TIMEOUT,
-            MAX_RECORD_BYTES,
-        );
+        let result = exchange(connection, args, deadline, MAX_RECORD_BYTES);
         if result.is_err() {
             // After a timeout a reply may still be on its way: never reuse such a connection.
             *slot = None;
@@ -437,8 +442,8 @@ impl SharedStore for RedisStore {
         self.shown.clone()
     }
 
-    fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
-        match self.command(&[b"GET", key.as_bytes()]) {
+    fn load(&self, key: &str, deadline: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
+        match self.command(&[b"GET", key.as_bytes()], deadline) {
             // Left unread (the connection is dropped with it). Reported as a record that is not one, so that the
             // store's protocol warns and replaces it rather than every process fetching on its own forever.
             Err(e) if is_too_large(&e) => Ok(Some(Zeroizing::new(String::new()))),
@@ -453,59 +458,71 @@ impl SharedStore for RedisStore {
         }
     }
 
-    fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
+    fn store(&self, key: &str, record: &str, ttl: Duration, deadline: Deadline) -> StoreResult<()> {
         let ms = millis(ttl);
-        match self.command(&[
-            b"SET",
-            key.as_bytes(),
-            record.as_bytes(),
-            b"PX",
-            ms.as_bytes(),
-        ])? {
+        match self.command(
+            &[
+                b"SET",
+                key.as_bytes(),
+                record.as_bytes(),
+                b"PX",
+                ms.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Status(_) => Ok(()),
             other => Err(unexpected(other)),
         }
     }
 
-    fn lock(&self, key: &str, ttl: Duration) -> StoreResult<bool> {
+    fn lock(&self, key: &str, ttl: Duration, deadline: Deadline) -> StoreResult<bool> {
         let ms = millis(ttl);
         let lock = Self::lock_key(key);
-        match self.command(&[
-            b"SET",
-            lock.as_bytes(),
-            self.owner.as_bytes(),
-            b"NX",
-            b"PX",
-            ms.as_bytes(),
-        ])? {
+        match self.command(
+            &[
+                b"SET",
+                lock.as_bytes(),
+                self.owner.as_bytes(),
+                b"NX",
+                b"PX",
+                ms.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Status(_) => Ok(true),
             Reply::Nil => Ok(false),
             other => Err(unexpected(other)),
         }
     }
 
-    fn unlock(&self, key: &str) -> StoreResult<()> {
+    fn unlock(&self, key: &str, deadline: Deadline) -> StoreResult<()> {
         let lock = Self::lock_key(key);
-        match self.command(&[
-            b"EVAL",
-            DELETE_IF_EQUAL.as_bytes(),
-            b"1",
-            lock.as_bytes(),
-            self.owner.as_bytes(),
-        ])? {
+        match self.command(
+            &[
+                b"EVAL",
+                DELETE_IF_EQUAL.as_bytes(),
+                b"1",
+                lock.as_bytes(),
+                self.owner.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Int(_) => Ok(()),
             other => Err(unexpected(other)),
         }
     }
 
-    fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
-        match self.command(&[
-            b"EVAL",
-            DELETE_IF_EQUAL.as_bytes(),
-            b"1",
-            key.as_bytes(),
-            record.as_bytes(),
-        ])? {
+    fn remove(&self, key: &str, record: &str, deadline: Deadline) -> StoreResult<()> {
+        match self.command(
+            &[
+                b"EVAL",
+                DELETE_IF_EQUAL.as_bytes(),
+                b"1",
+                key.as_bytes(),
+                record.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Int(_) => Ok(()),
             other => Err(unexpected(other)),
         }
@@ -556,8 +573,11 @@ mod tests {
         };
         let store = RedisStore::open(&format!("redis://127.0.0.1:{port}")).unwrap();
         let started = std::time::Instant::now();
-        assert!(store.load("x8:token:k").is_err());
-        assert!(store.lock("x8:token:k", Duration::from_secs(1)).is_err());
+        let d = || Deadline::after(Duration::from_secs(1));
+        assert!(store.load("x8:token:k", d()).is_err());
+        assert!(store
+            .lock("x8:token:k", Duration::from_secs(1), d())
+            .is_err());
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

@@ -24,6 +24,13 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 /// their own time and fetch themselves.
 const LOCK_TTL_SLACK: Duration = Duration::from_secs(1);
 const LOCK_TTL_MAX: Duration = Duration::from_secs(24 * 3600);
+/// The longest any one store call may take, however long the call it serves may wait: a store slower than
+/// this is treated as down for this fetch. Callers with deadlines of their own shorter than the client's do not
+/// run the fetch (the cache's flight runs under the client's timeout), so without this ceiling a hanging store
+/// would hold the flight for half the client's timeout and time out every such caller; and waiting longer for a
+/// cache than a token request takes defeats the cache. A slow but working store (hundreds of milliseconds) is
+/// still waited for.
+const STORE_CALL_MAX: Duration = Duration::from_secs(1);
 
 /// Closed when the client is freed: from then on the store is not called at all, so a C store's `user_data`
 /// is never used after `x8_client_free` returns (a call in progress is waited for). The same pattern as the
@@ -56,6 +63,12 @@ pub struct StoreSource {
     /// The longest lifetime the token endpoint has granted this client (0 before its first fetch): a stored
     /// record claiming more is not believed.
     longest_lifetime_secs: AtomicU64,
+}
+
+/// The deadline of a store call made before the fetch: half of the time left, so that a store that hangs
+/// until then still leaves the other half to fetch without it, and never more than [`STORE_CALL_MAX`].
+fn before_fetch(deadline: Deadline) -> Deadline {
+    deadline.halfway().at_most(STORE_CALL_MAX)
 }
 
 /// Why a load found nothing usable.
@@ -117,8 +130,8 @@ impl StoreSource {
     }
 
     /// The stored record and its token, if it parses and is not one the API refused.
-    fn load_record(&self) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
-        let Some(text) = self.call(|s| s.load(&self.key))? else {
+    fn load_record(&self, deadline: Deadline) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
+        let Some(text) = self.call(|s| s.load(&self.key, deadline))? else {
             return Ok(None);
         };
         // Whatever a store hands back (an application's own store too) is parsed only if it could be a record.
@@ -148,9 +161,9 @@ impl StoreSource {
         }
     }
 
-    /// A usable token from the store.
-    fn load_usable(&self) -> std::result::Result<Fetched, Miss> {
-        match self.load_record() {
+    /// A usable token from the store, asked for within `before_fetch(deadline)`.
+    fn load_usable(&self, deadline: Deadline) -> std::result::Result<Fetched, Miss> {
+        match self.load_record(before_fetch(deadline)) {
             Ok(Some((_, token))) => match usable(
                 token,
                 wall_ms(),
@@ -205,7 +218,8 @@ impl StoreSource {
         if ttl_ms > 0 {
             let record = encode(&fetched.token);
             let ttl = Duration::from_millis(ttl_ms as u64);
-            if let Err(e) = self.call(|s| s.store(&self.key, &record, ttl)) {
+            let bound = deadline.at_most(STORE_CALL_MAX);
+            if let Err(e) = self.call(|s| s.store(&self.key, &record, ttl, bound)) {
                 Stats::bump(&self.stats.store_errors);
                 self.logger.log(Level::Warn, || {
                     format!(
@@ -226,7 +240,7 @@ impl StoreSource {
         let give_up = Instant::now() + deadline.remaining() / 2;
         let mut waited = false;
         loop {
-            match self.call(|s| s.lock(&self.key, ttl)) {
+            match self.call(|s| s.lock(&self.key, ttl, before_fetch(deadline))) {
                 Ok(true) => return Ok(None),
                 Ok(false) => {}
                 Err(e) => {
@@ -253,7 +267,7 @@ impl StoreSource {
                 return Err(Miss::Nothing);
             }
             std::thread::sleep(POLL_INTERVAL);
-            match self.load_usable() {
+            match self.load_usable(deadline) {
                 Ok(found) => return Ok(Some(found)),
                 Err(Miss::Nothing) => {}
                 Err(Miss::Failed) => return Err(Miss::Failed),
@@ -264,7 +278,7 @@ impl StoreSource {
 
 impl TokenSource for StoreSource {
     fn fetch(&self, deadline: Deadline) -> Result<Fetched> {
-        match self.load_usable() {
+        match self.load_usable(deadline) {
             Ok(found) => return Ok(found),
             Err(Miss::Failed) => return self.fetch_direct(deadline),
             Err(Miss::Nothing) => {}
@@ -276,12 +290,13 @@ impl TokenSource for StoreSource {
             Err(Miss::Nothing) => self.fetch_and_store(deadline),
             Ok(None) => {
                 // The lock is ours. The holder before us may have stored a token just now.
-                let outcome = match self.load_usable() {
+                let outcome = match self.load_usable(deadline) {
                     Ok(found) => Ok(found),
                     Err(Miss::Nothing) => self.fetch_and_store(deadline),
                     Err(Miss::Failed) => self.fetch_direct(deadline),
                 };
-                if let Err(e) = self.call(|s| s.unlock(&self.key)) {
+                let bound = deadline.at_most(STORE_CALL_MAX);
+                if let Err(e) = self.call(|s| s.unlock(&self.key, bound)) {
                     Stats::bump(&self.stats.store_errors);
                     self.logger.log(Level::Warn, || {
                         format!(
@@ -297,13 +312,17 @@ impl TokenSource for StoreSource {
 
     fn rejected(&self, token: &Token) {
         *self.refused.lock() = Some(Self::digest(token.access_token()));
+        // On the caller's thread, inside the call that saw the refusal, which has no deadline to give here.
+        let deadline = Deadline::after(STORE_CALL_MAX);
         // Drop the record only if it still holds the refused token: another process may have replaced it.
-        let outcome = self.load_record_unfiltered().and_then(|found| match found {
-            Some((text, stored)) if stored.access_token() == token.access_token() => {
-                self.call(|s| s.remove(&self.key, &text))
-            }
-            _ => Ok(()),
-        });
+        let outcome = self
+            .load_record_unfiltered(deadline)
+            .and_then(|found| match found {
+                Some((text, stored)) if stored.access_token() == token.access_token() => {
+                    self.call(|s| s.remove(&self.key, &text, deadline))
+                }
+                _ => Ok(()),
+            });
         if let Err(e) = outcome {
             Stats::bump(&self.stats.store_errors);
             self.logger.log(Level::Warn, || {
@@ -318,8 +337,11 @@ impl TokenSource for StoreSource {
 
 impl StoreSource {
     /// The stored record and its token, refused or not.
-    fn load_record_unfiltered(&self) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
-        let Some(text) = self.call(|s| s.load(&self.key))? else {
+    fn load_record_unfiltered(
+        &self,
+        deadline: Deadline,
+    ) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
+        let Some(text) = self.call(|s| s.load(&self.key, deadline))? else {
             return Ok(None);
         };
         Ok(match decode(&text) {
@@ -363,7 +385,7 @@ mod tests {
         fn describe(&self) -> String {
             "memory".into()
         }
-        fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
+        fn load(&self, key: &str, _: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
             self.check()?;
             Ok(self
                 .records
@@ -371,14 +393,14 @@ mod tests {
                 .get(key)
                 .map(|(r, _)| Zeroizing::new(r.clone())))
         }
-        fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
+        fn store(&self, key: &str, record: &str, ttl: Duration, _: Deadline) -> StoreResult<()> {
             self.check()?;
             self.records
                 .lock()
                 .insert(key.to_owned(), (record.to_owned(), ttl));
             Ok(())
         }
-        fn lock(&self, _key: &str, _ttl: Duration) -> StoreResult<bool> {
+        fn lock(&self, _key: &str, _ttl: Duration, _: Deadline) -> StoreResult<bool> {
             self.check()?;
             let mut locked = self.locked.lock();
             if *locked {
@@ -388,11 +410,11 @@ mod tests {
             self.locks_taken.fetch_add(1, Ordering::SeqCst);
             Ok(true)
         }
-        fn unlock(&self, _key: &str) -> StoreResult<()> {
+        fn unlock(&self, _key: &str, _: Deadline) -> StoreResult<()> {
             *self.locked.lock() = false;
             Ok(())
         }
-        fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
+        fn remove(&self, key: &str, record: &str, _: Deadline) -> StoreResult<()> {
             self.check()?;
             let mut records = self.records.lock();
             if records.get(key).is_some_and(|(r, _)| r == record) {
@@ -525,7 +547,7 @@ mod tests {
         let store = Arc::new(MemoryStore::default());
         let endpoint = Arc::new(Endpoint::default());
         store
-            .store(KEY, "{\"format\":1,\"acc", Duration::ZERO)
+            .store(KEY, "{\"format\":1,\"acc", Duration::ZERO, deadline())
             .unwrap();
         let got = source(&store, &endpoint).fetch(deadline()).unwrap();
         assert!(store
@@ -551,7 +573,9 @@ mod tests {
                 received,
             )
             .unwrap();
-            store.store(KEY, &encode(&t), Duration::ZERO).unwrap();
+            store
+                .store(KEY, &encode(&t), Duration::ZERO, deadline())
+                .unwrap();
         };
         let s = source(&store, &endpoint);
         // Before any fetch of its own, a 10-year lifetime is beyond the 24 h cap.
@@ -576,7 +600,9 @@ mod tests {
         // An honest record is still shared.
         let honest =
             Token::new("honest".into(), "B".into(), vec![], 1799, None, wall_ms()).unwrap();
-        store.store(KEY, &encode(&honest), Duration::ZERO).unwrap();
+        store
+            .store(KEY, &encode(&honest), Duration::ZERO, deadline())
+            .unwrap();
         assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "honest");
     }
 
@@ -589,7 +615,9 @@ mod tests {
         a.rejected(&first);
         assert!(store.records.lock().is_empty(), "removed from the store");
         // A store that kept it (no remove, or a remove that lost a race) still never hands it back here.
-        store.store(KEY, &encode(&first), Duration::ZERO).unwrap();
+        store
+            .store(KEY, &encode(&first), Duration::ZERO, deadline())
+            .unwrap();
         assert_eq!(a.fetch(deadline()).unwrap().token.access_token(), "tok2");
         // A record that holds a newer token than the refused one is left alone.
         a.rejected(&first);
