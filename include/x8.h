@@ -30,7 +30,9 @@
  * Every free function may be called from any thread (Go cleanups and .NET finalizers run on other threads).
  *
  * fork(): a client created before fork() returns X8_STATUS_FORKED in the child (it never deadlocks on a lock
- * held by a parent thread); create a new client in the child. Freeing the inherited client there is safe.
+ * held by a parent thread); create a new client in the child. Freeing the inherited client there is safe. A
+ * child keeps no descriptor of the parent's cache-file lock (x8_options_set_token_cache), which frees when the
+ * parent releases it.
  */
 
 #ifndef X8_H
