@@ -367,6 +367,9 @@ mod tests {
         fail: AtomicBool,
         panic: AtomicBool,
         locks_taken: AtomicUsize,
+        /// The TTL of the last lock taken, and the time each call was given (method, time left).
+        lock_ttl: Mutex<Option<Duration>>,
+        given: Mutex<Vec<(&'static str, Duration)>>,
     }
 
     impl MemoryStore {
@@ -385,7 +388,8 @@ mod tests {
         fn describe(&self) -> String {
             "memory".into()
         }
-        fn load(&self, key: &str, _: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
+        fn load(&self, key: &str, d: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
+            self.given.lock().push(("load", d.remaining()));
             self.check()?;
             Ok(self
                 .records
@@ -393,14 +397,17 @@ mod tests {
                 .get(key)
                 .map(|(r, _)| Zeroizing::new(r.clone())))
         }
-        fn store(&self, key: &str, record: &str, ttl: Duration, _: Deadline) -> StoreResult<()> {
+        fn store(&self, key: &str, record: &str, ttl: Duration, d: Deadline) -> StoreResult<()> {
+            self.given.lock().push(("store", d.remaining()));
             self.check()?;
             self.records
                 .lock()
                 .insert(key.to_owned(), (record.to_owned(), ttl));
             Ok(())
         }
-        fn lock(&self, _key: &str, _ttl: Duration, _: Deadline) -> StoreResult<bool> {
+        fn lock(&self, _key: &str, ttl: Duration, d: Deadline) -> StoreResult<bool> {
+            self.given.lock().push(("lock", d.remaining()));
+            *self.lock_ttl.lock() = Some(ttl);
             self.check()?;
             let mut locked = self.locked.lock();
             if *locked {
@@ -486,6 +493,39 @@ mod tests {
         assert!(record.contains("tok1"));
         assert!(ttl > Duration::from_secs(1790) && ttl <= Duration::from_secs(1799));
         assert!(!*store.locked.lock(), "the lock is released");
+    }
+
+    /// Issue 13, defect 6: the lock lives as long as the holder's fetch may take with its retries (the whole
+    /// of the caller's time, plus slack), so it never lapses mid-fetch and lets a second process fetch too.
+    /// And every store call is given the call's time, cut as the protocol says: at most a second, and before
+    /// the fetch at most half of what is left.
+    #[test]
+    fn the_lock_outlives_the_fetch_and_store_calls_get_the_calls_deadline() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        let s = source(&store, &endpoint);
+        s.fetch(Deadline::after(Duration::from_secs(30))).unwrap();
+        let ttl = store.lock_ttl.lock().unwrap();
+        assert!(ttl >= Duration::from_secs(30), "{ttl:?}");
+        let given = store.given.lock().clone();
+        let names: Vec<_> = given.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["load", "lock", "load", "store"]);
+        assert!(
+            given.iter().all(|(_, left)| *left <= STORE_CALL_MAX),
+            "{given:?}"
+        );
+        assert!(
+            given[0].1 > STORE_CALL_MAX / 2,
+            "a long call is not cut short: {given:?}"
+        );
+        // A short call: each store call before the fetch gets at most half of what is left.
+        store.given.lock().clear();
+        store.records.lock().clear();
+        s.fetch(Deadline::after(Duration::from_millis(400)))
+            .unwrap();
+        let given = store.given.lock().clone();
+        assert!(given[0].1 <= Duration::from_millis(200), "{given:?}");
+        assert!(given[1].1 <= Duration::from_millis(200), "{given:?}");
     }
 
     #[test]
