@@ -26,7 +26,7 @@
 
 use parking_lot::Mutex;
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -320,7 +320,7 @@ impl RedisStore {
             Place::Tcp { host, port, .. } => {
                 let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
                 let mut found = None;
-                for addr in (host.as_str(), *port).to_socket_addrs()? {
+                for addr in resolve_within(host, *port, deadline, system_lookup)? {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
@@ -406,6 +406,41 @@ impl RedisStore {
     fn lock_key(key: &str) -> String {
         format!("{key}:lock")
     }
+}
+
+type Lookup = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
+
+fn system_lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    Ok((host, port).to_socket_addrs()?.collect())
+}
+
+/// The addresses of `host`, by `deadline`. The system's resolver has no timeout of its own (glibc waits 5 s
+/// per attempt and server, so a DNS server that is down held a Redis call for 10 s and more whatever its
+/// deadline): a name is looked up on a thread of its own, waited for until the deadline, and left to finish
+/// alone after that. IP literals need no lookup.
+fn resolve_within(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    lookup: Lookup,
+) -> io::Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let name = host.to_owned();
+    std::thread::Builder::new()
+        .name("x8-redis-lookup".into())
+        .spawn(move || {
+            let _ = tx.send(lookup(&name, port));
+        })?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    rx.recv_timeout(left).unwrap_or_else(|_| {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("looking up {host} took longer than the call's deadline"),
+        ))
+    })
 }
 
 fn is_dead_connection(e: &io::Error) -> bool {
@@ -562,6 +597,38 @@ mod tests {
         assert_eq!(tls.target.user.as_deref().map(|s| s.as_str()), Some("user"));
         let unix = RedisStore::open("unix:///run/redis.sock?db=2").unwrap();
         assert_eq!(unix.describe(), "Redis at /run/redis.sock db 2");
+    }
+
+    /// A DNS server that does not answer cannot hold a call past its deadline; a literal needs no lookup.
+    #[test]
+    fn a_name_lookup_that_hangs_is_bounded_by_the_deadline() {
+        fn hangs(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
+            std::thread::sleep(Duration::from_secs(30));
+            Ok(Vec::new())
+        }
+        fn answers(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+            Ok(vec![SocketAddr::from(([10, 0, 0, 5], port))])
+        }
+        let started = Instant::now();
+        let e = resolve_within(
+            "redis.internal",
+            6379,
+            Instant::now() + Duration::from_millis(200),
+            hangs,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        // Generous: the bound is 200 ms, the lookup takes 30 s.
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let far = Instant::now() + Duration::from_secs(5);
+        assert_eq!(
+            resolve_within("redis.internal", 6379, far, answers).unwrap(),
+            [SocketAddr::from(([10, 0, 0, 5], 6379))]
+        );
+        assert_eq!(
+            resolve_within("::1", 6380, far, hangs).unwrap(),
+            [SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 6380))]
+        );
     }
 
     #[test]
