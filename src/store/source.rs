@@ -52,6 +52,9 @@ impl Gate {
 pub struct StoreSource {
     inner: Box<dyn TokenSource>,
     store: Arc<dyn SharedStore>,
+    /// `store.describe()`, asked once: a store's own code runs only inside `call`, where a panic is caught,
+    /// and a `describe` that panicked inside a warning turned a store failure into a failed fetch.
+    shown: String,
     key: String,
     refresh_margin_ms: i64,
     logger: Logger,
@@ -89,9 +92,12 @@ impl StoreSource {
         stats: Arc<Stats>,
         gate: Gate,
     ) -> StoreSource {
+        let shown = catch_unwind(AssertUnwindSafe(|| store.describe()))
+            .unwrap_or_else(|_| "the application's token store".to_owned());
         StoreSource {
             inner,
             store,
+            shown,
             key,
             refresh_margin_ms: refresh_margin.as_millis().min(i64::MAX as u128) as i64,
             logger,
@@ -117,7 +123,7 @@ impl StoreSource {
         self.logger.log(Level::Warn, || {
             format!(
                 "token store {}: {what} failed ({e}); fetching the token without it",
-                self.store.describe()
+                self.shown
             )
         });
     }
@@ -153,7 +159,7 @@ impl StoreSource {
                 self.logger.log(Level::Warn, || {
                     format!(
                         "token store {}: the record is corrupt; replacing it",
-                        self.store.describe()
+                        self.shown
                     )
                 });
                 Ok(None)
@@ -173,7 +179,7 @@ impl StoreSource {
                 Ok(found) => {
                     Stats::bump(&self.stats.store_hits);
                     self.logger.log(Level::Info, || {
-                        format!("took the shared token from {}", self.store.describe())
+                        format!("took the shared token from {}", self.shown)
                     });
                     Ok(found)
                 }
@@ -182,7 +188,7 @@ impl StoreSource {
                     self.logger.log(Level::Warn, || {
                         format!(
                             "token store {}: ignoring the stored token because {why}; replacing it",
-                            self.store.describe()
+                            self.shown
                         )
                     });
                     Err(Miss::Nothing)
@@ -224,7 +230,7 @@ impl StoreSource {
                 self.logger.log(Level::Warn, || {
                     format!(
                         "token store {}: storing the token failed ({e}); other processes will fetch their own",
-                        self.store.describe()
+                        self.shown
                     )
                 });
             }
@@ -252,7 +258,7 @@ impl StoreSource {
                 self.logger.log(Level::Debug, || {
                     format!(
                         "another process is fetching the token for {}; waiting for it",
-                        self.store.describe()
+                        self.shown
                     )
                 });
                 waited = true;
@@ -261,7 +267,7 @@ impl StoreSource {
                 self.logger.log(Level::Warn, || {
                     format!(
                         "token store {}: the lock stayed taken; fetching the token without waiting longer",
-                        self.store.describe()
+                        self.shown
                     )
                 });
                 return Err(Miss::Nothing);
@@ -301,7 +307,7 @@ impl TokenSource for StoreSource {
                     self.logger.log(Level::Warn, || {
                         format!(
                             "token store {}: releasing the lock failed ({e}); it frees itself when its TTL ends",
-                            self.store.describe()
+                            self.shown
                         )
                     });
                 }
@@ -328,7 +334,7 @@ impl TokenSource for StoreSource {
             self.logger.log(Level::Warn, || {
                 format!(
                     "token store {}: removing a refused token failed ({e})",
-                    self.store.describe()
+                    self.shown
                 )
             });
         }
@@ -370,6 +376,7 @@ mod tests {
         /// The TTL of the last lock taken, and the time each call was given (method, time left).
         lock_ttl: Mutex<Option<Duration>>,
         given: Mutex<Vec<(&'static str, Duration)>>,
+        describe_panics: AtomicBool,
     }
 
     impl MemoryStore {
@@ -386,6 +393,9 @@ mod tests {
 
     impl SharedStore for MemoryStore {
         fn describe(&self) -> String {
+            if self.describe_panics.load(Ordering::SeqCst) {
+                panic!("describe bug");
+            }
             "memory".into()
         }
         fn load(&self, key: &str, d: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
@@ -580,6 +590,35 @@ mod tests {
         assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "tok2");
         s.rejected(&Token::new("tok2".into(), "B".into(), vec![], 9, None, 0).unwrap());
         assert_eq!(s.stats.store_errors.load(Ordering::SeqCst), 3);
+    }
+
+    /// The store's `describe` runs in warnings: one that panics must not turn a failing store into a failed
+    /// fetch (it ran outside the store's catch_unwind, in the log message of every failure).
+    #[test]
+    fn a_store_whose_describe_panics_never_fails_a_fetch() {
+        let store = Arc::new(MemoryStore::default());
+        store.describe_panics.store(true, Ordering::SeqCst);
+        store.fail.store(true, Ordering::SeqCst);
+        let endpoint = Arc::new(Endpoint::default());
+        let warnings = Arc::new(Mutex::new(Vec::new()));
+        let seen = warnings.clone();
+        let s = StoreSource::new(
+            Box::new(endpoint.clone()),
+            store.clone(),
+            KEY.into(),
+            Duration::from_secs(300),
+            Logger::new(
+                Arc::new(move |_, m: &str| seen.lock().push(m.to_owned())),
+                Level::Debug,
+            ),
+            Arc::default(),
+            Gate::open(),
+        );
+        assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "tok1");
+        assert!(warnings
+            .lock()
+            .iter()
+            .any(|m| m.contains("the application's token store")));
     }
 
     #[test]
