@@ -792,6 +792,15 @@ x8_status x8_pager_next(x8_pager *pager,
                         x8_error **err);
 
 /**
+ * Bounds each page asked for from now on to `timeout_ms` milliseconds (0: the client's timeout), replacing
+ * `opts->timeout_ms` of `x8_pager_new`: a binding passes what is left of its caller's deadline for the whole
+ * listing before each page. Errors: X8_STATUS_INVALID_ARGUMENT (NULL). Thread safety: as `x8_pager_next`.
+ */
+x8_status x8_pager_set_timeout(x8_pager *pager,
+                               uint32_t timeout_ms,
+                               x8_error **err);
+
+/**
  * The pager's style: the one asked for, or after the first page the one detected (`X8_PAGE_STYLE_SINGLE` when
  * the first reply was not paged). `X8_PAGE_STYLE_AUTO` for NULL. Thread safety: as `x8_pager_next`.
  */

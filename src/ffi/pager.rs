@@ -113,6 +113,23 @@ pub extern "C" fn x8_pager_next(
     })
 }
 
+/// Bounds each page asked for from now on to `timeout_ms` milliseconds (0: the client's timeout), replacing
+/// `opts->timeout_ms` of `x8_pager_new`: a binding passes what is left of its caller's deadline for the whole
+/// listing before each page. Errors: X8_STATUS_INVALID_ARGUMENT (NULL). Thread safety: as `x8_pager_next`.
+#[no_mangle]
+pub extern "C" fn x8_pager_set_timeout(
+    pager: *mut x8_pager,
+    timeout_ms: u32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    boundary(err, || {
+        handle_mut(pager, "pager")?
+            .inner
+            .set_timeout(timeout_arg(timeout_ms));
+        Ok(())
+    })
+}
+
 /// The pager's style: the one asked for, or after the first page the one detected (`X8_PAGE_STYLE_SINGLE` when
 /// the first reply was not paged). `X8_PAGE_STYLE_AUTO` for NULL. Thread safety: as `x8_pager_next`.
 #[no_mangle]

@@ -106,6 +106,12 @@ impl Pager {
         self
     }
 
+    /// Bounds each page asked for from now on (`None`: the client's timeout), e.g. to what is left of a
+    /// caller's deadline for the whole listing.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
     /// The style: the one asked for, or after the first page the one detected.
     pub fn style(&self) -> PageStyle {
         self.style

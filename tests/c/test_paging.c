@@ -324,10 +324,18 @@ static void bad_pager_arguments_are_refused(void **state) {
     assert_int_equal(x8_pager_next(pager, &page, &err), X8_STATUS_INVALID_ARGUMENT);
     expect_error(err, X8_STATUS_INVALID_ARGUMENT);
     x8_pager_free(pager);
-    /* A pager abandoned mid-listing frees cleanly. */
+    assert_int_equal(x8_pager_set_timeout(NULL, 5, NULL), X8_STATUS_INVALID_ARGUMENT);
+    /* A pager abandoned mid-listing frees cleanly; a page timeout set between pages applies to the next. */
     assert_int_equal(x8_pager_new(c, "GET", REALTIME "?size=1", NULL, 0, 0, &pager, NULL), X8_STATUS_OK);
     assert_int_equal(x8_pager_next(pager, &page, NULL), X8_STATUS_OK);
     x8_response_free(page);
+    assert_int_equal(x8_pager_set_timeout(pager, 50, NULL), X8_STATUS_OK);
+    assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/faults",
+                                    "{\"target\":\"api\",\"kind\":\"delay\",\"ms\":2000}", NULL, 0),
+                     200);
+    assert_int_equal(x8_pager_next(pager, &page, &err), X8_STATUS_TIMEOUT);
+    expect_error(err, X8_STATUS_TIMEOUT);
+    assert_int_equal(x8_pager_set_timeout(pager, 0, NULL), X8_STATUS_OK);
     x8_pager_free(pager);
     x8_client_free(c);
 }
