@@ -34,7 +34,6 @@ ALLOW = {
         "x8_token_has_product": "the token snapshot is copied into a Go Token whose HasProduct compares the copied list",
     },
     "dotnet": {
-        "x8_free": "no x8-allocated string reaches .NET (it uses x8_client_token and x8_get_token)",
         "x8_client_token_string": "GetAccessToken copies through x8_get_token into a managed buffer",
         "x8_client_stats_json": "GetStats returns the typed X8Stats",
         "x8_response_header": "responses are copied whole (x8_response_header_at) into X8Response.Headers",
@@ -125,6 +124,17 @@ def dotnet_constant_gaps(defines):
     return gaps
 
 
+def dotnet_page_style_gaps():
+    """The paging styles .NET copies (X8PageStyle) have the header's x8_page_style values."""
+    text = (ROOT / "include/x8.h").read_text()
+    header = dict((n, int(v)) for n, v in re.findall(r"^\s+X8_PAGE_STYLE_(\w+) = (\d+),", text, re.M))
+    if len(header) < 7:
+        return [("page styles", "x8_page_style", "the header scan found fewer than 7 X8_PAGE_STYLE_ values: fix it")]
+    enum = dict((n, int(v)) for n, v in re.findall(r"^\s+(\w+) = (\d+),", (ROOT / "bindings/dotnet/src/X8PageStyle.cs").read_text(), re.M))
+    return [("page style", f"X8_PAGE_STYLE_{n}", f"add `{camel(n)} = {v},` to bindings/dotnet/src/X8PageStyle.cs")
+            for n, v in sorted(header.items()) if enum.get(camel(n)) != v]
+
+
 def dotnet_gaps(functions, statuses, fields):
     src = ROOT / "bindings/dotnet/src"
     # NativeMethods is one partial class: NativeMethods.cs and its parts NativeMethods.*.cs.
@@ -159,7 +169,7 @@ def main():
         allowed = ALLOW[binding]
         gaps = scan(functions, statuses, fields)
         if binding == "dotnet":
-            gaps += dotnet_constant_gaps(defines)
+            gaps += dotnet_constant_gaps(defines) + dotnet_page_style_gaps()
         for kind, name, fix in gaps:
             if name not in allowed:
                 failures.append(f"bindings/{binding}: no counterpart for {kind} {name}: {fix} (or, if the binding "
