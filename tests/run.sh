@@ -142,6 +142,7 @@ suite "C tests: build" build_c_tests
 suite "C tests" run_c_tests
 suite "C tests under valgrind" run_c_tests_under_valgrind
 suite "C tests under -fsanitize=address,undefined" run_c_tests_with_sanitizers
+suite "C examples of each 8x8 API against the emulator (valgrind)" bash examples/run_examples.sh
 suite "install: soname, pkg-config (shared, static), CMake find_package, CLI" bash tests/install/test.sh
 suite "release: six archives; glibc 2.17 tarball, objdump floor, C suite against it" release_build_and_check
 suite "release: arm64 (qemu), musl, Windows (Wine), macOS (load commands) archives" bash release/check_targets.sh
