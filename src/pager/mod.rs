@@ -198,6 +198,22 @@ impl Pager {
     }
 }
 
+/// Pages as an iterator; it ends after the first error.
+impl Iterator for Pager {
+    type Item = Result<Response>;
+
+    fn next(&mut self) -> Option<Result<Response>> {
+        match self.next_page() {
+            Ok(Some(page)) => Some(Ok(page)),
+            Ok(None) => None,
+            Err(e) => {
+                self.next = None;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,22 +227,6 @@ mod tests {
         assert_eq!(items_json(b"[]").unwrap(), ("[]".to_owned(), 0));
         for bad in [&b"not json"[..], br#"{"id":1}"#, b""] {
             assert_eq!(items_json(bad).unwrap_err().kind(), ErrorKind::Protocol);
-        }
-    }
-}
-
-/// Pages as an iterator; it ends after the first error.
-impl Iterator for Pager {
-    type Item = Result<Response>;
-
-    fn next(&mut self) -> Option<Result<Response>> {
-        match self.next_page() {
-            Ok(Some(page)) => Some(Ok(page)),
-            Ok(None) => None,
-            Err(e) => {
-                self.next = None;
-                Some(Err(e))
-            }
         }
     }
 }
