@@ -172,3 +172,17 @@ pub extern "C" fn x8_page_items(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// The header states the default page limit in words; it must be the one the pager applies.
+    #[test]
+    fn the_documented_default_page_limit_is_the_pagers() {
+        let header = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/include/x8.h"));
+        let stated = format!("(0: {})", crate::pager::DEFAULT_MAX_PAGES);
+        assert!(
+            header.contains(&stated),
+            "x8_pager_new's documentation must say {stated}"
+        );
+    }
+}
