@@ -106,7 +106,7 @@ fn dripping_redis(reply: Vec<u8>, chunks: usize, pause: Duration) -> String {
 }
 
 /// The Redis exchange is bounded by the call's deadline, not by a fixed bound of its own: with the client's
-/// timeout at 600 ms, a Redis that never finishes its reply gets half of it, and the token still comes from the
+/// timeout at 1.6 s, a Redis that never finishes its reply gets half of it, and the token still comes from the
 /// endpoint within the call's time.
 #[test]
 fn a_hanging_redis_costs_a_short_call_half_its_time_not_more() {
@@ -114,16 +114,16 @@ fn a_hanging_redis_costs_a_short_call_half_its_time_not_more() {
     let emu = emulator();
     let client = client_with(&emu, |o| {
         o.shared_store = SharedStoreSetting::Redis(url);
-        o.timeout = Duration::from_millis(600);
+        o.timeout = Duration::from_millis(1600);
     });
     let started = Instant::now();
     let token = client.token(None).unwrap();
     let took = started.elapsed();
     assert!(!token.access_token().is_empty());
-    // Generous: the bound is the 600 ms timeout; Redis alone got 300 ms of it.
-    assert!(took < Duration::from_millis(600 + 400), "{took:?}");
+    // Generous: the bound is the 1.6 s timeout; Redis alone got 800 ms of it.
+    assert!(took < Duration::from_millis(1600 + 1400), "{took:?}");
     assert!(
-        took >= Duration::from_millis(250),
+        took >= Duration::from_millis(700),
         "Redis got its half: {took:?}"
     );
     assert!(client.stats().store_errors >= 1);
@@ -131,18 +131,18 @@ fn a_hanging_redis_costs_a_short_call_half_its_time_not_more() {
 }
 
 /// The other side of the same rule: a slow but working Redis is waited for as long as the call allows. Its
-/// reply takes about half a second; under the old fixed 200 ms bound per command the record was never read and
+/// reply takes about 0.4 s; under the old fixed 200 ms bound per command the record was never read and
 /// every process fetched its own token.
 #[test]
 fn a_slow_redis_is_not_cut_off_before_the_calls_deadline() {
     let emu = emulator();
     let planted = record("from-redis", 1799, now_ms());
     let reply = format!("${}\r\n{planted}\r\n", planted.len()).into_bytes();
-    let url = dripping_redis(reply, 10, Duration::from_millis(50));
+    let url = dripping_redis(reply, 8, Duration::from_millis(50));
     let client = client_with(&emu, |o| o.shared_store = SharedStoreSetting::Redis(url));
     let started = Instant::now();
     let token = client.token(None).unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(400));
+    assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(token.access_token(), "from-redis");
     assert_eq!(client.stats().store_hits, 1);
     assert_eq!(emu.stats().token_requests, 0);

@@ -351,7 +351,7 @@ static void fork_while_a_fetch_holds_the_cache_lock(void **state) {
     char dir[] = "/tmp/x8-fork-lock-XXXXXX";
     assert_non_null(mkdtemp(dir));
     assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/faults",
-                                    "{\"target\":\"token\",\"count\":1,\"kind\":\"delay\",\"ms\":800}", NULL, 0),
+                                    "{\"target\":\"token\",\"count\":1,\"kind\":\"delay\",\"ms\":1500}", NULL, 0),
                      200);
     x8_options *o = x8_options_new();
     assert_int_equal(x8_options_set_base_url(o, emu.base_url, NULL), X8_STATUS_OK);
