@@ -90,6 +90,11 @@ pub type x8_store_remove_fn = Option<
 /// not call x8 functions on the client that calls them. `user_data` is passed back untouched and must stay
 /// valid until every client made with these options is freed; after `x8_client_free` returns, no callback
 /// runs for that client any more (one in progress is waited for).
+///
+/// Time: x8 cannot interrupt a callback. One that blocks holds the token fetch it serves: a call with a
+/// per-call timeout shorter than the client's gets X8_STATUS_TIMEOUT at its own deadline, but a call whose
+/// deadline is the client's timeout waits for the callback. Bound every network exchange in a callback (x8
+/// gives its own stores at most a second per call).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct x8_token_store {
