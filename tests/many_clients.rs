@@ -71,7 +71,9 @@ fn five_hundred_clients_renew_on_a_bounded_scheduler_and_freeing_them_ends_every
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("/proc/self/fd").count()
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .count()
 }
 
 #[test]
