@@ -19,6 +19,8 @@ use ureq::unversioned::transport::{
 };
 use ureq::Timeout;
 
+use crate::rt::inherited_fds::Unshared;
+
 /// Socket timeouts are rounded up to this step, so that a budget which shrank by a few microseconds since the
 /// last request does not cost a setsockopt. Up, not down: a timeout may fire a little late, as every timer
 /// does, but never before the caller's deadline (a Go context checks that its deadline has passed).
@@ -56,7 +58,8 @@ impl<In: Transport> Connector<In> for TcpConnector {
         // descriptor of it (try_clone): one descriptor per pooled connection, not two (10,000 clients with a
         // pooled socket each ran into RLIMIT_NOFILE at 20,000, issue 15). The handle upgrades only while the
         // transport holds the socket, so it can never shut down a descriptor number closed and reused since.
-        let stream = Arc::new(stream);
+        // Registered so that a child forked meanwhile does not keep the connection open (rt::inherited_fds).
+        let stream = Arc::new(Unshared::register(stream));
         (details.register_shutdown)(Arc::downgrade(&stream) as Weak<dyn ShutdownHandle>)?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
@@ -138,7 +141,7 @@ fn concerns_only(e: &io::Error) -> bool {
 
 pub struct TcpTransport {
     /// Shared only with the shutdown handle registered with the agent (a `Weak`).
-    stream: Arc<TcpStream>,
+    stream: Arc<Unshared<TcpStream>>,
     buffers: LazyBuffers,
     /// What SO_RCVTIMEO / SO_SNDTIMEO are set to now, so that an unchanged value is not set again.
     read_timeout: Option<Duration>,
@@ -230,7 +233,7 @@ impl Transport for TcpTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = self.begin_io(timeout.for_write(), Direction::Write)?;
         self.read_since_write = false;
-        let sent = (&*self.stream).write_all(&self.buffers.output()[..amount]);
+        let sent = (&**self.stream).write_all(&self.buffers.output()[..amount]);
         // The request head carried the Authorization header (the token, or the Basic credentials) and a token
         // request's body the form: the buffer is reused for the next request but not wiped by ureq, and the
         // pooled connection may sit idle for long. A memset of a few hundred bytes per request.
@@ -243,7 +246,7 @@ impl Transport for TcpTransport {
         let started = Instant::now();
         let input = self.buffers.input_append_buf();
         let amount = loop {
-            match (&*self.stream).read(input) {
+            match (&**self.stream).read(input) {
                 // Linux does not restart a socket read that has SO_RCVTIMEO after a signal: go on with what is
                 // left of the budget (no budget: the caller asked to be interruptible).
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
@@ -287,6 +290,13 @@ impl Transport for TcpTransport {
         let open = self.probe();
         self.found_open = open.then(Instant::now);
         open
+    }
+}
+
+/// Whoever drops the last handle closes the socket, through `Unshared`.
+impl ShutdownHandle for Unshared<TcpStream> {
+    fn shutdown(&self) {
+        ShutdownHandle::shutdown(&**self)
     }
 }
 
@@ -375,7 +385,7 @@ mod tests {
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
         let transport = TcpTransport {
-            stream: Arc::new(stream),
+            stream: Arc::new(Unshared::register(stream)),
             buffers: LazyBuffers::new(1024, 1024),
             read_timeout: None,
             write_timeout: None,

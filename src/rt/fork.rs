@@ -8,7 +8,8 @@
 //! Layers above may register hooks (`on_fork`) run around every fork(): `prepare` in the parent just before,
 //! then `parent` in the parent or `child` in the child just after. The renewal scheduler uses them to end its
 //! idle threads before fork(), to hold its lock across it (so the child never inherits it half-taken), and to
-//! start afresh in the child. The hook list itself is locked by `prepare` and released by `parent`/`child`, so a
+//! start afresh in the child. The registry of descriptors a child must not hold (`inherited_fds`) is handled
+//! last before fork() and first after it. The hook list itself is locked by `prepare` and released by `parent`/`child`, so a
 //! registration racing a fork cannot leave the child a lock it cannot take.
 
 use std::cell::RefCell;
@@ -52,13 +53,17 @@ extern "C" fn before_fork() {
         for hook in list.iter().flatten() {
             (hook.prepare)();
         }
+        // Last, so that a hook waiting for a thread that closes a descriptor is not waiting on this lock.
+        super::inherited_fds::before_fork();
         HELD.with(|held| *held.borrow_mut() = Some(list));
     });
 }
 
-/// Runs the `parent` or `child` hooks (in reverse order of registration) and releases the hook list.
-fn after_fork(pick: fn(&ForkHooks) -> fn()) {
+/// Runs `fds` (the descriptor registry's handler, taken last before fork()), then the `parent` or `child` hooks
+/// (in reverse order of registration), and releases the hook list.
+fn after_fork(pick: fn(&ForkHooks) -> fn(), fds: fn()) {
     let _ = std::panic::catch_unwind(|| {
+        fds();
         HELD.with(|held| {
             if let Some(list) = held.borrow_mut().take() {
                 for hook in list.iter().rev().flatten() {
@@ -70,12 +75,12 @@ fn after_fork(pick: fn(&ForkHooks) -> fn()) {
 }
 
 extern "C" fn in_parent_after_fork() {
-    after_fork(|h| h.parent);
+    after_fork(|h| h.parent, super::inherited_fds::after_fork_in_parent);
 }
 
 extern "C" fn in_child_after_fork() {
     FORKS.fetch_add(1, Ordering::Relaxed);
-    after_fork(|h| h.child);
+    after_fork(|h| h.child, super::inherited_fds::after_fork_in_child);
 }
 
 fn register() {

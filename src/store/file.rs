@@ -75,7 +75,7 @@ impl FileStore {
 
     /// The lock file, created when missing. One that cannot be trusted (a symlink, a FIFO, another user's) is
     /// removed — the entry itself, which the folder being ours allows — and made anew.
-    /// Registered with `lock_fds`, so that a forked child does not keep the lock alive.
+    /// Registered with `rt::inherited_fds` (`LockFd`), so that a forked child does not keep the lock alive.
     fn open_lock_file(&self, dir: &PrivateDir, name: &str) -> StoreResult<LockFd> {
         match LockFd::open(|| dir.open_lock(name)) {
             Ok(f) => Ok(f),

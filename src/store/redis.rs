@@ -39,6 +39,7 @@ use super::resp::{exchange, is_too_large, Reply, TimedStream};
 use super::{SharedStore, StoreResult};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rt::clock::Deadline;
+use crate::rt::inherited_fds::Unshared;
 
 /// Deletes KEYS[1] only if it still holds ARGV[1].
 const DELETE_IF_EQUAL: &str =
@@ -62,11 +63,13 @@ enum Place {
     Unix(PathBuf),
 }
 
+/// Each socket registered from the moment it connects, so that a child forked meanwhile does not keep it open
+/// (`rt::inherited_fds`).
 enum Connection {
-    Tcp(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    Tcp(Unshared<TcpStream>),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Unshared<TcpStream>>>),
     #[cfg(unix)]
-    Unix(UnixStream),
+    Unix(Unshared<UnixStream>),
 }
 
 impl Read for Connection {
@@ -309,7 +312,7 @@ impl RedisStore {
     fn connect(&self, deadline: Instant) -> io::Result<Connection> {
         let mut connection = match &self.target.place {
             #[cfg(unix)]
-            Place::Unix(path) => Connection::Unix(UnixStream::connect(path)?),
+            Place::Unix(path) => Connection::Unix(Unshared::register(UnixStream::connect(path)?)),
             #[cfg(not(unix))]
             Place::Unix(_) => {
                 return Err(io::Error::new(
@@ -327,7 +330,7 @@ impl RedisStore {
                     }
                     match TcpStream::connect_timeout(&addr, left) {
                         Ok(s) => {
-                            found = Some(s);
+                            found = Some(Unshared::register(s));
                             break;
                         }
                         Err(e) => last = e,

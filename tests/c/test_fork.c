@@ -3,7 +3,7 @@
  * and queued on the renewal scheduler; in the child every entry point on an
  * inherited client answers X8_STATUS_FORKED without calling any callback, freeing it never blocks, and a new
  * client works; a child forked while the parent holds the cache-file lock does not keep that lock (or any
- * descriptor of it). Each child runs under alarm(): a child that hangs is killed and the test fails. */
+ * descriptor of it), nor any of the parent's pooled sockets. Each child runs under alarm(): a child that hangs is killed and the test fails. */
 #define _GNU_SOURCE
 #include "fixture.h"
 
@@ -12,7 +12,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,6 +490,180 @@ static void fork_while_a_fetch_holds_the_cache_lock(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* ---- fork with pooled connections ----------------------------------------------------------------------- */
+
+/* An API server on loopback that answers every request on one kept-alive connection, then reports (on a pipe)
+ * when x8 closes that connection. */
+typedef struct api_server {
+    int listener;
+    struct sockaddr_in addr;
+    int closed[2]; /* a byte is written to closed[1] once the connection reads EOF */
+    pthread_t thread;
+} api_server;
+
+static void *serve_until_closed(void *arg) {
+    api_server *s = arg;
+    int conn = accept(s->listener, NULL, NULL);
+    if (conn < 0) return NULL;
+    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    char buf[4096];
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(conn, buf + have, sizeof buf - 1 - have);
+        if (n <= 0) break; /* EOF: every descriptor of x8's end is closed */
+        have += (size_t)n;
+        buf[have] = 0;
+        char *end = strstr(buf, "\r\n\r\n");
+        if (end) { /* a GET without a body: one reply per request head */
+            if (write(conn, reply, sizeof reply - 1) != (ssize_t)(sizeof reply - 1)) break;
+            have -= (size_t)(end + 4 - buf);
+            memmove(buf, end + 4, have);
+        }
+        if (have >= sizeof buf - 1) break;
+    }
+    close(conn);
+    if (write(s->closed[1], "c", 1) != 1) return NULL;
+    return NULL;
+}
+
+static void api_server_start(api_server *s) {
+    s->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(s->listener >= 0);
+    memset(&s->addr, 0, sizeof s->addr);
+    s->addr.sin_family = AF_INET;
+    s->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s->listener, (struct sockaddr *)&s->addr, sizeof s->addr), 0);
+    socklen_t len = sizeof s->addr;
+    assert_int_equal(getsockname(s->listener, (struct sockaddr *)&s->addr, &len), 0);
+    assert_int_equal(listen(s->listener, 4), 0);
+    assert_int_equal(pipe(s->closed), 0);
+    assert_int_equal(pthread_create(&s->thread, NULL, serve_until_closed, s), 0);
+}
+
+static void api_server_stop(api_server *s) {
+    pthread_join(s->thread, NULL);
+    close(s->listener);
+    close(s->closed[0]);
+    close(s->closed[1]);
+}
+
+/* Whether descriptor `fd` is connected to `peer` (IPv4 loopback, by port). */
+static int connected_to(int fd, int port) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    if (getpeername(fd, (struct sockaddr *)&a, &len) != 0 || a.sin_family != AF_INET) return 0;
+    return ntohs(a.sin_port) == port;
+}
+
+#define MAX_FDS 64
+
+/* The descriptors of this process connected to the API server or to the emulator (x8's pooled connections:
+ * the test's own admin calls close theirs). */
+static int x8_sockets(int api_port, int *out, int max) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        if (e->d_name[0] == '.') continue;
+        int fd = atoi(e->d_name);
+        if (fd == dirfd(d)) continue;
+        if (connected_to(fd, api_port) || connected_to(fd, emu.port)) out[n++] = fd;
+    }
+    closedir(d);
+    return n;
+}
+
+typedef struct inherited_sockets {
+    int fds[MAX_FDS];
+    int count;
+} inherited_sockets;
+
+/* In the child: each descriptor that was one of x8's sockets in the parent now refers to /dev/null. */
+static int sockets_are_dev_null(const inherited_sockets *was) {
+    int bad = 0;
+    for (int i = 0; i < was->count; i++) {
+        char link[64], target[256];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", was->fds[i]);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        target[len > 0 ? len : 0] = 0;
+        if (strcmp(target, "/dev/null") != 0) {
+            fprintf(stderr, "descriptor %d of the child is %s, not /dev/null\n", was->fds[i], target);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+/* A child forked while the parent has pooled connections (to the API and to the token endpoint): before, it held
+ * them open until it exited, so the parent closing one (freeing its client) sent the server no FIN. Now each is
+ * /dev/null in the child, and the server sees the close while the child still lives. */
+static void fork_with_pooled_connections(void **state) {
+    (void)state;
+    api_server server;
+    api_server_start(&server);
+    char base[64], token_url[192];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", ntohs(server.addr.sin_port));
+    snprintf(token_url, sizeof token_url, "%s/oauth/v2/token", emu.base_url);
+    x8_options *o = x8_options_new();
+    assert_int_equal(x8_options_set_base_url(o, base, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_token_url(o, token_url, NULL), X8_STATUS_OK);
+    x8_client *c = NULL;
+    assert_int_equal(x8_client_new(TEST_ID, TEST_SECRET, o, &c, NULL), X8_STATUS_OK);
+    x8_options_free(o);
+    x8_response *r = NULL;
+    assert_int_equal(x8_request(c, "GET", "/pooled", NULL, &r, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_response_status(r), 200);
+    x8_response_free(r);
+
+    inherited_sockets was = {.count = 0};
+    was.count = x8_sockets(ntohs(server.addr.sin_port), was.fds, MAX_FDS);
+    /* What the child must not hold: the API connection (and the token endpoint's, if it was kept). */
+    int api_connections = 0;
+    for (int i = 0; i < was.count; i++) api_connections += connected_to(was.fds[i], ntohs(server.addr.sin_port));
+    assert_true(api_connections >= 1);
+
+    int go[2], report[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(report), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(CHILD_ALARM_S);
+        close(go[1]);
+        close(report[0]);
+        int still[MAX_FDS];
+        int sockets = x8_sockets(ntohs(server.addr.sin_port), still, MAX_FDS);
+        char bad = (char)(sockets_are_dev_null(&was) + sockets);
+        if (sockets) fprintf(stderr, "the child holds %d of x8's sockets\n", sockets);
+        if (write(report[1], &bad, 1) != 1) _exit(3);
+        char b;
+        /* Stays alive until the parent has seen the server's end close. */
+        if (read(go[0], &b, 1) < 0) _exit(3);
+        end_child(0);
+    }
+    close(go[0]);
+    close(report[1]);
+    char bad = -1;
+    assert_int_equal(read(report[0], &bad, 1), 1);
+    x8_client_free(c);
+    /* The server sees the close while the child lives. Without it the close comes only when the child exits,
+     * after this bound (generous: the close is immediate; it only keeps a failing run from hanging). */
+    struct pollfd p = {.fd = server.closed[0], .events = POLLIN};
+    int seen = poll(&p, 1, 10000);
+    if (write(go[1], "x", 1) != 1) fail_msg("cannot tell the child to end");
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(go[1]);
+    close(report[0]);
+    api_server_stop(&server);
+    assert_int_equal(bad, 0);
+    if (seen != 1) fprintf(stderr, "the server saw no close while the child lived\n");
+    assert_int_equal(seen, 1);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(fork_while_idle_with_many_clients, reset_emulator),
@@ -494,6 +672,7 @@ int main(void) {
         cmocka_unit_test_setup(fork_while_a_store_callback_runs, reset_emulator),
         cmocka_unit_test_setup(fork_while_a_log_callback_runs, reset_emulator),
         cmocka_unit_test_setup(fork_while_a_fetch_holds_the_cache_lock, reset_emulator),
+        cmocka_unit_test_setup(fork_with_pooled_connections, reset_emulator),
     };
     return cmocka_run_group_tests_name("x8 fork matrix", tests, start_emulator, stop_emulator);
 }
