@@ -31,8 +31,9 @@
  *
  * fork(): a client created before fork() returns X8_STATUS_FORKED in the child (it never deadlocks on a lock
  * held by a parent thread); create a new client in the child. Freeing the inherited client there is safe. A
- * child keeps no descriptor of the parent's cache-file lock (x8_options_set_token_cache), which frees when the
- * parent releases it.
+ * child holds none of x8's descriptors of the parent: the cache-file lock (x8_options_set_token_cache) frees
+ * when the parent releases it, and a pooled HTTP or Redis connection the parent closes is closed at the server
+ * (each is /dev/null in the child).
  */
 
 #ifndef X8_H

@@ -66,7 +66,8 @@ impl<T: std::os::fd::AsRawFd> Unshared<T> {
 
     /// Registers what is already open.
     pub fn register(inner: T) -> Unshared<T> {
-        Unshared::open(|| Ok::<T, std::convert::Infallible>(inner)).unwrap_or_else(|never| match never {})
+        Unshared::open(|| Ok::<T, std::convert::Infallible>(inner))
+            .unwrap_or_else(|never| match never {})
     }
 }
 
@@ -203,8 +204,9 @@ mod tests {
     #[test]
     fn a_descriptor_is_registered_while_open() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let stream =
-            Unshared::register(std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap());
+        let stream = Unshared::register(
+            std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap(),
+        );
         assert!(registered(stream.as_raw_fd()));
         let file = Unshared::open(|| std::fs::File::open("/dev/null")).unwrap();
         assert!(registered(file.as_raw_fd()));

@@ -492,41 +492,75 @@ static void fork_while_a_fetch_holds_the_cache_lock(void **state) {
 
 /* ---- fork with pooled connections ----------------------------------------------------------------------- */
 
-/* An API server on loopback that answers every request on one kept-alive connection, then reports (on a pipe)
- * when x8 closes that connection. */
-typedef struct api_server {
+/* A server on loopback (an HTTP API, or a Redis speaking just enough RESP for the store) that answers every
+ * request on one kept-alive connection, then reports (on a pipe) when x8 closes that connection. */
+typedef struct fake_server {
+    int redis; /* RESP instead of HTTP */
     int listener;
     struct sockaddr_in addr;
     int closed[2]; /* a byte is written to closed[1] once the connection reads EOF */
     pthread_t thread;
-} api_server;
+} fake_server;
+
+/* The length of the first complete request in `buf` (0: not yet complete); its reply in `*reply`. */
+static size_t http_request(const char *buf, size_t have, const char **reply) {
+    (void)have;
+    const char *end = strstr(buf, "\r\n\r\n"); /* a GET: no body */
+    *reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    return end ? (size_t)(end + 4 - buf) : 0;
+}
+
+/* A RESP command (an array of bulk strings): a GET finds nothing, an EVAL (the lock's release) deletes one
+ * key, anything else (SET, SET NX: the lock is taken) is OK. */
+static size_t resp_command(const char *buf, size_t have, const char **reply) {
+    const char *p = buf, *end = buf + have;
+    if (have < 4 || *p != '*') return 0;
+    long args = strtol(p + 1, NULL, 10);
+    const char *name = NULL;
+    if (!(p = strstr(p, "\r\n"))) return 0;
+    p += 2;
+    for (long i = 0; i < args; i++) {
+        if (p >= end || *p != '$') return 0;
+        long len = strtol(p + 1, NULL, 10);
+        const char *data = strstr(p, "\r\n");
+        if (!data || data + 2 + len + 2 > end) return 0;
+        data += 2;
+        if (i == 0) name = data;
+        p = data + len + 2;
+    }
+    *reply = name && !strncmp(name, "GET", 3) ? "$-1\r\n" : name && !strncmp(name, "EVAL", 4) ? ":1\r\n" : "+OK\r\n";
+    return (size_t)(p - buf);
+}
 
 static void *serve_until_closed(void *arg) {
-    api_server *s = arg;
+    fake_server *s = arg;
     int conn = accept(s->listener, NULL, NULL);
     if (conn < 0) return NULL;
-    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
-    char buf[4096];
+    char buf[8192];
     size_t have = 0;
     for (;;) {
         ssize_t n = read(conn, buf + have, sizeof buf - 1 - have);
         if (n <= 0) break; /* EOF: every descriptor of x8's end is closed */
         have += (size_t)n;
         buf[have] = 0;
-        char *end = strstr(buf, "\r\n\r\n");
-        if (end) { /* a GET without a body: one reply per request head */
-            if (write(conn, reply, sizeof reply - 1) != (ssize_t)(sizeof reply - 1)) break;
-            have -= (size_t)(end + 4 - buf);
-            memmove(buf, end + 4, have);
+        const char *reply;
+        size_t used;
+        while ((used = (s->redis ? resp_command : http_request)(buf, have, &reply)) > 0) {
+            if (write(conn, reply, strlen(reply)) != (ssize_t)strlen(reply)) goto done;
+            have -= used;
+            memmove(buf, buf + used, have);
+            buf[have] = 0;
         }
         if (have >= sizeof buf - 1) break;
     }
+done:
     close(conn);
     if (write(s->closed[1], "c", 1) != 1) return NULL;
     return NULL;
 }
 
-static void api_server_start(api_server *s) {
+static void fake_server_start(fake_server *s, int redis) {
+    s->redis = redis;
     s->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     assert_true(s->listener >= 0);
     memset(&s->addr, 0, sizeof s->addr);
@@ -540,14 +574,14 @@ static void api_server_start(api_server *s) {
     assert_int_equal(pthread_create(&s->thread, NULL, serve_until_closed, s), 0);
 }
 
-static void api_server_stop(api_server *s) {
+static void fake_server_stop(fake_server *s) {
     pthread_join(s->thread, NULL);
     close(s->listener);
     close(s->closed[0]);
     close(s->closed[1]);
 }
 
-/* Whether descriptor `fd` is connected to `peer` (IPv4 loopback, by port). */
+/* Whether descriptor `fd` is a socket connected to `port` on IPv4 loopback. */
 static int connected_to(int fd, int port) {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
@@ -557,9 +591,11 @@ static int connected_to(int fd, int port) {
 
 #define MAX_FDS 64
 
-/* The descriptors of this process connected to the API server or to the emulator (x8's pooled connections:
- * the test's own admin calls close theirs). */
-static int x8_sockets(int api_port, int *out, int max) {
+static int port_of(const fake_server *s) { return ntohs(s->addr.sin_port); }
+
+/* The descriptors of this process connected to the fake API, the fake Redis or the emulator: x8's connections
+ * (the test's own admin calls to the emulator close theirs). */
+static int x8_sockets(const fake_server *api, const fake_server *redis, int *out, int max) {
     DIR *d = opendir("/proc/self/fd");
     if (!d) return -1;
     int n = 0;
@@ -568,46 +604,59 @@ static int x8_sockets(int api_port, int *out, int max) {
         if (e->d_name[0] == '.') continue;
         int fd = atoi(e->d_name);
         if (fd == dirfd(d)) continue;
-        if (connected_to(fd, api_port) || connected_to(fd, emu.port)) out[n++] = fd;
+        if (connected_to(fd, port_of(api)) || connected_to(fd, port_of(redis)) || connected_to(fd, emu.port))
+            out[n++] = fd;
     }
     closedir(d);
     return n;
 }
 
-typedef struct inherited_sockets {
-    int fds[MAX_FDS];
-    int count;
-} inherited_sockets;
+static int count_connected_to(const int *fds, int n, const fake_server *s) {
+    int found = 0;
+    for (int i = 0; i < n; i++) found += connected_to(fds[i], port_of(s));
+    return found;
+}
 
-/* In the child: each descriptor that was one of x8's sockets in the parent now refers to /dev/null. */
-static int sockets_are_dev_null(const inherited_sockets *was) {
+/* In the child: how many of the descriptors that were x8's sockets in the parent do not refer to /dev/null. */
+static int not_dev_null(const int *fds, int n) {
     int bad = 0;
-    for (int i = 0; i < was->count; i++) {
+    for (int i = 0; i < n; i++) {
         char link[64], target[256];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", was->fds[i]);
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fds[i]);
         ssize_t len = readlink(link, target, sizeof target - 1);
         target[len > 0 ? len : 0] = 0;
         if (strcmp(target, "/dev/null") != 0) {
-            fprintf(stderr, "descriptor %d of the child is %s, not /dev/null\n", was->fds[i], target);
+            fprintf(stderr, "descriptor %d of the child is %s, not /dev/null\n", fds[i], target);
             bad++;
         }
     }
     return bad;
 }
 
-/* A child forked while the parent has pooled connections (to the API and to the token endpoint): before, it held
- * them open until it exited, so the parent closing one (freeing its client) sent the server no FIN. Now each is
- * /dev/null in the child, and the server sees the close while the child still lives. */
+/* Whether `s` reports its connection closed within a bound that is generous (the close is immediate): the bound
+ * only keeps a failing run from hanging, as without the fix the close came only when the child exited. */
+static int closed_soon(const fake_server *s) {
+    struct pollfd p = {.fd = s->closed[0], .events = POLLIN};
+    return poll(&p, 1, 10000) == 1;
+}
+
+/* A child forked while the parent has pooled connections (to the API, to the Redis store, to the token endpoint
+ * if kept): before, it held them open until it exited, so the parent closing one (freeing its client) sent the
+ * server no FIN. Now each is /dev/null in the child, and the servers see the close while the child still
+ * lives. */
 static void fork_with_pooled_connections(void **state) {
     (void)state;
-    api_server server;
-    api_server_start(&server);
-    char base[64], token_url[192];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", ntohs(server.addr.sin_port));
+    fake_server api, redis;
+    fake_server_start(&api, 0);
+    fake_server_start(&redis, 1);
+    char base[64], token_url[192], redis_url[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port_of(&api));
     snprintf(token_url, sizeof token_url, "%s/oauth/v2/token", emu.base_url);
+    snprintf(redis_url, sizeof redis_url, "redis://127.0.0.1:%d", port_of(&redis));
     x8_options *o = x8_options_new();
     assert_int_equal(x8_options_set_base_url(o, base, NULL), X8_STATUS_OK);
     assert_int_equal(x8_options_set_token_url(o, token_url, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_redis_store(o, redis_url, NULL), X8_STATUS_OK);
     x8_client *c = NULL;
     assert_int_equal(x8_client_new(TEST_ID, TEST_SECRET, o, &c, NULL), X8_STATUS_OK);
     x8_options_free(o);
@@ -616,12 +665,11 @@ static void fork_with_pooled_connections(void **state) {
     assert_int_equal(x8_response_status(r), 200);
     x8_response_free(r);
 
-    inherited_sockets was = {.count = 0};
-    was.count = x8_sockets(ntohs(server.addr.sin_port), was.fds, MAX_FDS);
-    /* What the child must not hold: the API connection (and the token endpoint's, if it was kept). */
-    int api_connections = 0;
-    for (int i = 0; i < was.count; i++) api_connections += connected_to(was.fds[i], ntohs(server.addr.sin_port));
-    assert_true(api_connections >= 1);
+    int was[MAX_FDS];
+    int count = x8_sockets(&api, &redis, was, MAX_FDS);
+    /* What the child must not hold: at least the API's and the Redis store's connections. */
+    assert_true(count_connected_to(was, count, &api) >= 1);
+    assert_true(count_connected_to(was, count, &redis) >= 1);
 
     int go[2], report[2];
     assert_int_equal(pipe(go), 0);
@@ -634,12 +682,12 @@ static void fork_with_pooled_connections(void **state) {
         close(go[1]);
         close(report[0]);
         int still[MAX_FDS];
-        int sockets = x8_sockets(ntohs(server.addr.sin_port), still, MAX_FDS);
-        char bad = (char)(sockets_are_dev_null(&was) + sockets);
+        int sockets = x8_sockets(&api, &redis, still, MAX_FDS);
         if (sockets) fprintf(stderr, "the child holds %d of x8's sockets\n", sockets);
+        char bad = (char)(not_dev_null(was, count) + sockets);
         if (write(report[1], &bad, 1) != 1) _exit(3);
         char b;
-        /* Stays alive until the parent has seen the server's end close. */
+        /* Stays alive until the parent has seen the servers' ends close. */
         if (read(go[0], &b, 1) < 0) _exit(3);
         end_child(0);
     }
@@ -648,19 +696,19 @@ static void fork_with_pooled_connections(void **state) {
     char bad = -1;
     assert_int_equal(read(report[0], &bad, 1), 1);
     x8_client_free(c);
-    /* The server sees the close while the child lives. Without it the close comes only when the child exits,
-     * after this bound (generous: the close is immediate; it only keeps a failing run from hanging). */
-    struct pollfd p = {.fd = server.closed[0], .events = POLLIN};
-    int seen = poll(&p, 1, 10000);
+    int api_closed = closed_soon(&api), redis_closed = closed_soon(&redis);
     if (write(go[1], "x", 1) != 1) fail_msg("cannot tell the child to end");
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     close(go[1]);
     close(report[0]);
-    api_server_stop(&server);
+    fake_server_stop(&api);
+    fake_server_stop(&redis);
+    if (!api_closed) fprintf(stderr, "the API server saw no close while the child lived\n");
+    if (!redis_closed) fprintf(stderr, "the Redis server saw no close while the child lived\n");
     assert_int_equal(bad, 0);
-    if (seen != 1) fprintf(stderr, "the server saw no close while the child lived\n");
-    assert_int_equal(seen, 1);
+    assert_true(api_closed);
+    assert_true(redis_closed);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
