@@ -293,7 +293,8 @@ impl Transport for TcpTransport {
     }
 }
 
-/// Whoever drops the last handle closes the socket, through `Unshared`.
+/// ureq's shutdown for a socket, on the registered one: the agent's `Weak` points at the `Unshared`, so whoever
+/// drops the last strong handle closes and unregisters the socket.
 impl ShutdownHandle for Unshared<TcpStream> {
     fn shutdown(&self) {
         ShutdownHandle::shutdown(&**self)
