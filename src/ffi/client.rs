@@ -200,6 +200,21 @@ pub extern "C" fn x8_client_invalidate_token(
     })
 }
 
+/// Counts, in `x8_stats.replays_after_401`, a request that the caller's own HTTP client sent again with a new
+/// token after the API rejected x8's (the Go RoundTripper and the .NET handler do this after
+/// `x8_client_invalidate_token`), so the counter covers every replay, not only those of `x8_request`.
+/// Errors: X8_STATUS_INVALID_ARGUMENT for NULL. Any thread.
+#[no_mangle]
+pub extern "C" fn x8_client_count_replay(
+    client: *const x8_client,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    boundary(err, || {
+        handle(client, "client")?.inner.count_replay();
+        Ok(())
+    })
+}
+
 /// Fills `*stats` with the client's counters (see `x8_stats`; set `stats->size` first): only the whole fields
 /// that fit in `stats->size`, which is then set to the bytes filled. Cheap: plain atomic reads.
 /// Errors: X8_STATUS_INVALID_ARGUMENT for NULL or a `size` smaller than the `size` field. Any thread.

@@ -1,11 +1,11 @@
 //! HTTP over ureq: one pooled agent per client (keep-alive, so a token fetch or API call rarely pays a new TCP
 //! and TLS handshake), bounded in time and size, with ureq's errors mapped onto ours.
 
-use std::sync::Arc;
+
 use std::time::Duration;
 
 use ureq::http;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::Certificate;
 use ureq::ProxyProtocol;
 
 use crate::config::origin::is_loopback_host;
@@ -17,6 +17,8 @@ mod resolver;
 mod response;
 mod shared;
 mod tcp;
+pub mod throttle;
+mod tls;
 
 pub use response::Response;
 use tcp::TcpConnector;
@@ -40,7 +42,7 @@ pub fn method_is_supported(method: &str) -> bool {
     METHODS.iter().any(|(m, _)| *m == method)
 }
 
-fn method_is_idempotent(method: &str) -> bool {
+pub(crate) fn method_is_idempotent(method: &str) -> bool {
     METHODS
         .iter()
         .any(|(m, idempotent)| *m == method && *idempotent)
@@ -66,12 +68,6 @@ const CONNECTION_OUTPUT_BUFFER: usize = 16 * 1024;
 impl Transport {
     pub fn new(settings: &Settings) -> Result<Transport> {
         let o = &settings.options;
-        let tls = match &o.ca_file {
-            None => TlsConfig::builder().build(),
-            Some(path) => TlsConfig::builder()
-                .root_certs(load_ca_bundle(path)?)
-                .build(),
-        };
         let proxy = match &o.proxy {
             ProxySetting::FromEnvironment => ureq::Proxy::try_from_env(),
             ProxySetting::Disabled => None,
@@ -96,9 +92,19 @@ impl Transport {
             }
             other => other,
         };
-        // Shared with every client of the process with the same CA setting (the rustls config and its parsed
-        // roots are built once), and one name cache for all (see shared.rs).
-        let tls_shared = shared::tls(o.ca_file.as_deref());
+        // Shared with every client of the process with the same trust setting (the rustls config and its
+        // roots or platform verifier are built once), and one name cache for all (see shared.rs).
+        let trust = tls::Trust {
+            roots: o.tls_roots,
+            ca_file: o.ca_file.clone().map(|path| (path, o.ca_mode)),
+        };
+        let tls_shared = shared::tls(&trust, || {
+            let certs = match &o.ca_file {
+                Some(path) => load_ca_bundle(path)?,
+                None => Vec::new(),
+            };
+            tls::client_config(&trust, certs, &o.logger)
+        })?;
         let resolver = shared::resolver();
         let agent = |proxy: Option<ureq::Proxy>| {
             let config = ureq::Agent::config_builder()
@@ -110,7 +116,6 @@ impl Transport {
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .user_agent(o.user_agent.as_str())
-                .tls_config(tls.clone())
                 .proxy(proxy)
                 // Every pooled connection keeps its buffers while idle: ureq's 128 KiB each way made an idle
                 // client cost ~270 KiB (issue 15). A response's header block must fit the input buffer.
@@ -306,7 +311,9 @@ fn too_large(limit: u64) -> Error {
     )
 }
 
-fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
+fn load_ca_bundle(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
     let config = |m: String| Error::new(ErrorKind::Config, m);
     let pem = std::fs::read(path)
         .map_err(|e| config(format!("cannot read CA bundle {}: {e}", path.display())))?;
@@ -329,7 +336,10 @@ fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
             path.display()
         )));
     }
-    Ok(RootCerts::Specific(Arc::new(certs)))
+    Ok(certs
+        .iter()
+        .map(|c| rustls::pki_types::CertificateDer::from(c.der().to_vec()))
+        .collect())
 }
 
 fn map_error(e: ureq::Error) -> Error {
