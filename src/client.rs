@@ -319,10 +319,10 @@ impl Client {
                 self.inner
                     .transport
                     .send(req.method, url.clone(), &headers, req.body, deadline)?;
-            let Some(wait) =
-                self.inner
-                    .api_retries
-                    .wait_before_retry(req.method, &reply, attempt, deadline)
+            let Some(wait) = self
+                .inner
+                .api_retries
+                .wait_before_retry(req.method, &reply, attempt, deadline)
             else {
                 return Ok(reply);
             };

@@ -17,8 +17,8 @@ pub mod origin;
 mod settings;
 
 pub use credentials::Credentials;
-pub use settings::Settings;
 pub(crate) use settings::check_token_param;
+pub use settings::Settings;
 pub(crate) use settings::REDIS_MISSING;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.8x8.com";
@@ -70,7 +70,10 @@ impl ClientAuth {
     }
 
     pub fn from_code(code: i32) -> Option<ClientAuth> {
-        Self::NAMES.iter().map(|(_, a)| *a).find(|a| *a as i32 == code)
+        Self::NAMES
+            .iter()
+            .map(|(_, a)| *a)
+            .find(|a| *a as i32 == code)
     }
 
     pub fn from_name(name: &str) -> Result<ClientAuth> {
@@ -113,11 +116,18 @@ impl TlsRoots {
     }
 
     pub fn from_name(name: &str) -> Result<TlsRoots> {
-        from_name(&Self::NAMES, name, "a trust store (X8_TLS_ROOTS): use platform or compiled-in")
+        from_name(
+            &Self::NAMES,
+            name,
+            "a trust store (X8_TLS_ROOTS): use platform or compiled-in",
+        )
     }
 
     pub fn from_code(code: i32) -> Option<TlsRoots> {
-        Self::NAMES.iter().map(|(_, r)| *r).find(|r| *r as i32 == code)
+        Self::NAMES
+            .iter()
+            .map(|(_, r)| *r)
+            .find(|r| *r as i32 == code)
     }
 }
 
@@ -141,11 +151,18 @@ impl CaMode {
     }
 
     pub fn from_name(name: &str) -> Result<CaMode> {
-        from_name(&Self::NAMES, name, "a CA file mode (X8_CA_MODE): use add or replace")
+        from_name(
+            &Self::NAMES,
+            name,
+            "a CA file mode (X8_CA_MODE): use add or replace",
+        )
     }
 
     pub fn from_code(code: i32) -> Option<CaMode> {
-        Self::NAMES.iter().map(|(_, m)| *m).find(|m| *m as i32 == code)
+        Self::NAMES
+            .iter()
+            .map(|(_, m)| *m)
+            .find(|m| *m as i32 == code)
     }
 }
 

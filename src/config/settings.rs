@@ -72,7 +72,8 @@ impl Settings {
                 || limit.interval > MAX_TIMEOUT
             {
                 return Err(config_err(
-                    "a rate limit needs 1 to 100000 requests per interval of 1 ms to 24 hours".into(),
+                    "a rate limit needs 1 to 100000 requests per interval of 1 ms to 24 hours"
+                        .into(),
                 ));
             }
         }

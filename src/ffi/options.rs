@@ -309,9 +309,8 @@ pub extern "C" fn x8_options_set_client_auth(
     err: *mut *mut x8_error,
 ) -> x8_status {
     options_boundary(opts, err, |o| {
-        o.client_auth = ClientAuth::from_code(style).ok_or_else(|| {
-            Error::invalid(format!("{style} is not an X8_CLIENT_AUTH_* style"))
-        })?;
+        o.client_auth = ClientAuth::from_code(style)
+            .ok_or_else(|| Error::invalid(format!("{style} is not an X8_CLIENT_AUTH_* style")))?;
         Ok(())
     })
 }

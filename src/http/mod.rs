@@ -1,7 +1,6 @@
 //! HTTP over ureq: one pooled agent per client (keep-alive, so a token fetch or API call rarely pays a new TCP
 //! and TLS handshake), bounded in time and size, with ureq's errors mapped onto ours.
 
-
 use std::time::Duration;
 
 use ureq::http;

@@ -195,7 +195,10 @@ mod tests {
         let other = tls(&with("/nonexistent/x8-other-ca.pem", CaMode::Add), config).unwrap();
         assert!(!Arc::ptr_eq(&a.0, &other.0));
         let replacing = tls(&with(path, CaMode::Replace), config).unwrap();
-        assert!(!Arc::ptr_eq(&a.0, &replacing.0), "the mode is part of the key");
+        assert!(
+            !Arc::ptr_eq(&a.0, &replacing.0),
+            "the mode is part of the key"
+        );
         let compiled_in = Trust {
             roots: TlsRoots::CompiledIn,
             ca_file: Some((PathBuf::from(path), CaMode::Add)),

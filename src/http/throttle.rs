@@ -48,7 +48,10 @@ impl ApiRetries {
         attempt: u32,
         deadline: Deadline,
     ) -> Option<Duration> {
-        if attempt >= self.max || !matches!(reply.status, 429 | 503) || !method_is_idempotent(method) {
+        if attempt >= self.max
+            || !matches!(reply.status, 429 | 503)
+            || !method_is_idempotent(method)
+        {
             return None;
         }
         let wait = reply
@@ -101,16 +104,35 @@ mod tests {
         };
         let d = Deadline::after(Duration::from_secs(10));
         let throttled = reply(429, Some("1"));
-        assert_eq!(r.wait_before_retry("GET", &throttled, 0, d), Some(Duration::from_secs(1)));
-        assert_eq!(r.wait_before_retry("DELETE", &throttled, 1, d), Some(Duration::from_secs(1)));
-        assert_eq!(r.wait_before_retry("GET", &throttled, 2, d), None, "count used up");
+        assert_eq!(
+            r.wait_before_retry("GET", &throttled, 0, d),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            r.wait_before_retry("DELETE", &throttled, 1, d),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            r.wait_before_retry("GET", &throttled, 2, d),
+            None,
+            "count used up"
+        );
         assert_eq!(r.wait_before_retry("POST", &throttled, 0, d), None);
         assert_eq!(r.wait_before_retry("PATCH", &throttled, 0, d), None);
-        assert_eq!(r.wait_before_retry("GET", &reply(500, Some("1")), 0, d), None);
+        assert_eq!(
+            r.wait_before_retry("GET", &reply(500, Some("1")), 0, d),
+            None
+        );
         let backed_off = r.wait_before_retry("GET", &reply(503, None), 0, d).unwrap();
-        assert!(backed_off >= Duration::from_millis(50) && backed_off <= Duration::from_millis(100));
+        assert!(
+            backed_off >= Duration::from_millis(50) && backed_off <= Duration::from_millis(100)
+        );
         let short = Deadline::after(Duration::from_millis(500));
-        assert_eq!(r.wait_before_retry("GET", &throttled, 0, short), None, "past the deadline");
+        assert_eq!(
+            r.wait_before_retry("GET", &throttled, 0, short),
+            None,
+            "past the deadline"
+        );
         let off = ApiRetries { max: 0, ..r };
         assert_eq!(off.wait_before_retry("GET", &throttled, 0, d), None);
     }

@@ -54,8 +54,7 @@ pub fn client_config(
     } else if trust.roots == TlsRoots::CompiledIn {
         builder.with_root_certificates(compiled_in(ca_certs)?)
     } else {
-        match rustls_platform_verifier::Verifier::new_with_extra_roots(ca_certs.clone(), provider)
-        {
+        match rustls_platform_verifier::Verifier::new_with_extra_roots(ca_certs.clone(), provider) {
             // Not dangerous: the platform's verifier checks the chain, the name and (where the OS does)
             // revocation; rustls only calls it "custom".
             Ok(verifier) => builder
