@@ -91,6 +91,18 @@ namespace X8.Tests
             Admin("POST", "/_emulator/faults", json);
         }
 
+        /// <summary>POST /_emulator/config, e.g. {"token_mode":"rfc6749"}.</summary>
+        public void Configure(string json)
+        {
+            Admin("POST", "/_emulator/config", json);
+        }
+
+        /// <summary>What each token request sent (GET /_emulator/token-requests), as JSON.</summary>
+        public string TokenRequests()
+        {
+            return Admin("GET", "/_emulator/token-requests", null);
+        }
+
         // Connection: close, so the test's own admin traffic never holds one of the emulator's connections open
         // beside the connections x8 is being tested on.
         private static readonly HttpClient AdminHttp = new HttpClient(new HttpClientHandler { UseProxy = false });
