@@ -249,7 +249,10 @@ impl Client {
             validate_header(name, value)?;
         }
         let url = s.api_origin.resolve(&s.api_prefix, req.path)?;
-        let deadline = Deadline::after(req.timeout.unwrap_or(s.options.timeout));
+        let deadline = match req.timeout {
+            Some(t) => Deadline::after(t),
+            None => Deadline::client_timeout(s.options.timeout),
+        };
         Stats::bump(&self.inner.stats.requests);
 
         let token = self.token_within(deadline)?;

@@ -173,3 +173,24 @@ fn the_environment_sets_retries_and_the_limit() {
         assert!(RateLimit::parse(bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn a_timeout_names_the_limit_that_passed() {
+    let emu = emulator();
+    let c = client_with(&emu, |o| o.timeout = Duration::from_millis(800));
+    c.token(None).unwrap();
+    emu.push_fault(FaultTarget::Api, Fault::Delay { ms: 3000 }, 2);
+    let e = c.request(&get(QUEUES)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert!(
+        e.to_string()
+            .contains("the client's timeout (800 ms) passed"),
+        "{e}"
+    );
+    let req = Request {
+        timeout: Some(Duration::from_millis(300)),
+        ..get(QUEUES)
+    };
+    let e = c.request(&req).unwrap_err();
+    assert!(e.to_string().contains("the call's timeout passed"), "{e}");
+}

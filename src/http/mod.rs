@@ -53,7 +53,17 @@ pub struct Transport {
     /// Without a proxy, for loopback and http:// targets; `None` when there is no proxy (then `agent` is direct).
     direct: Option<ureq::Agent>,
     default_timeout: Duration,
+    connect_timeout: Duration,
     max_body_bytes: u64,
+}
+
+/// Which limit bounded an exchange, so that a timeout can say which one passed.
+#[derive(Clone, Copy)]
+struct Limits {
+    connect: Duration,
+    /// The client's timeout, or None when the call's own deadline was the shorter (a per-call timeout, a Go
+    /// context, a .NET token, time spent fetching the token).
+    client: Option<Duration>,
 }
 
 /// The largest header block a response may have (ureq's default is 64 KiB; 8x8's replies carry about 1 KiB).
@@ -139,6 +149,7 @@ impl Transport {
             agent: agent(proxy),
             direct,
             default_timeout: o.timeout,
+            connect_timeout: o.connect_timeout,
             max_body_bytes: o.max_body_bytes,
         })
     }
@@ -200,6 +211,10 @@ impl Transport {
             .map_err(|_| Error::invalid(format!("{method:?} is not a valid HTTP method")))?;
         let agent = self.agent_for(&uri);
         let body = body.unwrap_or(&[]);
+        let limits = Limits {
+            connect: self.connect_timeout,
+            client: deadline.client_limit(),
+        };
         let mut response = match self.run(agent, &method, &uri, headers, body, deadline) {
             // The server had closed the pooled connection before the request reached it (a load balancer's
             // short keep-alive): nothing was processed, so an idempotent request goes again, once, on a new
@@ -213,7 +228,7 @@ impl Transport {
             }
             other => other,
         }
-        .map_err(map_error)?;
+        .map_err(|e| map_error(e, limits))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -225,7 +240,11 @@ impl Transport {
                 )
             })
             .collect();
-        let body = read_limited(response.body_mut(), max_body.min(self.max_body_bytes))?;
+        let body = read_limited(
+            response.body_mut(),
+            max_body.min(self.max_body_bytes),
+            limits,
+        )?;
         Ok(Response {
             status,
             headers,
@@ -287,7 +306,7 @@ const MAX_PREALLOCATED_BODY: u64 = 1 << 20;
 /// Reads the body to its end (which returns the connection to the pool) but no further than `limit` bytes: an
 /// endless or oversized body is cut off with a clear error instead of eating memory. The buffer is sized from
 /// Content-Length (and the NUL the C API appends), so that it is not grown and copied step by step.
-fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
+fn read_limited(body: &mut ureq::Body, limit: u64, limits: Limits) -> Result<Vec<u8>> {
     use std::io::Read;
     let expected = body
         .content_length()
@@ -299,7 +318,7 @@ fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
         .limit(limit)
         .reader()
         .read_to_end(&mut buf)
-        .map_err(|e| map_error(ureq::Error::from(e)))?;
+        .map_err(|e| map_error(ureq::Error::from(e), limits))?;
     Ok(buf)
 }
 
@@ -341,10 +360,25 @@ fn load_ca_bundle(
         .collect())
 }
 
-fn map_error(e: ureq::Error) -> Error {
+/// "timed out (receive response): the client's timeout (30000 ms) passed": the stage, and which limit.
+fn timeout_message(which: ureq::Timeout, limits: Limits) -> String {
+    use ureq::Timeout as T;
+    let limit = match (which, limits.client) {
+        (T::Connect, _) => format!("the connect timeout ({} ms)", limits.connect.as_millis()),
+        (_, Some(client)) => format!("the client's timeout ({} ms)", client.as_millis()),
+        (_, None) => "the call's timeout".to_owned(),
+    };
+    let stage = match which {
+        T::Global | T::PerCall => String::new(),
+        other => format!(" ({other})"),
+    };
+    format!("timed out{stage}: {limit} passed")
+}
+
+fn map_error(e: ureq::Error, limits: Limits) -> Error {
     use ureq::Error as U;
     let (kind, message) = match &e {
-        U::Timeout(which) => (ErrorKind::Timeout, format!("timed out ({which})")),
+        U::Timeout(which) => (ErrorKind::Timeout, timeout_message(*which, limits)),
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             (ErrorKind::Timeout, format!("timed out: {io}"))
         }
@@ -385,4 +419,30 @@ fn map_error(e: ureq::Error) -> Error {
         other => (ErrorKind::Transport, other.to_string()),
     };
     Error::new(kind, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_says_which_limit_passed() {
+        let limits = |client| Limits {
+            connect: Duration::from_secs(10),
+            client,
+        };
+        let client = limits(Some(Duration::from_secs(30)));
+        assert_eq!(
+            timeout_message(ureq::Timeout::Global, client),
+            "timed out: the client's timeout (30000 ms) passed"
+        );
+        assert_eq!(
+            timeout_message(ureq::Timeout::RecvResponse, limits(None)),
+            "timed out (receive response): the call's timeout passed"
+        );
+        assert_eq!(
+            timeout_message(ureq::Timeout::Connect, client),
+            "timed out (connect): the connect timeout (10000 ms) passed"
+        );
+    }
 }

@@ -21,13 +21,20 @@ pub fn wall_ms() -> i64 {
     }
 }
 
-/// The point in time by which one whole library call must be done.
+/// The point in time by which one whole library call must be done, and whether it is the client's own timeout
+/// (so that a timeout can say which limit passed).
 #[derive(Clone, Copy, Debug)]
-pub struct Deadline(Instant);
+pub struct Deadline(Instant, Option<Duration>);
 
 impl Deadline {
+    /// A deadline of the call's own (a per-call timeout, a context, what is left of another deadline).
     pub fn after(d: Duration) -> Deadline {
-        Deadline(Instant::now() + d)
+        Deadline(Instant::now() + d, None)
+    }
+
+    /// The client's timeout `d`, from now.
+    pub fn client_timeout(d: Duration) -> Deadline {
+        Deadline(Instant::now() + d, Some(d))
     }
 
     pub fn remaining(&self) -> Duration {
@@ -36,6 +43,11 @@ impl Deadline {
 
     pub fn instant(&self) -> Instant {
         self.0
+    }
+
+    /// The client's timeout when this deadline is it; None for a deadline of the call's own.
+    pub fn client_limit(&self) -> Option<Duration> {
+        self.1
     }
 }
 
