@@ -459,8 +459,9 @@ x8_status x8_client_new(const char *client_id,
 
 /**
  * Like `x8_client_new`, with the key from the environment: `X8_CLIENT_ID` and `X8_CLIENT_SECRET` (required),
- * and `X8_BASE_URL`, `X8_TOKEN_URL`, and one of `X8_TOKEN_CACHE` / `X8_REDIS_URL` (optional; they override
- * `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
+ * and `X8_BASE_URL`, `X8_TOKEN_URL`, one of `X8_TOKEN_CACHE` / `X8_REDIS_URL`, `X8_CLIENT_AUTH`,
+ * `X8_TOKEN_SCOPE`, `X8_TLS_ROOTS`, `X8_CA_FILE`, `X8_CA_MODE`, `X8_API_RETRIES` and `X8_RATE_LIMIT`
+ * (optional; they override `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
  */
 x8_status x8_client_new_from_env(const x8_options *opts,
                                  x8_client **out,
@@ -754,10 +755,10 @@ x8_status x8_options_add_default_header(x8_options *opts,
                                         x8_error **err);
 
 /**
- * Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows or macOS
- * certificate store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a
- * Linux without any bundle falls back to the compiled-in roots with a warning) or X8_ROOTS_COMPILED_IN
- * (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:
+ * Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
+ * store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a Linux without any
+ * bundle falls back to the compiled-in roots with a warning; macOS builds, cross-built without a macOS SDK, use
+ * the compiled-in roots) or X8_ROOTS_COMPILED_IN (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:
  * X8_STATUS_INVALID_ARGUMENT for another value.
  */
 x8_status x8_options_set_tls_roots(x8_options *opts,

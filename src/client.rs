@@ -123,8 +123,8 @@ impl Client {
         })
     }
 
-    /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE` and
-    /// `X8_REDIS_URL` override `options`.
+    /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; the option variables of `Options::apply_env`
+    /// (`X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TLS_ROOTS`, `X8_RATE_LIMIT`...) override `options`.
     pub fn from_env(mut options: Options) -> Result<Client> {
         options.apply_env()?;
         Client::new(Credentials::from_env()?, options)

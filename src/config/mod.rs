@@ -96,9 +96,10 @@ impl ClientAuth {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum TlsRoots {
-    /// The operating system's verifier (rustls-platform-verifier): the system store on Windows and macOS, the
-    /// system bundle on Linux (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set). A corporate CA installed there is trusted.
-    /// Where the system has no CA bundle at all, the compiled-in roots are used instead, with a warning.
+    /// The operating system's verifier (rustls-platform-verifier): the system store on Windows, the system
+    /// bundle on Linux (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set). A corporate CA installed there is trusted.
+    /// Where the system has no CA bundle at all, the compiled-in roots are used instead, with a warning. On
+    /// macOS (built without the Security framework, see Cargo.toml) the compiled-in roots.
     #[default]
     Platform = 0,
     /// Mozilla's roots compiled into x8 (webpki-roots), whatever the system holds.

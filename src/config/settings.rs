@@ -261,6 +261,24 @@ mod tests {
                 shared_store: SharedStoreSetting::CacheDir("".into()),
                 ..Options::default()
             },
+            Options {
+                api_retries: 21,
+                ..Options::default()
+            },
+            Options {
+                rate_limit: Some(super::super::RateLimit {
+                    requests: 0,
+                    interval: Duration::from_secs(1),
+                }),
+                ..Options::default()
+            },
+            Options {
+                rate_limit: Some(super::super::RateLimit {
+                    requests: 5,
+                    interval: Duration::ZERO,
+                }),
+                ..Options::default()
+            },
         ];
         for o in bad {
             assert!(Settings::new(o.clone()).is_err(), "{o:?}");

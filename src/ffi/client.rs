@@ -68,8 +68,9 @@ pub extern "C" fn x8_client_new(
 }
 
 /// Like `x8_client_new`, with the key from the environment: `X8_CLIENT_ID` and `X8_CLIENT_SECRET` (required),
-/// and `X8_BASE_URL`, `X8_TOKEN_URL`, and one of `X8_TOKEN_CACHE` / `X8_REDIS_URL` (optional; they override
-/// `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
+/// and `X8_BASE_URL`, `X8_TOKEN_URL`, one of `X8_TOKEN_CACHE` / `X8_REDIS_URL`, `X8_CLIENT_AUTH`,
+/// `X8_TOKEN_SCOPE`, `X8_TLS_ROOTS`, `X8_CA_FILE`, `X8_CA_MODE`, `X8_API_RETRIES` and `X8_RATE_LIMIT`
+/// (optional; they override `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
 #[no_mangle]
 pub extern "C" fn x8_client_new_from_env(
     opts: *const x8_options,

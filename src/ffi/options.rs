@@ -384,10 +384,10 @@ fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str, ignore_c
     }
 }
 
-/// Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows or macOS
-/// certificate store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a
-/// Linux without any bundle falls back to the compiled-in roots with a warning) or X8_ROOTS_COMPILED_IN
-/// (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:
+/// Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
+/// store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a Linux without any
+/// bundle falls back to the compiled-in roots with a warning; macOS builds, cross-built without a macOS SDK, use
+/// the compiled-in roots) or X8_ROOTS_COMPILED_IN (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:
 /// X8_STATUS_INVALID_ARGUMENT for another value.
 #[no_mangle]
 pub extern "C" fn x8_options_set_tls_roots(

@@ -54,24 +54,56 @@ pub fn client_config(
     } else if trust.roots == TlsRoots::CompiledIn {
         builder.with_root_certificates(compiled_in(ca_certs)?)
     } else {
-        match rustls_platform_verifier::Verifier::new_with_extra_roots(ca_certs.clone(), provider) {
-            // Not dangerous: the platform's verifier checks the chain, the name and (where the OS does)
-            // revocation; rustls only calls it "custom".
-            Ok(verifier) => builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier)),
-            // A Linux without a CA bundle (a minimal container): better Mozilla's roots than no HTTPS at all.
-            Err(e) => {
-                logger.log(Level::Warn, || {
-                    format!(
-                        "the system's trust store could not be used ({e}); trusting the compiled-in Mozilla roots instead"
-                    )
-                });
-                builder.with_root_certificates(compiled_in(ca_certs)?)
-            }
-        }
+        platform(builder, provider, ca_certs, logger, compiled_in)?
     };
     Ok(Arc::new(config.with_no_client_auth()))
+}
+
+type RootsBuilder = rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>;
+type ClientBuilder = rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>;
+
+/// The platform's verifier with the CA file's certificates added.
+#[cfg(not(target_vendor = "apple"))]
+fn platform(
+    builder: RootsBuilder,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    ca_certs: Vec<CertificateDer<'static>>,
+    logger: &Logger,
+    compiled_in: impl FnOnce(Vec<CertificateDer<'static>>) -> Result<RootCertStore>,
+) -> Result<ClientBuilder> {
+    match rustls_platform_verifier::Verifier::new_with_extra_roots(ca_certs.clone(), provider) {
+        // Not dangerous: the platform's verifier checks the chain, the name and (where the OS does) revocation;
+        // rustls only calls it "custom".
+        Ok(verifier) => Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))),
+        // A Linux without a CA bundle (a minimal container): better Mozilla's roots than no HTTPS at all.
+        Err(e) => {
+            logger.log(Level::Warn, || {
+                format!(
+                    "the system's trust store could not be used ({e}); trusting the compiled-in Mozilla roots instead"
+                )
+            });
+            Ok(builder.with_root_certificates(compiled_in(ca_certs)?))
+        }
+    }
+}
+
+/// On macOS this build has no platform verifier (see Cargo.toml): the compiled-in roots, said once per setting.
+#[cfg(target_vendor = "apple")]
+fn platform(
+    builder: RootsBuilder,
+    _provider: Arc<rustls::crypto::CryptoProvider>,
+    ca_certs: Vec<CertificateDer<'static>>,
+    logger: &Logger,
+    compiled_in: impl FnOnce(Vec<CertificateDer<'static>>) -> Result<RootCertStore>,
+) -> Result<ClientBuilder> {
+    logger.log(Level::Info, || {
+        "this macOS build of x8 does not read the system's keychain: trusting the compiled-in Mozilla roots \
+         (add a corporate CA with a CA file)"
+            .to_owned()
+    });
+    Ok(builder.with_root_certificates(compiled_in(ca_certs)?))
 }
 
 fn tls_setup(e: rustls::Error) -> Error {
