@@ -49,6 +49,22 @@ impl Deadline {
     pub fn client_limit(&self) -> Option<Duration> {
         self.1
     }
+
+    /// Half of the time left from now, for a step that must leave the rest of the call time to go on without
+    /// it (a shared store consulted before a fetch).
+    pub fn halfway(&self) -> Deadline {
+        Deadline::after(self.remaining() / 2)
+    }
+
+    /// The earlier of this deadline and `d` from now (then no longer the client's timeout).
+    pub fn at_most(&self, d: Duration) -> Deadline {
+        let cap = Instant::now() + d;
+        if cap < self.0 {
+            Deadline(cap, None)
+        } else {
+            *self
+        }
+    }
 }
 
 #[cfg(test)]
