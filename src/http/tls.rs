@@ -71,7 +71,13 @@ fn platform(
     logger: &Logger,
     compiled_in: impl FnOnce(Vec<CertificateDer<'static>>) -> Result<RootCertStore>,
 ) -> Result<ClientBuilder> {
-    match rustls_platform_verifier::Verifier::new_with_extra_roots(ca_certs.clone(), provider) {
+    // Without a CA file, no extra engine (on Windows, extra roots are a second chain engine of their own).
+    let verifier = if ca_certs.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider)
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(ca_certs.clone(), provider)
+    };
+    match verifier {
         // Not dangerous: the platform's verifier checks the chain, the name and (where the OS does) revocation;
         // rustls only calls it "custom".
         Ok(verifier) => Ok(builder
