@@ -1,5 +1,6 @@
 /* The fork matrix (issue 13, defect 5; issue 15): fork while idle, while a token fetch is in flight, while a
- * store callback runs, while a log callback runs, with many clients; in the child every entry point on an
+ * store callback runs, while a log callback runs, with many clients idle and with many clients' renewals running
+ * and queued on the renewal scheduler; in the child every entry point on an
  * inherited client answers X8_STATUS_FORKED without calling any callback, freeing it never blocks, and a new
  * client works; a child forked while the parent holds the cache-file lock does not keep that lock (or any
  * descriptor of it). Each child runs under alarm(): a child that hangs is killed and the test fails. */
@@ -15,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,6 +125,81 @@ static void fork_while_idle_with_many_clients(void **state) {
         assert_int_equal(x8_get_token(cs.c[i], token, sizeof token, NULL, NULL), X8_STATUS_OK);
         x8_client_free(cs.c[i]);
     }
+}
+
+/* ---- fork while many clients' renewals run and queue on the scheduler --------------------------------- */
+
+#define QUEUED 12
+
+/* Threads of this process that x8 named (the renewal scheduler's "x8-renew-timer" and "x8-renew"). */
+static int x8_threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(comm, sizeof comm, f) && !strncmp(comm, "x8-", 3)) n++;
+        if (f) fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+typedef struct queued {
+    x8_client *c[QUEUED];
+} queued;
+
+static int queued_renewals_never_run_in_the_child(void *arg) {
+    queued *qs = arg;
+    int bad = 0;
+    /* The parent's scheduler threads do not exist here, and nothing of an inherited client starts one. */
+    for (int i = 0; i < QUEUED; i++) bad += entry_points_not_forked(qs->c[i]);
+    int threads = x8_threads();
+    for (int i = 0; i < QUEUED; i++) x8_client_free(qs->c[i]);
+    if (bad) fprintf(stderr, "%d entry points did not answer FORKED\n", bad);
+    if (threads != 0) fprintf(stderr, "%d x8 threads in the child\n", threads);
+    return bad == 0 && threads == 0 && fresh_client_works() ? 0 : 1;
+}
+
+static void set_config(const char *json) {
+    assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/config", json, NULL, 0), 200);
+}
+
+static void fork_while_renewals_of_many_clients_run_and_queue(void **state) {
+    (void)state;
+    char token[X8_TOKEN_BUFFER_SIZE];
+    queued qs;
+    /* 2 s tokens: renewals from 1.6 s on; then a slow endpoint, so three run on the workers, the rest queue. */
+    set_config("{\"token_lifetime\":2}");
+    for (int i = 0; i < QUEUED; i++) {
+        qs.c[i] = make_client(TEST_ID, TEST_SECRET);
+        assert_int_equal(x8_get_token(qs.c[i], token, sizeof token, NULL, NULL), X8_STATUS_OK);
+    }
+    set_config("{\"token_delay_ms\":400}");
+    /* In use until the renewals have started (the emulator counts a request on arrival, before its delay). */
+    for (int spins = 0; emulator_stat(&emu, "token_requests") <= QUEUED; spins++) {
+        assert_true(spins < 10000);
+        for (int i = 0; i < QUEUED; i++) x8_get_token(qs.c[i], token, sizeof token, NULL, NULL);
+        usleep(2000);
+    }
+    in_child(queued_renewals_never_run_in_the_child, &qs);
+    /* The parent's scheduler carries on: every client renews, and still answers. */
+    for (int i = 0; i < QUEUED; i++) {
+        x8_stats st = {.size = sizeof st};
+        for (int spins = 0;; spins++) {
+            assert_int_equal(x8_get_token(qs.c[i], token, sizeof token, NULL, NULL), X8_STATUS_OK);
+            assert_int_equal(x8_client_stats(qs.c[i], &st, NULL), X8_STATUS_OK);
+            if (st.token_fetches >= 2) break;
+            assert_true(spins < 10000);
+            usleep(2000);
+        }
+    }
+    for (int i = 0; i < QUEUED; i++) x8_client_free(qs.c[i]);
+    set_config("{\"token_lifetime\":1799,\"token_delay_ms\":0}");
 }
 
 /* ---- fork while a token fetch is in flight ------------------------------------------------------------- */
@@ -412,6 +489,7 @@ static void fork_while_a_fetch_holds_the_cache_lock(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(fork_while_idle_with_many_clients, reset_emulator),
+        cmocka_unit_test_setup(fork_while_renewals_of_many_clients_run_and_queue, reset_emulator),
         cmocka_unit_test_setup(fork_while_a_fetch_is_in_flight, reset_emulator),
         cmocka_unit_test_setup(fork_while_a_store_callback_runs, reset_emulator),
         cmocka_unit_test_setup(fork_while_a_log_callback_runs, reset_emulator),
