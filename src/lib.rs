@@ -54,6 +54,7 @@ pub use config::{
 pub use error::{Error, ErrorKind, Result};
 pub use http::Response;
 pub use pager::{items as page_items, PageStyle, Pager, DEFAULT_MAX_PAGES};
+pub use rt::cancel::Cancel;
 pub use rt::clock::Deadline;
 pub use rt::log::{Level, LogFn, Logger};
 pub use rt::stats::StatsSnapshot;

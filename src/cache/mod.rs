@@ -36,6 +36,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::rt::cancel::Cancel;
 use crate::rt::clock::{monotonic_ms, Deadline};
 use crate::rt::log::{Level, Logger};
 use crate::rt::stats::Stats;
@@ -136,6 +137,8 @@ pub struct TokenCache {
     jitter: Jitter,
     stats: Arc<Stats>,
     logger: Logger,
+    /// This cache, for the wake-ups a waiter's cancel runs on another thread.
+    me: Weak<TokenCache>,
     /// A simulated clock for the model-based tests; the library itself always reads `monotonic_ms`.
     #[cfg(test)]
     clock: Option<Arc<AtomicU64>>,
@@ -254,6 +257,7 @@ impl TokenCache {
                 jitter,
                 stats,
                 logger,
+                me: me.clone(),
                 #[cfg(test)]
                 clock,
                 #[cfg(test)]
@@ -284,6 +288,19 @@ impl TokenCache {
     /// `timeout`). The hot path takes no lock and allocates nothing.
     #[inline]
     pub fn with_token<R>(&self, timeout: Duration, f: impl FnOnce(&Arc<Token>) -> R) -> Result<R> {
+        self.with_token_cancellable(timeout, None, f)
+    }
+
+    /// As `with_token`; a wait for a fetch also ends, with CANCELLED, when `cancel` is cancelled. A cancelled
+    /// caller never cancels the fetch itself, which goes on for the other waiters: a caller with a `cancel`
+    /// leaves the fetch to the scheduler instead of running it on its own thread.
+    #[inline]
+    pub fn with_token_cancellable<R>(
+        &self,
+        timeout: Duration,
+        cancel: Option<&Cancel>,
+        f: impl FnOnce(&Arc<Token>) -> R,
+    ) -> Result<R> {
         let now = self.now();
         {
             let guard = self.current.load();
@@ -301,7 +318,7 @@ impl TokenCache {
                 }
             }
         }
-        let token = self.fetch_blocking(Deadline::after(timeout))?;
+        let token = self.fetch_blocking(Deadline::after(timeout), cancel)?;
         Ok(f(&token))
     }
 
@@ -309,12 +326,24 @@ impl TokenCache {
     /// no reference count, no thread-local, no allocation on a hit.
     #[inline]
     pub fn copy_token(&self, timeout: Duration, out: &mut [u8]) -> Result<Copied> {
+        self.copy_token_cancellable(timeout, None, out)
+    }
+
+    /// As `copy_token`, a wait for a fetch ending with CANCELLED when `cancel` is (see
+    /// `with_token_cancellable`).
+    #[inline]
+    pub fn copy_token_cancellable(
+        &self,
+        timeout: Duration,
+        cancel: Option<&Cancel>,
+        out: &mut [u8],
+    ) -> Result<Copied> {
         let now = self.now();
         let (copied, stale) = match self.slot.read_into(now, out) {
             SlotRead::Copied { len, stale } => (Copied::Whole(len), stale),
             SlotRead::TooSmall { len, stale } => (Copied::TooSmall(len), stale),
             SlotRead::Empty => {
-                let token = self.fetch_blocking(Deadline::after(timeout))?;
+                let token = self.fetch_blocking(Deadline::after(timeout), cancel)?;
                 let bytes = token.access_token().as_bytes();
                 if bytes.len() >= out.len() {
                     return Ok(Copied::TooSmall(bytes.len()));
@@ -481,8 +510,11 @@ impl TokenCache {
         let _ = self.run_flight(Deadline::after(self.policy.fetch_timeout), true, guard);
     }
 
-    fn fetch_blocking(&self, deadline: Deadline) -> Result<Arc<Token>> {
+    fn fetch_blocking(&self, deadline: Deadline, cancel: Option<&Cancel>) -> Result<Arc<Token>> {
         loop {
+            if cancel.is_some_and(Cancel::is_cancelled) {
+                return Err(cancelled());
+            }
             let now = self.now();
             if let Some(entry) = self.current.load().as_ref() {
                 if now < entry.expires_at {
@@ -505,13 +537,17 @@ impl TokenCache {
                     self.abandon_flight();
                     return outcome;
                 }
-                if deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout {
+                if cancel.is_none()
+                    && deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout
+                {
                     // This caller can wait about as long as the fetch may take (it was given the client's
-                    // timeout, a few microseconds ago): it runs the fetch itself, saving a thread hand-off.
+                    // timeout, a few microseconds ago) and will not give up before: it runs the fetch itself,
+                    // saving a thread hand-off.
                     return self.run_flight(deadline, false, guard);
                 }
-                // This caller cannot wait as long as the fetch may take: the scheduler runs it under the
-                // client's timeout, and this caller waits below only until its own deadline.
+                // This caller cannot wait as long as the fetch may take, or may be cancelled: the scheduler
+                // runs it under the client's timeout, and this caller waits below only until its own deadline
+                // or its cancel.
                 let mut guard = guard;
                 guard.armed = false;
                 if let Err(e) = self
@@ -525,9 +561,22 @@ impl TokenCache {
                     ));
                 }
             }
+            // Registered before the lock is taken and dropped after it is released (the wake-up takes it).
+            let _woken_by_cancel = match cancel {
+                Some(cancel) => match cancel.on_cancel(self.wake_waiters()) {
+                    Some(guard) => Some(guard),
+                    None => return Err(cancelled()),
+                },
+                None => None,
+            };
             let mut flight = self.flight.lock();
             let generation = flight.generation;
             while self.in_flight.load(Ordering::Acquire) && flight.generation == generation {
+                // Read under the lock the wake-up takes before notifying: a cancel cannot slip in between this
+                // check and the wait.
+                if cancel.is_some_and(Cancel::is_cancelled) {
+                    return Err(cancelled());
+                }
                 #[cfg(test)]
                 self.waiting.fetch_add(1, Ordering::SeqCst);
                 let timed_out = self
@@ -549,6 +598,19 @@ impl TokenCache {
                 if let Some(err) = &flight.last_error {
                     return Err(err.clone());
                 }
+            }
+        }
+    }
+
+    /// What a cancel runs to wake the callers waiting for a flight: they look at their cancel and leave. The
+    /// lock is taken (and released) first, so that a waiter between its check and its wait is not missed.
+    fn wake_waiters(&self) -> impl FnOnce() + Send + 'static {
+        let me = self.me.clone();
+        move || {
+            // The waiter that registered this keeps the cache alive until the wake-up has run.
+            if let Some(cache) = me.upgrade() {
+                drop(cache.flight.lock());
+                cache.landed.notify_all();
             }
         }
     }
@@ -660,6 +722,15 @@ impl TokenCache {
             None => backoff,
         }
     }
+}
+
+/// What a waiter whose caller cancelled gets: never remembered as the fetch's outcome.
+fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        "the call was cancelled by its caller while waiting for the token fetch (which goes on for the other \
+         callers)",
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! it mirrors ureq's semantics (per-address connect budgets, EINTR, timeouts reported as ureq's).
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -48,20 +49,27 @@ impl<In: Transport> Connector<In> for TcpConnector {
             // A connector before us (a CONNECT proxy) already made the connection.
             return Ok(Some(Either::A(earlier)));
         }
+        super::cancel::check()?;
         let stream = connect_any(&details.addrs, details.timeout)?;
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
         }
-        // A second descriptor of the same socket for ureq's Agent::shutdown to shut down from another thread.
-        let shutdown: Arc<TcpStream> = Arc::new(stream.try_clone()?);
-        (details.register_shutdown)(Arc::downgrade(&shutdown) as Weak<dyn ShutdownHandle>)?;
+        // A second descriptor of the same socket, to shut it down from another thread: ureq's Agent::shutdown,
+        // or a cancel of the call (which also keeps it from being pooled).
+        let shared = Arc::new(SharedSocket {
+            stream: stream.try_clone()?,
+            killed: AtomicBool::new(false),
+        });
+        (details.register_shutdown)(Arc::downgrade(&shared) as Weak<dyn ShutdownHandle>)?;
+        // A cancel during the TLS handshake shuts the socket down too.
+        super::cancel::watch(&shared)?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
         Ok(Some(Either::B(TcpTransport {
             stream,
-            _shutdown: shutdown,
+            shared,
             buffers,
             read_timeout: None,
             write_timeout: None,
@@ -134,10 +142,32 @@ fn concerns_only(e: &io::Error) -> bool {
     )
 }
 
+/// The socket as other threads see it: shut down from there to interrupt I/O blocked on it.
+pub struct SharedSocket {
+    stream: TcpStream,
+    /// Shut down by a cancel: never to be reused.
+    killed: AtomicBool,
+}
+
+impl SharedSocket {
+    /// Shuts the socket down for good (a cancelled call's): the blocked read or write returns, and the pool's
+    /// probe refuses the connection even if ureq had already put it back.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+impl ShutdownHandle for SharedSocket {
+    fn shutdown(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
 pub struct TcpTransport {
     stream: TcpStream,
-    /// Held so that the shutdown handle registered with the agent lives exactly as long as the connection.
-    _shutdown: Arc<TcpStream>,
+    /// Held so that the shutdown handles (the agent's, a call's cancel) live exactly as long as the connection.
+    shared: Arc<SharedSocket>,
     buffers: LazyBuffers,
     /// What SO_RCVTIMEO / SO_SNDTIMEO are set to now, so that an unchanged value is not set again.
     read_timeout: Option<Duration>,
@@ -277,6 +307,9 @@ impl Transport for TcpTransport {
     /// Whether a pooled connection can carry another request: nothing is waiting to be read (bytes would mean
     /// the server sent more than the last response, or closed). One non-blocking peek, no mode changes.
     fn is_open(&mut self) -> bool {
+        if self.shared.killed.load(Ordering::SeqCst) {
+            return false;
+        }
         if self
             .found_open
             .is_some_and(|at| at.elapsed() < PROBE_STILL_FRESH)
@@ -321,6 +354,7 @@ impl TcpTransport {
         if timeout.after.is_zero() {
             return Err(ureq::Error::Timeout(timeout.reason));
         }
+        super::cancel::watch(&self.shared)?;
         self.found_open = None;
         let stream = &self.stream;
         let wanted = socket_timeout(timeout);
@@ -373,10 +407,13 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        let shutdown = Arc::new(stream.try_clone().unwrap());
+        let shared = Arc::new(SharedSocket {
+            stream: stream.try_clone().unwrap(),
+            killed: AtomicBool::new(false),
+        });
         let transport = TcpTransport {
             stream,
-            _shutdown: shutdown,
+            shared,
             buffers: LazyBuffers::new(1024, 1024),
             read_timeout: None,
             write_timeout: None,

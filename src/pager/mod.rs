@@ -128,6 +128,7 @@ impl Pager {
             headers,
             body: self.body.as_deref(),
             timeout: self.timeout,
+            cancel: None,
         })?;
         self.pages += 1;
         self.last.clone_from(&path);
