@@ -35,6 +35,8 @@ ALLOW = {
         "x8_client_stats_json": "Client.Stats returns the typed struct; JSON is one json.Marshal away in Go",
         "x8_response_header": "responses are copied whole into an http.Header (x8_response_header_at), which answers lookups",
         "x8_token_has_product": "the token snapshot is copied into a Go Token whose HasProduct compares the copied list",
+        "x8_client_token": "Client.Token calls x8_client_token_ex, the same call with the context's x8_cancel",
+        "x8_cancel_is_triggered": "a Go caller asks its context (ctx.Err()), which triggers the handle",
     },
     "dotnet": {
         "x8_free": "no x8-allocated string reaches .NET (it uses x8_client_token and x8_get_token)",
