@@ -44,6 +44,7 @@ ALLOW = {
         "x8_client_stats_json": "GetStats returns the typed X8Stats",
         "x8_response_header": "responses are copied whole (x8_response_header_at) into X8Response.Headers",
         "x8_token_has_product": "X8Token copies the product list and compares it itself",
+        "x8_cancel_is_triggered": "a .NET caller asks its CancellationToken, which triggers the handle",
     },
 }
 

@@ -91,6 +91,12 @@ namespace X8.Tests
             Admin("POST", "/_emulator/faults", json);
         }
 
+        /// <summary>Changes settings through POST /_emulator/config, e.g. {"token_delay_ms":3000}.</summary>
+        public void Configure(string json)
+        {
+            Admin("POST", "/_emulator/config", json);
+        }
+
         // Connection: close, so the test's own admin traffic never holds one of the emulator's connections open
         // beside the connections x8 is being tested on.
         private static readonly HttpClient AdminHttp = new HttpClient(new HttpClientHandler { UseProxy = false });
