@@ -38,7 +38,8 @@ pub extern "C" fn x8_cancel_new() -> *mut x8_cancel {
 /// Triggers the handle: every call given it that is running returns X8_STATUS_CANCELLED promptly (a request
 /// blocked on the network has its connection shut down, and that connection is never reused; a caller waiting
 /// for the shared token fetch stops waiting, while the fetch goes on for the other callers), and every call
-/// given it later fails with X8_STATUS_CANCELLED at once. A call that already had its whole answer returns it.
+/// given it later fails with X8_STATUS_CANCELLED at once. A call that returned before the trigger is not affected,
+/// nor is its connection.
 /// Idempotent; NULL is ignored. Thread safety: any thread, also while calls using the handle run (it does not
 /// wait for them to return).
 #[no_mangle]
