@@ -1098,6 +1098,47 @@ mod tests {
         assert!((1700..=1769).contains(&left), "{left}");
     }
 
+    /// A caller with a cancel leaves the fetch to the scheduler: cancelled while it waits, it returns at once,
+    /// and the one fetch lands for the caller still waiting.
+    #[test]
+    fn a_cancelled_waiter_leaves_while_the_fetch_lands_for_the_others() {
+        let (cache, source) = cache_with(1799);
+        let (release, hold) = std::sync::mpsc::channel();
+        *source.hold.lock() = Some(hold);
+        let cancel = Cancel::new();
+        let cancelled = std::thread::spawn({
+            let (cache, cancel) = (cache.clone(), cancel.clone());
+            move || {
+                cache.with_token_cancellable(Duration::from_secs(30), Some(&cancel), |t| {
+                    t.access_token().to_owned()
+                })
+            }
+        });
+        eventually("the cancellable caller waits for the flight", || {
+            cache.waiting.load(Ordering::SeqCst) == 1
+        });
+        let patient = std::thread::spawn({
+            let cache = cache.clone();
+            move || cache.with_token(Duration::from_secs(30), |t| t.access_token().to_owned())
+        });
+        eventually("both wait", || cache.waiting.load(Ordering::SeqCst) == 2);
+        cancel.cancel();
+        assert_eq!(
+            cancelled.join().unwrap().unwrap_err().kind(),
+            ErrorKind::Cancelled
+        );
+        assert!(cache.in_flight.load(Ordering::SeqCst), "the fetch goes on");
+        release.send(()).unwrap();
+        assert_eq!(patient.join().unwrap().unwrap(), "tok1");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+        // In the cache a cancel only ends waits: a cached token is a hit (`Client` refuses a cancelled handle
+        // before it gets here).
+        let hit = cache.with_token_cancellable(Duration::from_secs(1), Some(&cancel), |t| {
+            t.access_token().to_owned()
+        });
+        assert_eq!(hit.unwrap(), "tok1");
+    }
+
     /// Issue 13, defect 3: a fetch that panics ends its flight. Its waiters get an internal error at once (not
     /// a timeout after their whole wait), and after the backoff the next caller fetches normally.
     #[test]
