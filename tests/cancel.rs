@@ -258,3 +258,63 @@ fn a_request_waiting_for_its_token_returns_cancelled() {
     c.request(&get("/echo/y")).unwrap();
     assert_eq!(emu.stats().token_requests, 1);
 }
+
+/// A connect in progress is aborted too (Linux: shutdown(2) of a connecting socket resets it). The server is a
+/// loopback listener whose accept queue is full, which drops further SYNs, so connects to it hang.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_connect_in_progress_is_cancelled() {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    // Fill the queue until a connect no longer gets through.
+    let mut queued = Vec::new();
+    loop {
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let filled = s
+            .connect_timeout(&addr.into(), Duration::from_millis(200))
+            .is_err();
+        queued.push(s);
+        if filled {
+            break;
+        }
+        assert!(queued.len() < 64, "the listener's queue never filled");
+    }
+    let emu = emulator();
+    let c = client_with(&emu, |o| {
+        o.base_url = format!("http://{addr}");
+        o.token_url = Some(format!("{}/oauth/v2/token", emu.base_url()));
+        o.connect_timeout = Duration::from_secs(8);
+    });
+    c.token(None).unwrap();
+    let cancel = Cancel::new();
+    let call = {
+        let (c, cancel) = (c.clone(), cancel.clone());
+        thread::spawn(move || {
+            let req = Request {
+                cancel: Some(&cancel),
+                ..get("/echo/x")
+            };
+            let result = c.request(&req).map(|r| r.status);
+            (result, Instant::now())
+        })
+    };
+    // Time for the connect to start (a cancel before it is answered as promptly, by another path).
+    thread::sleep(Duration::from_millis(200));
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let (result, returned_at) = call.join().unwrap();
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    let took = returned_at - cancelled_at;
+    assert!(took < PROMPT, "returned {took:?} after the cancel");
+}

@@ -50,19 +50,11 @@ impl<In: Transport> Connector<In> for TcpConnector {
             return Ok(Some(Either::A(earlier)));
         }
         super::cancel::check()?;
-        let stream = connect_any(&details.addrs, details.timeout)?;
+        let (stream, shared) = connect_any(&details.addrs, details.timeout)?;
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
         }
-        // A second descriptor of the same socket, to shut it down from another thread: ureq's Agent::shutdown,
-        // or a cancel of the call (which also keeps it from being pooled).
-        let shared = Arc::new(SharedSocket {
-            stream: stream.try_clone()?,
-            killed: AtomicBool::new(false),
-        });
         (details.register_shutdown)(Arc::downgrade(&shared) as Weak<dyn ShutdownHandle>)?;
-        // A cancel during the TLS handshake shuts the socket down too.
-        super::cancel::watch(&shared)?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
@@ -81,29 +73,37 @@ impl<In: Transport> Connector<In> for TcpConnector {
 }
 
 /// Tries each resolved address in turn. Every address but the last gets half of the time left (at least
-/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second.
+/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second. Returns the
+/// stream and its `SharedSocket`, which the call's cancel watches from before the connect: on Linux a shutdown
+/// aborts a connect in progress (other systems finish or time out the connect first).
 fn connect_any(
     addrs: &ResolvedSocketAddrs,
     timeout: NextTimeout,
-) -> Result<TcpStream, ureq::Error> {
+) -> Result<(TcpStream, Arc<SharedSocket>), ureq::Error> {
     let started = Instant::now();
     let budget = timeout.not_zero().map(|d| *d);
     let mut last_error = None;
     for (i, addr) in addrs.iter().enumerate() {
         let last = i + 1 == addrs.len();
-        let attempt = match budget {
-            None => TcpStream::connect(addr),
+        let share = match budget {
+            None => None,
             Some(budget) => {
                 let left = budget.saturating_sub(started.elapsed());
                 if left.is_zero() {
                     return Err(ureq::Error::Timeout(timeout.reason));
                 }
                 let share = if last { left } else { left / 2 };
-                TcpStream::connect_timeout(addr, share.max(MIN_CONNECT_PER_ADDRESS).min(left))
+                Some(share.max(MIN_CONNECT_PER_ADDRESS).min(left))
             }
         };
+        let (socket, shared) = new_socket(addr)?;
+        super::cancel::watch(&shared)?;
+        let attempt = match share {
+            None => socket.connect(&(*addr).into()),
+            Some(share) => socket.connect_timeout(&(*addr).into(), share),
+        };
         match attempt {
-            Ok(stream) => return Ok(stream),
+            Ok(()) => return Ok((socket.into(), shared)),
             Err(e) if is_timeout(&e) => {
                 last_error = Some(ureq::Error::Timeout(if last {
                     timeout.reason
@@ -121,6 +121,24 @@ fn connect_any(
             "no address to connect to",
         ))
     }))
+}
+
+/// A TCP socket for `addr`, not yet connected, and a second descriptor of it to shut it down from another thread
+/// (ureq's Agent::shutdown, or a cancel of the call, which also keeps the connection from being pooled).
+/// socket2 rather than `TcpStream::connect_timeout`, which hides the socket until it is connected. Close-on-exec
+/// (Unix) and not inheritable (Windows), as std's sockets.
+fn new_socket(addr: &std::net::SocketAddr) -> io::Result<(socket2::Socket, Arc<SharedSocket>)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(*addr),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    let shared = Arc::new(SharedSocket {
+        stream: socket.try_clone()?.into(),
+        killed: AtomicBool::new(false),
+    });
+    Ok((socket, shared))
 }
 
 fn is_timeout(e: &io::Error) -> bool {
@@ -143,6 +161,7 @@ fn concerns_only(e: &io::Error) -> bool {
 }
 
 /// The socket as other threads see it: shut down from there to interrupt I/O blocked on it.
+#[derive(Debug)]
 pub struct SharedSocket {
     stream: TcpStream,
     /// Shut down by a cancel: never to be reused.
@@ -521,7 +540,7 @@ mod tests {
         let mut addrs = no_addresses();
         addrs.push(refused);
         addrs.push(listener.local_addr().unwrap());
-        let stream = connect_any(&addrs, budget(Duration::from_secs(10))).unwrap();
+        let (stream, _) = connect_any(&addrs, budget(Duration::from_secs(10))).unwrap();
         assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
 
         let mut only_refused = no_addresses();
