@@ -9,8 +9,8 @@ package x8
 //                               const char *const *headers, size_t header_count, const uint8_t *body,
 //                               size_t body_len, uint32_t timeout_ms, const x8_cancel *cancel,
 //                               x8_response **out, x8_error **err) {
-//     x8_request_opts opts = {sizeof opts, headers, header_count, body, body_len, timeout_ms};
-//     opts.cancel = cancel;
+//     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count,
+//                             .body = body, .body_len = body_len, .timeout_ms = timeout_ms, .cancel = cancel};
 //     return x8_request(client, method, path, &opts, out, err);
 // }
 import "C"
