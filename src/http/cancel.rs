@@ -3,8 +3,8 @@
 //! ureq's transport calls carry nothing of the request they serve, but ureq runs a request on the calling
 //! thread (our resolver spawns no thread either), so `Transport::send` puts the call's `Cancel` in a
 //! thread-local for the request and its body read, and the TCP layer registers each socket it reads or writes
-//! meanwhile: a cancel shuts that socket down (shutdown(2), which wakes a read or write blocked on it on every
-//! OS) and marks it dead, so the pool can never hand it out again. The registrations end with the scope, so a
+//! meanwhile: a cancel shuts that socket down (shutdown(2), which wakes a read or write blocked on it: ureq's
+//! Agent::shutdown relies on the same on every OS, and tests/windows.rs checks it under Wine) and marks it dead, so the pool can never hand it out again. The registrations end with the scope, so a
 //! cancel after the call returned touches no socket.
 
 use std::cell::RefCell;
