@@ -318,3 +318,33 @@ fn a_connect_in_progress_is_cancelled() {
     let took = returned_at - cancelled_at;
     assert!(took < PROMPT, "returned {took:?} after the cancel");
 }
+
+/// A pager keeps the cancel of the request it was made from: a page in flight and every later one are cancelled.
+#[test]
+fn a_pager_answers_to_the_cancel_of_its_request() {
+    let emu = emulator();
+    let c = client(&emu);
+    c.token(None).unwrap();
+    slow_api(&emu);
+    let cancel = Cancel::new();
+    let mut pager = x8::Pager::new(
+        &c,
+        &Request {
+            cancel: Some(&cancel),
+            ..get("/analytics/cc/v5/realtime-metrics/queues?page=0&size=2")
+        },
+        x8::PageStyle::Auto,
+    );
+    let call = thread::spawn(move || {
+        let first = pager.next_page().map(|p| p.map(|r| r.status));
+        (first, pager.next_page().map(|p| p.map(|r| r.status)))
+    });
+    wait_for(&emu, "the first page reached the emulator", |s| {
+        s.api_requests > 0
+    });
+    cancel.cancel();
+    let (first, second) = call.join().unwrap();
+    assert_eq!(first.unwrap_err().kind(), ErrorKind::Cancelled);
+    assert_eq!(second.unwrap_err().kind(), ErrorKind::Cancelled);
+    assert_eq!(emu.stats().api_requests, 1);
+}
