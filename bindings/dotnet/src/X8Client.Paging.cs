@@ -21,7 +21,7 @@ namespace X8
         /// Nothing is sent until the enumeration starts; each enumeration reads the listing anew; an enumerator is
         /// not thread-safe. Stopping early (break, Dispose) abandons the listing.
         /// </summary>
-        /// <exception cref="X8Exception">From MoveNext: the errors of <see cref="Send"/>; Protocol when a reply does
+        /// <exception cref="X8Exception">From MoveNext: the errors of <see cref="Send(string, string, byte[], IDictionary{string, string}, TimeSpan?)"/>; Protocol when a reply does
         /// not read as its style or the listing passes 100000 pages. The enumeration ends with the exception.</exception>
         public IEnumerable<X8Response> Pages(string method, string path, byte[] body = null,
             IDictionary<string, string> headers = null, X8PageStyle style = X8PageStyle.Auto, TimeSpan? timeout = null)
