@@ -8,12 +8,9 @@ import (
 	"time"
 )
 
-// The slow answers take 3 s; a cancelled call must be back well within a second of cancel() (it takes well under
-// a millisecond: the bound is generous for loaded machines and -race).
-const (
-	slowMS = 3000
-	prompt = time.Second
-)
+// The slow answers (the faults and token delays below) take 3 s; a cancelled call must be back well within a
+// second of cancel() (it takes well under a millisecond: the bound is generous for loaded machines and -race).
+const prompt = time.Second
 
 // waitForStat polls the emulator (bounded) until done holds of its counters.
 func waitForStat(t *testing.T, e *emulator, what string, done func(emulatorStats) bool) {
@@ -137,5 +134,34 @@ func TestCancellableContextsLeaveNoGoroutine(t *testing.T) {
 			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestCancelStopsAListingMidPage(t *testing.T) {
+	e := newEmulator(t)
+	c := newTestClient(t, e)
+	if _, err := c.AccessToken(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.admin(t, "/_emulator/faults", `{"target":"api","kind":"delay","ms":3000,"count":1}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan outcome, 1)
+	go func() {
+		var last error
+		for _, err := range c.Pages(ctx, "GET", queuesPath+"?page=0&size=2", nil, nil, PageAuto) {
+			last = err
+		}
+		done <- outcome{last, time.Now()}
+	}()
+	waitForStat(t, e, "the first page reached the emulator", func(s emulatorStats) bool { return s.APIRequests >= 1 })
+	cancelled := time.Now()
+	cancel()
+	got := <-done
+	if !errors.Is(got.err, ErrCancelled) || !errors.Is(got.err, context.Canceled) {
+		t.Fatalf("got %v, want ErrCancelled matching context.Canceled", got.err)
+	}
+	if took := got.at.Sub(cancelled); took >= prompt {
+		t.Fatalf("the listing returned %v after cancel()", took)
 	}
 }
