@@ -92,6 +92,32 @@ namespace X8.Tests
         }
 
         [Test]
+        public void CancellingStopsAPageInFlight()
+        {
+            using (var client = emulator.NewClient())
+            using (var source = new CancellationTokenSource())
+            {
+                client.GetAccessToken();
+                emulator.InjectFault("{\"target\":\"api\",\"kind\":\"delay\",\"ms\":3000,\"count\":1}");
+                var pages = client.PagesAsync("GET", Emulator.QueuesPath + "?page=0&size=2",
+                    cancellationToken: source.Token).GetAsyncEnumerator();
+                try
+                {
+                    var first = pages.MoveNextAsync().AsTask();
+                    WaitForStat("api_requests", 1);
+                    TimeSpan took;
+                    var thrown = CancelAndWait(source, first, out took);
+                    Assert.IsInstanceOf<OperationCanceledException>(thrown);
+                    Assert.Less(took, Prompt);
+                }
+                finally
+                {
+                    pages.DisposeAsync().AsTask().Wait();
+                }
+            }
+        }
+
+        [Test]
         public void CancellingAWaitForASlowTokenFetchLeavesItToTheOthers()
         {
             emulator.Configure("{\"token_delay_ms\":3000}");
