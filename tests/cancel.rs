@@ -41,11 +41,8 @@ fn a_request_blocked_on_a_slow_api_returns_cancelled_and_its_connection_is_not_r
     let emu = emulator();
     let c = client(&emu);
     c.request(&get("/echo/warm")).unwrap();
-    assert_eq!(
-        emu.stats().connections,
-        1,
-        "token and API share one connection"
-    );
+    // The token's connection was closed after its fetch; the API's is pooled.
+    let warm = emu.stats().connections;
 
     slow_api(&emu);
     let cancel = Cancel::new();
@@ -72,14 +69,15 @@ fn a_request_blocked_on_a_slow_api_returns_cancelled_and_its_connection_is_not_r
     let took = returned_at - cancelled_at;
     assert!(took < PROMPT, "returned {took:?} after the cancel");
 
-    // The next request cannot have been given the cancelled connection: it makes a second one.
+    // The slow request went out on the pooled connection; the next one cannot have been given it after the
+    // cancel: it makes a new one.
     let reply = c.request(&get("/echo/after")).unwrap();
     assert_eq!(reply.status, 200);
-    assert_eq!(emu.stats().connections, 2);
+    assert_eq!(emu.stats().connections, warm + 1);
     // A cancel after the call returned touches nothing: the pooled connection keeps serving.
     cancel.cancel();
     c.request(&get("/echo/again")).unwrap();
-    assert_eq!(emu.stats().connections, 2);
+    assert_eq!(emu.stats().connections, warm + 1);
 }
 
 #[test]

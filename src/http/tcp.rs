@@ -50,18 +50,22 @@ impl<In: Transport> Connector<In> for TcpConnector {
             return Ok(Some(Either::A(earlier)));
         }
         super::cancel::check()?;
-        let (stream, shared) = connect_any(&details.addrs, details.timeout)?;
+        let stream = connect_any(&details.addrs, details.timeout)?;
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
         }
-        (details.register_shutdown)(Arc::downgrade(&shared) as Weak<dyn ShutdownHandle>)?;
+        // ureq's Agent::shutdown gets a weak handle to the very socket the transport uses, not a second
+        // descriptor of it (try_clone): one descriptor per pooled connection, not two (10,000 clients with a
+        // pooled socket each ran into RLIMIT_NOFILE at 20,000, issue 15). The handle upgrades only while the
+        // transport holds the socket, so it can never shut down a descriptor number closed and reused since.
+        // (A call's cancel holds a strong one, but only until the call returns: see cancel.rs.)
+        (details.register_shutdown)(Arc::downgrade(&stream) as Weak<dyn ShutdownHandle>)?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
         Ok(Some(Either::B(TcpTransport {
             stream,
-            shared,
             buffers,
             read_timeout: None,
             write_timeout: None,
@@ -73,13 +77,13 @@ impl<In: Transport> Connector<In> for TcpConnector {
 }
 
 /// Tries each resolved address in turn. Every address but the last gets half of the time left (at least
-/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second. Returns the
-/// stream and its `SharedSocket`, which the call's cancel watches from before the connect: on Linux a shutdown
-/// aborts a connect in progress (other systems finish or time out the connect first).
+/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second. The call's
+/// cancel watches each socket from before its connect: on Linux a shutdown aborts a connect in progress (other
+/// systems finish or time out the connect first).
 fn connect_any(
     addrs: &ResolvedSocketAddrs,
     timeout: NextTimeout,
-) -> Result<(TcpStream, Arc<SharedSocket>), ureq::Error> {
+) -> Result<Arc<SharedSocket>, ureq::Error> {
     let started = Instant::now();
     let budget = timeout.not_zero().map(|d| *d);
     let mut last_error = None;
@@ -96,14 +100,15 @@ fn connect_any(
                 Some(share.max(MIN_CONNECT_PER_ADDRESS).min(left))
             }
         };
-        let (socket, shared) = new_socket(addr)?;
-        super::cancel::watch(&shared)?;
+        let socket = new_socket(addr)?;
+        super::cancel::watch(&socket)?;
+        let unconnected = socket2::SockRef::from(&socket.stream);
         let attempt = match share {
-            None => socket.connect(&(*addr).into()),
-            Some(share) => socket.connect_timeout(&(*addr).into(), share),
+            None => unconnected.connect(&(*addr).into()),
+            Some(share) => unconnected.connect_timeout(&(*addr).into(), share),
         };
         match attempt {
-            Ok(()) => return Ok((socket.into(), shared)),
+            Ok(()) => return Ok(socket),
             Err(e) if is_timeout(&e) => {
                 last_error = Some(ureq::Error::Timeout(if last {
                     timeout.reason
@@ -123,22 +128,20 @@ fn connect_any(
     }))
 }
 
-/// A TCP socket for `addr`, not yet connected, and a second descriptor of it to shut it down from another thread
-/// (ureq's Agent::shutdown, or a cancel of the call, which also keeps the connection from being pooled).
-/// socket2 rather than `TcpStream::connect_timeout`, which hides the socket until it is connected. Close-on-exec
-/// (Unix) and not inheritable (Windows), as std's sockets.
-fn new_socket(addr: &std::net::SocketAddr) -> io::Result<(socket2::Socket, Arc<SharedSocket>)> {
+/// A TCP socket for `addr`, not yet connected. socket2 rather than `TcpStream::connect_timeout`, which hides the
+/// socket until it is connected (so a cancel could not reach it). Close-on-exec (Unix) and not inheritable
+/// (Windows), as std's sockets.
+fn new_socket(addr: &std::net::SocketAddr) -> io::Result<Arc<SharedSocket>> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(
         Domain::for_address(*addr),
         Type::STREAM,
         Some(Protocol::TCP),
     )?;
-    let shared = Arc::new(SharedSocket {
-        stream: socket.try_clone()?.into(),
+    Ok(Arc::new(SharedSocket {
+        stream: socket.into(),
         killed: AtomicBool::new(false),
-    });
-    Ok((socket, shared))
+    }))
 }
 
 fn is_timeout(e: &io::Error) -> bool {
@@ -177,6 +180,14 @@ impl SharedSocket {
     }
 }
 
+impl std::ops::Deref for SharedSocket {
+    type Target = TcpStream;
+
+    fn deref(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
 impl ShutdownHandle for SharedSocket {
     fn shutdown(&self) {
         let _ = self.stream.shutdown(Shutdown::Both);
@@ -184,9 +195,9 @@ impl ShutdownHandle for SharedSocket {
 }
 
 pub struct TcpTransport {
-    stream: TcpStream,
-    /// Held so that the shutdown handles (the agent's, a call's cancel) live exactly as long as the connection.
-    shared: Arc<SharedSocket>,
+    /// Shared only with the shutdown handle registered with the agent (a `Weak`) and, during a call, with that
+    /// call's cancel (see cancel.rs).
+    stream: Arc<SharedSocket>,
     buffers: LazyBuffers,
     /// What SO_RCVTIMEO / SO_SNDTIMEO are set to now, so that an unchanged value is not set again.
     read_timeout: Option<Duration>,
@@ -278,7 +289,7 @@ impl Transport for TcpTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = self.begin_io(timeout.for_write(), Direction::Write)?;
         self.read_since_write = false;
-        let sent = (&self.stream).write_all(&self.buffers.output()[..amount]);
+        let sent = (&self.stream.stream).write_all(&self.buffers.output()[..amount]);
         // The request head carried the Authorization header (the token, or the Basic credentials) and a token
         // request's body the form: the buffer is reused for the next request but not wiped by ureq, and the
         // pooled connection may sit idle for long. A memset of a few hundred bytes per request.
@@ -291,7 +302,7 @@ impl Transport for TcpTransport {
         let started = Instant::now();
         let input = self.buffers.input_append_buf();
         let amount = loop {
-            match (&self.stream).read(input) {
+            match (&self.stream.stream).read(input) {
                 // Linux does not restart a socket read that has SO_RCVTIMEO after a signal: go on with what is
                 // left of the budget (no budget: the caller asked to be interruptible).
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
@@ -326,7 +337,7 @@ impl Transport for TcpTransport {
     /// Whether a pooled connection can carry another request: nothing is waiting to be read (bytes would mean
     /// the server sent more than the last response, or closed). One non-blocking peek, no mode changes.
     fn is_open(&mut self) -> bool {
-        if self.shared.killed.load(Ordering::SeqCst) {
+        if self.stream.killed.load(Ordering::SeqCst) {
             return false;
         }
         if self
@@ -373,7 +384,7 @@ impl TcpTransport {
         if timeout.after.is_zero() {
             return Err(ureq::Error::Timeout(timeout.reason));
         }
-        super::cancel::watch(&self.shared)?;
+        super::cancel::watch(&self.stream)?;
         self.found_open = None;
         let stream = &self.stream;
         let wanted = socket_timeout(timeout);
@@ -426,13 +437,11 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        let shared = Arc::new(SharedSocket {
-            stream: stream.try_clone().unwrap(),
-            killed: AtomicBool::new(false),
-        });
         let transport = TcpTransport {
-            stream,
-            shared,
+            stream: Arc::new(SharedSocket {
+                stream,
+                killed: AtomicBool::new(false),
+            }),
             buffers: LazyBuffers::new(1024, 1024),
             read_timeout: None,
             write_timeout: None,
@@ -540,7 +549,7 @@ mod tests {
         let mut addrs = no_addresses();
         addrs.push(refused);
         addrs.push(listener.local_addr().unwrap());
-        let (stream, _) = connect_any(&addrs, budget(Duration::from_secs(10))).unwrap();
+        let stream = connect_any(&addrs, budget(Duration::from_secs(10))).unwrap();
         assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
 
         let mut only_refused = no_addresses();

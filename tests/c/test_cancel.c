@@ -133,7 +133,8 @@ static void a_request_blocked_on_a_slow_api_returns_cancelled_on_a_closed_connec
     x8_response *r = NULL;
     assert_int_equal(x8_request(c, "GET", "/echo/warm", NULL, &r, NULL), X8_STATUS_OK);
     x8_response_free(r);
-    assert_int_equal(emulator_stat(&emu, "connections"), 1);
+    /* The token's connection was closed after its fetch; the API's is pooled. */
+    long warm = emulator_stat(&emu, "connections");
     char fault[96];
     snprintf(fault, sizeof fault, "{\"target\":\"api\",\"kind\":\"delay\",\"ms\":%d}", SLOW_MS);
     assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/faults", fault, NULL, 0), 200);
@@ -152,11 +153,11 @@ static void a_request_blocked_on_a_slow_api_returns_cancelled_on_a_closed_connec
     assert_true(took < PROMPT_MS);
     x8_cancel_free(slow.cancel);
 
-    /* The cancelled connection was closed, not pooled: the next request opens a second one. */
+    /* The slow request went out on the pooled connection, closed by the cancel: the next request opens another. */
     assert_int_equal(x8_request(c, "GET", "/echo/after", NULL, &r, NULL), X8_STATUS_OK);
     assert_int_equal(x8_response_status(r), 200);
     x8_response_free(r);
-    assert_int_equal(emulator_stat(&emu, "connections"), 2);
+    assert_int_equal(emulator_stat(&emu, "connections"), warm + 1);
     x8_client_free(c);
 }
 

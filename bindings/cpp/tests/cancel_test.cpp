@@ -72,7 +72,7 @@ TEST_F(CancelTest, ACancelledHandleFailsEveryCallAtOnce) {
 TEST_F(CancelTest, CancelStopsARequestBlockedOnASlowApiAndItsConnectionIsNotReused) {
     const x8::Client c = client();
     ASSERT_EQ(c.get("/echo/warm").status(), 200);
-    ASSERT_EQ(emulator().stat("connections"), 1u);
+    const std::uint64_t warm = emulator().stat("connections");  // the token's is closed, the API's pooled
     emulator().admin_post("faults", R"({"target":"api","kind":"delay","ms":3000,"count":1})");
     x8::Cancel cancel;
     auto slow = run([&] { c.get("/echo/slow", cancel); });
@@ -83,7 +83,7 @@ TEST_F(CancelTest, CancelStopsARequestBlockedOnASlowApiAndItsConnectionIsNotReus
     EXPECT_EQ(status, X8_STATUS_CANCELLED);
     EXPECT_LT(returned_at - cancelled_at, kPrompt);
     ASSERT_EQ(c.get("/echo/after").status(), 200);
-    EXPECT_EQ(emulator().stat("connections"), 2u);
+    EXPECT_EQ(emulator().stat("connections"), warm + 1);
 }
 
 TEST_F(CancelTest, CancelStopsAWaitForASlowTokenFetchWhichServesTheOthers) {

@@ -53,7 +53,7 @@ namespace X8.Tests
             using (var source = new CancellationTokenSource())
             {
                 Assert.AreEqual(200, client.Send("GET", "/echo/warm").StatusCode);
-                Assert.AreEqual(1, emulator.Stat("connections"));
+                var warm = emulator.Stat("connections"); // the token's connection is closed, the API's pooled
                 emulator.InjectFault("{\"target\":\"api\",\"kind\":\"delay\",\"ms\":3000,\"count\":1}");
                 var task = client.SendAsync("GET", "/echo/slow", cancellationToken: source.Token);
                 WaitForStat("api_requests", 2);
@@ -66,9 +66,9 @@ namespace X8.Tests
                 Assert.AreEqual(X8Status.Cancelled, inner.Status);
                 Assert.Less(took, Prompt);
 
-                // The cancelled connection was closed, not pooled: the next request opens a second one.
+                // The cancelled connection was closed, not pooled: the next request opens another.
                 Assert.AreEqual(200, client.Send("GET", "/echo/after").StatusCode);
-                Assert.AreEqual(2, emulator.Stat("connections"));
+                Assert.AreEqual(warm + 1, emulator.Stat("connections"));
             }
         }
 
