@@ -158,6 +158,15 @@ fn a_caller_cancelled_while_waiting_for_the_token_fetch_leaves_it_running_for_th
     wait_for(&emu, "the fetch reached the token endpoint", |s| {
         s.token_requests == 1
     });
+    // A second caller with the same handle, on the copy-out path.
+    let cancelled_copier = {
+        let (c, cancel) = (c.clone(), cancel.clone());
+        thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            c.copy_token_cancellable(&mut buf, None, Some(&cancel))
+                .map(|_| ())
+        })
+    };
     let patient = {
         let c = c.clone();
         thread::spawn(move || c.token(None).map(|t| t.access_token().to_owned()))
@@ -176,6 +185,10 @@ fn a_caller_cancelled_while_waiting_for_the_token_fetch_leaves_it_running_for_th
     let took = returned_at - cancelled_at;
     assert!(took < PROMPT, "returned {took:?} after the cancel");
 
+    assert_eq!(
+        cancelled_copier.join().unwrap().unwrap_err().kind(),
+        ErrorKind::Cancelled
+    );
     let token = patient
         .join()
         .unwrap()
@@ -345,4 +358,75 @@ fn a_pager_answers_to_the_cancel_of_its_request() {
     assert_eq!(first.unwrap_err().kind(), ErrorKind::Cancelled);
     assert_eq!(second.unwrap_err().kind(), ErrorKind::Cancelled);
     assert_eq!(emu.stats().api_requests, 1);
+}
+
+/// Two callers with one handle, the copy-out one first (it starts the fetch), the snapshot one beside it.
+#[test]
+fn two_callers_with_one_handle_both_leave() {
+    let emu = emulator();
+    emu.set_token_delay_ms(SLOW.as_millis() as u64);
+    let c = client(&emu);
+    let cancel = Cancel::new();
+    let copier = {
+        let (c, cancel) = (c.clone(), cancel.clone());
+        thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            let r = c.copy_token_cancellable(&mut buf, None, Some(&cancel));
+            (r.map(|_| ()), Instant::now())
+        })
+    };
+    let snapshot = {
+        let (c, cancel) = (c.clone(), cancel.clone());
+        thread::spawn(move || {
+            let r = c.token_cancellable(None, Some(&cancel));
+            (r.map(|_| ()), Instant::now())
+        })
+    };
+    wait_for(&emu, "the fetch reached the token endpoint", |s| {
+        s.token_requests == 1
+    });
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    for call in [copier, snapshot] {
+        let (result, at) = call.join().unwrap();
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::Cancelled);
+        assert!(at - cancelled_at < PROMPT, "{:?}", at - cancelled_at);
+    }
+}
+
+/// Two callers with a handle each (as the .NET binding makes one per call), the second arriving after the
+/// fetch started; both handles are cancelled, and both callers leave.
+#[test]
+fn two_callers_with_a_handle_each_both_leave() {
+    let emu = emulator();
+    emu.set_token_delay_ms(SLOW.as_millis() as u64);
+    let c = client(&emu);
+    let (first_cancel, second_cancel) = (Cancel::new(), Cancel::new());
+    let first = {
+        let (c, cancel) = (c.clone(), first_cancel.clone());
+        thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            let r = c.copy_token_cancellable(&mut buf, None, Some(&cancel));
+            (r.map(|_| ()), Instant::now())
+        })
+    };
+    wait_for(&emu, "the fetch reached the token endpoint", |s| {
+        s.token_requests == 1
+    });
+    let second = {
+        let (c, cancel) = (c.clone(), second_cancel.clone());
+        thread::spawn(move || {
+            let r = c.token_cancellable(None, Some(&cancel));
+            (r.map(|_| ()), Instant::now())
+        })
+    };
+    thread::sleep(Duration::from_millis(50));
+    let cancelled_at = Instant::now();
+    second_cancel.cancel();
+    first_cancel.cancel();
+    for call in [first, second] {
+        let (result, at) = call.join().unwrap();
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::Cancelled);
+        assert!(at - cancelled_at < PROMPT, "{:?}", at - cancelled_at);
+    }
 }

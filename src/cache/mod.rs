@@ -560,9 +560,12 @@ impl TokenCache {
                         format!("could not start the token fetch: {e}"),
                     ));
                 }
-            } else if deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout
+            } else if cancel.is_none()
+                && deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout
                 && self.scheduler.take_queued_flight(self.ticket)
             {
+                // (Not a caller that may be cancelled: cancelling it would cancel nothing, the fetch on its own
+                // thread would run on, and the waiters beside it would wait for a caller that left.)
                 // The token has expired while its renewal still waits in the scheduler's queue behind other
                 // clients' (a thousand keys renewing at once on a slow endpoint): waiting for the queue could
                 // outlast this caller's deadline, so it takes the renewal back and runs it now, as if it had
@@ -1282,6 +1285,47 @@ mod tests {
         assert_eq!(get(&cache).unwrap(), "tok1");
         until_cached(&cache, "tok2");
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    /// A caller with a cancel never takes a queued flight back to run it on its own thread (it could not be
+    /// cancelled then): with the flight parked in the queue, two callers with a handle each both leave when
+    /// cancelled, and the flight is still there for the scheduler.
+    #[test]
+    fn a_caller_with_a_cancel_leaves_a_queued_flight_to_the_scheduler() {
+        let (cache, source) = cache_with(1799);
+        cache.scheduler.park(true);
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let (cache, cancel) = (cache.clone(), Cancel::new());
+                let call = std::thread::spawn({
+                    let cancel = cancel.clone();
+                    move || {
+                        cache.with_token_cancellable(Duration::from_secs(30), Some(&cancel), |t| {
+                            t.access_token().to_owned()
+                        })
+                    }
+                });
+                (cancel, call)
+            })
+            .collect();
+        eventually("both callers wait", || {
+            cache.waiting.load(Ordering::SeqCst) == 2
+        });
+        for (cancel, call) in callers {
+            cancel.cancel();
+            assert_eq!(
+                call.join().unwrap().unwrap_err().kind(),
+                ErrorKind::Cancelled
+            );
+        }
+        assert_eq!(
+            source.fetches.load(Ordering::SeqCst),
+            0,
+            "nobody ran it inline"
+        );
+        cache.scheduler.park(false);
+        assert_eq!(get(&cache).unwrap(), "tok1");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
     }
 
     /// Issue 15: a caller whose token expired while its renewal still waits in the scheduler's queue (the pool

@@ -126,16 +126,19 @@ namespace X8.Tests
                 using (var client = emulator.NewClient())
                 using (var source = new CancellationTokenSource())
                 {
-                    // The cancellable callers start the fetch; a patient one waits for the same fetch.
-                    var token = client.GetTokenAsync(source.Token);
+                    // The cancellable callers (a handle each) start the fetch; a patient one waits for the same fetch.
+                    var watch = Stopwatch.StartNew();
                     var access = client.GetAccessTokenAsync(source.Token);
+                    var token = client.GetTokenAsync(source.Token);
                     WaitForStat("token_requests", 1);
+                    var waited = watch.Elapsed;
                     var patient = client.GetAccessTokenAsync();
                     TimeSpan took;
                     var thrown = CancelAndWait(source, token, out took);
-                    Assert.IsInstanceOf<OperationCanceledException>(thrown);
+                    var why = "the fetch was seen after " + waited + "; token " + token.Status + ", access " + access.Status;
+                    Assert.IsInstanceOf<OperationCanceledException>(thrown, why);
                     Assert.Less(took, Prompt);
-                    Assert.Catch<OperationCanceledException>(() => access.GetAwaiter().GetResult());
+                    Assert.Catch<OperationCanceledException>(() => access.GetAwaiter().GetResult(), why);
                     Assert.IsTrue(token.IsCanceled && access.IsCanceled);
 
                     Assert.IsNotEmpty(patient.Result);
