@@ -159,7 +159,7 @@ impl Task for TokenCache {
             Job::Flight { background } => {
                 let guard = FlightGuard::new(self);
                 let _ = self.run_flight(
-                    Deadline::after(self.policy.fetch_timeout),
+                    Deadline::client_timeout(self.policy.fetch_timeout),
                     background,
                     guard,
                 );
@@ -507,7 +507,11 @@ impl TokenCache {
             return;
         }
         let guard = FlightGuard::new(self);
-        let _ = self.run_flight(Deadline::after(self.policy.fetch_timeout), true, guard);
+        let _ = self.run_flight(
+            Deadline::client_timeout(self.policy.fetch_timeout),
+            true,
+            guard,
+        );
     }
 
     fn fetch_blocking(&self, deadline: Deadline, cancel: Option<&Cancel>) -> Result<Arc<Token>> {

@@ -1,11 +1,10 @@
 //! HTTP over ureq: one pooled agent per client (keep-alive, so a token fetch or API call rarely pays a new TCP
 //! and TLS handshake), bounded in time and size, with ureq's errors mapped onto ours.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::http;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::Certificate;
 use ureq::ProxyProtocol;
 
 use crate::config::origin::is_loopback_host;
@@ -19,6 +18,8 @@ mod resolver;
 mod response;
 mod shared;
 mod tcp;
+pub mod throttle;
+mod tls;
 
 pub use response::Response;
 use tcp::TcpConnector;
@@ -42,7 +43,7 @@ pub fn method_is_supported(method: &str) -> bool {
     METHODS.iter().any(|(m, _)| *m == method)
 }
 
-fn method_is_idempotent(method: &str) -> bool {
+pub(crate) fn method_is_idempotent(method: &str) -> bool {
     METHODS
         .iter()
         .any(|(m, idempotent)| *m == method && *idempotent)
@@ -54,7 +55,17 @@ pub struct Transport {
     /// Without a proxy, for loopback and http:// targets; `None` when there is no proxy (then `agent` is direct).
     direct: Option<ureq::Agent>,
     default_timeout: Duration,
+    connect_timeout: Duration,
     max_body_bytes: u64,
+}
+
+/// Which limit bounded an exchange, so that a timeout can say which one passed.
+#[derive(Clone, Copy)]
+struct Limits {
+    connect: Duration,
+    /// The client's timeout, or None when the call's own deadline was the shorter (a per-call timeout, a Go
+    /// context, a .NET token, time spent fetching the token).
+    client: Option<Duration>,
 }
 
 /// The largest header block a response may have (ureq's default is 64 KiB; 8x8's replies carry about 1 KiB).
@@ -68,12 +79,6 @@ const CONNECTION_OUTPUT_BUFFER: usize = 16 * 1024;
 impl Transport {
     pub fn new(settings: &Settings) -> Result<Transport> {
         let o = &settings.options;
-        let tls = match &o.ca_file {
-            None => TlsConfig::builder().build(),
-            Some(path) => TlsConfig::builder()
-                .root_certs(load_ca_bundle(path)?)
-                .build(),
-        };
         let proxy = match &o.proxy {
             ProxySetting::FromEnvironment => ureq::Proxy::try_from_env(),
             ProxySetting::Disabled => None,
@@ -98,9 +103,19 @@ impl Transport {
             }
             other => other,
         };
-        // Shared with every client of the process with the same CA setting (the rustls config and its parsed
-        // roots are built once), and one name cache for all (see shared.rs).
-        let tls_shared = shared::tls(o.ca_file.as_deref());
+        // Shared with every client of the process with the same trust setting (the rustls config and its
+        // roots or platform verifier are built once), and one name cache for all (see shared.rs).
+        let trust = tls::Trust {
+            roots: o.tls_roots,
+            ca_file: o.ca_file.clone().map(|path| (path, o.ca_mode)),
+        };
+        let tls_shared = shared::tls(&trust, || {
+            let certs = match &o.ca_file {
+                Some(path) => load_ca_bundle(path)?,
+                None => Vec::new(),
+            };
+            tls::client_config(&trust, certs, &o.logger)
+        })?;
         let resolver = shared::resolver();
         let agent = |proxy: Option<ureq::Proxy>| {
             let config = ureq::Agent::config_builder()
@@ -112,7 +127,6 @@ impl Transport {
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .user_agent(o.user_agent.as_str())
-                .tls_config(tls.clone())
                 .proxy(proxy)
                 // Every pooled connection keeps its buffers while idle: ureq's 128 KiB each way made an idle
                 // client cost ~270 KiB (issue 15). A response's header block must fit the input buffer.
@@ -137,6 +151,7 @@ impl Transport {
             agent: agent(proxy),
             direct,
             default_timeout: o.timeout,
+            connect_timeout: o.connect_timeout,
             max_body_bytes: o.max_body_bytes,
         })
     }
@@ -213,6 +228,10 @@ impl Transport {
             .map_err(|_| Error::invalid(format!("{method:?} is not a valid HTTP method")))?;
         let agent = self.agent_for(&uri);
         let body = body.unwrap_or(&[]);
+        let limits = Limits {
+            connect: self.connect_timeout,
+            client: deadline.client_limit(),
+        };
         let (result, cut) = cancel::scoped(cancel, || {
             let response = match self.run(agent, &method, &uri, headers, body, deadline) {
                 // The server had closed the pooled connection before the request reached it (a load
@@ -229,7 +248,11 @@ impl Transport {
                 }
                 other => other,
             };
-            self.read_reply(response.map_err(map_error)?, max_body)
+            self.read_reply(
+                response.map_err(|e| map_error(e, limits))?,
+                max_body,
+                limits,
+            )
         });
         // A shut-down socket may read as a clean EOF, which a close-delimited body takes for its end: once a
         // cancel shut one of the call's sockets down, no answer it got is trusted.
@@ -244,6 +267,7 @@ impl Transport {
         &self,
         mut response: http::Response<ureq::Body>,
         max_body: u64,
+        limits: Limits,
     ) -> Result<Response> {
         let status = response.status().as_u16();
         let headers = response
@@ -256,7 +280,11 @@ impl Transport {
                 )
             })
             .collect();
-        let body = read_limited(response.body_mut(), max_body.min(self.max_body_bytes))?;
+        let body = read_limited(
+            response.body_mut(),
+            max_body.min(self.max_body_bytes),
+            limits,
+        )?;
         Ok(Response {
             status,
             headers,
@@ -321,7 +349,7 @@ const MAX_PREALLOCATED_BODY: u64 = 1 << 20;
 /// Reads the body to its end (which returns the connection to the pool) but no further than `limit` bytes: an
 /// endless or oversized body is cut off with a clear error instead of eating memory. The buffer is sized from
 /// Content-Length (and the NUL the C API appends), so that it is not grown and copied step by step.
-fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
+fn read_limited(body: &mut ureq::Body, limit: u64, limits: Limits) -> Result<Vec<u8>> {
     use std::io::Read;
     let expected = body
         .content_length()
@@ -333,7 +361,7 @@ fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
         .limit(limit)
         .reader()
         .read_to_end(&mut buf)
-        .map_err(|e| map_error(ureq::Error::from(e)))?;
+        .map_err(|e| map_error(ureq::Error::from(e), limits))?;
     Ok(buf)
 }
 
@@ -344,7 +372,9 @@ fn too_large(limit: u64) -> Error {
     )
 }
 
-fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
+fn load_ca_bundle(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
     let config = |m: String| Error::new(ErrorKind::Config, m);
     let pem = std::fs::read(path)
         .map_err(|e| config(format!("cannot read CA bundle {}: {e}", path.display())))?;
@@ -367,7 +397,10 @@ fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
             path.display()
         )));
     }
-    Ok(RootCerts::Specific(Arc::new(certs)))
+    Ok(certs
+        .iter()
+        .map(|c| rustls::pki_types::CertificateDer::from(c.der().to_vec()))
+        .collect())
 }
 
 /// What a cancelled call returns.
@@ -378,13 +411,28 @@ pub fn cancelled_error() -> Error {
     )
 }
 
-fn map_error(e: ureq::Error) -> Error {
+/// "timed out (receive response): the client's timeout (30000 ms) passed": the stage, and which limit.
+fn timeout_message(which: ureq::Timeout, limits: Limits) -> String {
+    use ureq::Timeout as T;
+    let limit = match (which, limits.client) {
+        (T::Connect, _) => format!("the connect timeout ({} ms)", limits.connect.as_millis()),
+        (_, Some(client)) => format!("the client's timeout ({} ms)", client.as_millis()),
+        (_, None) => "the call's timeout".to_owned(),
+    };
+    let stage = match which {
+        T::Global | T::PerCall => String::new(),
+        other => format!(" ({other})"),
+    };
+    format!("timed out{stage}: {limit} passed")
+}
+
+fn map_error(e: ureq::Error, limits: Limits) -> Error {
     use ureq::Error as U;
     if cancel::is_cancelled(&e) {
         return cancelled_error();
     }
     let (kind, message) = match &e {
-        U::Timeout(which) => (ErrorKind::Timeout, format!("timed out ({which})")),
+        U::Timeout(which) => (ErrorKind::Timeout, timeout_message(*which, limits)),
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             (ErrorKind::Timeout, format!("timed out: {io}"))
         }
@@ -449,6 +497,27 @@ fn header_value_owning(owner: zeroize::Zeroizing<Vec<u8>>) -> Option<http::Heade
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_says_which_limit_passed() {
+        let limits = |client| Limits {
+            connect: Duration::from_secs(10),
+            client,
+        };
+        let client = limits(Some(Duration::from_secs(30)));
+        assert_eq!(
+            timeout_message(ureq::Timeout::Global, client),
+            "timed out: the client's timeout (30000 ms) passed"
+        );
+        assert_eq!(
+            timeout_message(ureq::Timeout::RecvResponse, limits(None)),
+            "timed out (receive response): the call's timeout passed"
+        );
+        assert_eq!(
+            timeout_message(ureq::Timeout::Connect, client),
+            "timed out (connect): the connect timeout (10000 ms) passed"
+        );
+    }
 
     /// The header value is the wiped buffer itself: had `from_maybe_shared` copied it (as `from_str` does,
     /// into a buffer freed unwiped), the pointer would differ.

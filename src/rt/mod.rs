@@ -5,6 +5,7 @@
 pub mod cancel;
 pub mod clock;
 pub mod fork;
+pub mod limiter;
 pub mod log;
 pub mod os;
 pub mod stats;
