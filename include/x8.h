@@ -111,6 +111,11 @@ typedef enum {
    */
   X8_STATUS_FORKED = 12,
   /**
+   * The caller cancelled the call through its `x8_cancel` (or the binding's context or token): it returned
+   * without an answer, and a request's connection was closed. The token fetch other callers wait for goes on.
+   */
+  X8_STATUS_CANCELLED = 13,
+  /**
    * A bug in x8 (an internal panic was caught). Please report it with the message.
    */
   X8_STATUS_INTERNAL = 99,
@@ -245,6 +250,18 @@ typedef enum x8_page_style x8_page_style;
 typedef uint32_t x8_page_style;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * A cancellation handle: created by the caller with `x8_cancel_new`, passed to calls (`x8_request_opts.cancel`,
+ * `x8_get_token_ex`, `x8_client_token_ex`), and triggered with `x8_cancel_trigger` from any thread to make those
+ * calls return X8_STATUS_CANCELLED promptly. One handle may be passed to any number of calls, on any clients,
+ * at once; a trigger cancels all of them and every later call given it (there is no reset: make a new one).
+ *
+ * Thread safety: `x8_cancel_trigger` and `x8_cancel_is_triggered` may be called from any thread at any time,
+ * also while calls using the handle run. `x8_cancel_free` must come last: after every call given the handle
+ * has returned and no trigger is running.
+ */
+typedef struct x8_cancel x8_cancel;
 
 /**
  * A client for one API key: caches its token, renews it ahead of expiry, keeps connections alive.
@@ -391,6 +408,11 @@ typedef struct {
    * Bound on the whole call in milliseconds (0: the client's timeout).
    */
   uint32_t timeout_ms;
+  /**
+   * A handle that cancels the call when triggered (see `x8_cancel`), or NULL. Borrowed: it must outlive the
+   * call.
+   */
+  const x8_cancel *cancel;
 } x8_request_opts;
 
 /**
@@ -510,6 +532,34 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Creates a cancellation handle, not triggered. Owned by the caller, released with `x8_cancel_free`. Never
+ * NULL. Thread safety: any thread.
+ */
+x8_cancel *x8_cancel_new(void);
+
+/**
+ * Triggers the handle: every call given it that is running returns X8_STATUS_CANCELLED promptly (a request
+ * blocked on the network has its connection shut down, and that connection is never reused; a caller waiting
+ * for the shared token fetch stops waiting, while the fetch goes on for the other callers), and every call
+ * given it later fails with X8_STATUS_CANCELLED at once. A call that returned before the trigger is not affected,
+ * nor is its connection.
+ * Idempotent; NULL is ignored. Thread safety: any thread, also while calls using the handle run (it does not
+ * wait for them to return).
+ */
+void x8_cancel_trigger(const x8_cancel *cancel);
+
+/**
+ * Whether the handle was triggered; false for NULL. Thread safety: any thread.
+ */
+bool x8_cancel_is_triggered(const x8_cancel *cancel);
+
+/**
+ * Frees a cancellation handle. NULL is ignored. Must be the last use: no call given the handle may still run
+ * and no `x8_cancel_trigger` on it may be in progress. Any thread.
+ */
+void x8_cancel_free(x8_cancel *cancel);
+
+/**
  * Creates a client for the API key (`client_id`, `secret`, from 8x8 Admin Console) with `opts` (NULL for the
  * defaults; copied, so it may be freed afterwards). No network traffic happens until a token is needed.
  *
@@ -563,6 +613,21 @@ x8_status x8_get_token(const x8_client *client,
                        size_t buf_len,
                        size_t *token_len,
                        x8_error **err);
+
+/**
+ * `x8_get_token` with a bound and a cancellation handle: waits at most `timeout_ms` for a token fetch (0: the
+ * client's timeout), and returns X8_STATUS_CANCELLED as soon as `cancel` (NULL: none; borrowed, it must outlive
+ * the call) is triggered — at once when it already was. A cancelled caller stops waiting; the fetch it waited
+ * for goes on for the other callers, and its token lands in the cache. A cached token is copied as by
+ * `x8_get_token`, with the same cost and the same errors, plus X8_STATUS_CANCELLED. Thread safety: any thread.
+ */
+x8_status x8_get_token_ex(const x8_client *client,
+                          uint32_t timeout_ms,
+                          const x8_cancel *cancel,
+                          char *buf,
+                          size_t buf_len,
+                          size_t *token_len,
+                          x8_error **err);
 
 /**
  * Like `x8_get_token`, but hands out a new NUL-terminated copy in `*out`, which the caller frees with
@@ -905,6 +970,8 @@ void x8_free(void *ptr);
  * listing (0: 100000); past it `x8_pager_next` fails with X8_STATUS_PROTOCOL instead of reading a server that
  * never says "last" forever. The listing starts at the page the path names (`?page=2`, `lastDocumentId=…`).
  * Nothing is sent until the first `x8_pager_next`; all arguments are copied, so they may be freed at once.
+ * `opts->cancel`, when set, cancels the page in flight and every later `x8_pager_next` (X8_STATUS_CANCELLED);
+ * the pager keeps its own reference, so the `x8_cancel` may be freed before the pager.
  *
  * On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
  * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, a style that is
@@ -993,7 +1060,9 @@ x8_status x8_page_items(const x8_response *page,
  * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
  * header, another origin, absurd sizes, `opts->size` unset), X8_STATUS_NOT_ENTITLED (the key lacks the API's
  * product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of
- * `x8_get_token`, and X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself.
+ * `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself, and
+ * X8_STATUS_CANCELLED when `opts->cancel` was triggered (before or during the call: a request blocked on the
+ * network returns promptly, its connection closed, never reused).
  * Thread safety: any thread; many requests may run on one client at once.
  */
 x8_status x8_request(const x8_client *client,
@@ -1077,6 +1146,18 @@ x8_status x8_client_token(const x8_client *client,
                           uint32_t timeout_ms,
                           x8_token **out,
                           x8_error **err);
+
+/**
+ * `x8_client_token` with a cancellation handle (NULL: none; borrowed, it must outlive the call): returns
+ * X8_STATUS_CANCELLED as soon as `cancel` is triggered — at once when it already was. A cancelled caller stops
+ * waiting; the token fetch it waited for goes on for the other callers. Errors as for `x8_client_token`, plus
+ * X8_STATUS_CANCELLED. Thread safety: any thread.
+ */
+x8_status x8_client_token_ex(const x8_client *client,
+                             uint32_t timeout_ms,
+                             const x8_cancel *cancel,
+                             x8_token **out,
+                             x8_error **err);
 
 /**
  * The access token (for `Authorization: Bearer <value>`). Borrowed; "" for NULL.

@@ -13,6 +13,7 @@ use crate::http::throttle::ApiRetries;
 use crate::http::Response;
 use crate::http::Transport;
 use crate::oauth::TokenEndpoint;
+use crate::rt::cancel::Cancel;
 use crate::rt::clock::Deadline;
 use crate::rt::fork;
 use crate::rt::limiter::{RateLimiter, Turn};
@@ -43,6 +44,9 @@ pub struct Request<'a> {
     pub body: Option<&'a [u8]>,
     /// Overrides the client's overall timeout for this call.
     pub timeout: Option<Duration>,
+    /// Cancels the call from another thread: it returns `ErrorKind::Cancelled` promptly, closing its
+    /// connection (see `Cancel`).
+    pub cancel: Option<&'a Cancel>,
 }
 
 #[derive(Clone)]
@@ -169,11 +173,40 @@ impl Client {
             .copy_token(self.inner.settings.options.timeout, out)
     }
 
+    /// As `copy_token`, waiting at most `timeout` (`None`: the client's) and until `cancel` is cancelled
+    /// (then `ErrorKind::Cancelled`; the fetch goes on for the other callers).
+    pub fn copy_token_cancellable(
+        &self,
+        out: &mut [u8],
+        timeout: Option<Duration>,
+        cancel: Option<&Cancel>,
+    ) -> Result<crate::cache::Copied> {
+        self.check_fork()?;
+        not_cancelled(cancel)?;
+        self.inner.cache.copy_token_cancellable(
+            timeout.unwrap_or(self.inner.settings.options.timeout),
+            cancel,
+            out,
+        )
+    }
+
     /// A valid token (fetched if none is cached or it is expiring), shared with the cache.
     pub fn token(&self, timeout: Option<Duration>) -> Result<Arc<Token>> {
+        self.token_cancellable(timeout, None)
+    }
+
+    /// As `token`, giving up with `ErrorKind::Cancelled` when `cancel` is cancelled: at once when it is
+    /// already, else as soon as it is while this waits for a token fetch, which goes on for the other callers.
+    pub fn token_cancellable(
+        &self,
+        timeout: Option<Duration>,
+        cancel: Option<&Cancel>,
+    ) -> Result<Arc<Token>> {
         self.check_fork()?;
-        self.inner.cache.with_token(
+        not_cancelled(cancel)?;
+        self.inner.cache.with_token_cancellable(
             timeout.unwrap_or(self.inner.settings.options.timeout),
+            cancel,
             Arc::clone,
         )
     }
@@ -254,8 +287,9 @@ impl Client {
             None => Deadline::client_timeout(s.options.timeout),
         };
         Stats::bump(&self.inner.stats.requests);
+        not_cancelled(req.cancel)?;
 
-        let token = self.token_within(deadline)?;
+        let token = self.token_within(deadline, req.cancel)?;
         let reply = self.send(&token, req, &url, deadline)?;
         match classify(&reply) {
             Verdict::Accepted => Ok(reply),
@@ -272,7 +306,7 @@ impl Client {
                         reply.status
                     )
                 });
-                let token = self.token_within(deadline)?;
+                let token = self.token_within(deadline, req.cancel)?;
                 let reply = self.send(&token, req, &url, deadline)?;
                 match classify(&reply) {
                     Verdict::NotEntitled => Err(not_entitled(&token, &reply)),
@@ -286,10 +320,10 @@ impl Client {
         }
     }
 
-    fn token_within(&self, deadline: Deadline) -> Result<Arc<Token>> {
+    fn token_within(&self, deadline: Deadline, cancel: Option<&Cancel>) -> Result<Arc<Token>> {
         self.inner
             .cache
-            .with_token(deadline.remaining(), Arc::clone)
+            .with_token_cancellable(deadline.remaining(), cancel, Arc::clone)
     }
 
     fn send(
@@ -318,10 +352,14 @@ impl Client {
         let mut attempt = 0;
         loop {
             self.wait_for_turn(deadline)?;
-            let reply =
-                self.inner
-                    .transport
-                    .send(req.method, url.clone(), &headers, req.body, deadline)?;
+            let reply = self.inner.transport.send(
+                req.method,
+                url.clone(),
+                &headers,
+                req.body,
+                deadline,
+                req.cancel,
+            )?;
             let Some(wait) = self
                 .inner
                 .api_retries
@@ -366,6 +404,17 @@ impl Client {
                 ),
             )),
         }
+    }
+}
+
+/// CANCELLED for a call given a handle that is cancelled already, before it does anything.
+fn not_cancelled(cancel: Option<&Cancel>) -> Result<()> {
+    match cancel {
+        Some(c) if c.is_cancelled() => Err(Error::new(
+            ErrorKind::Cancelled,
+            "the call was cancelled by its caller before it started",
+        )),
+        _ => Ok(()),
     }
 }
 

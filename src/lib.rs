@@ -57,6 +57,7 @@ pub use http::Response;
 pub use pager::{
     items as page_items, items_json as page_items_json, PageStyle, Pager, DEFAULT_MAX_PAGES,
 };
+pub use rt::cancel::Cancel;
 pub use rt::clock::Deadline;
 pub use rt::log::{Level, LogFn, Logger};
 pub use rt::stats::StatsSnapshot;

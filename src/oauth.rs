@@ -96,6 +96,8 @@ impl TokenEndpoint {
                 Some(self.secrets.form().as_bytes()),
                 deadline,
                 MAX_TOKEN_REPLY_BYTES,
+                // The fetch serves every waiter: it is never cancelled by one (see cache/mod.rs).
+                None,
             )
             .map_err(|e| e.context("token endpoint"))?;
         let received = wall_ms();

@@ -47,7 +47,7 @@ impl Client {
             .logger
             .log(Level::Debug, || format!("fetching {shown} without a token"));
         self.transport()
-            .send(method, uri, headers, None, deadline)
+            .send(method, uri, headers, None, deadline, None)
             .map_err(|e| hide_query(e, url).context(&format!("fetching {shown}")))
     }
 }

@@ -40,7 +40,7 @@ fn post_json<'a>(path: &'a str, body: &'a [u8]) -> Request<'a> {
         path,
         headers: vec![("Content-Type", "application/json")],
         body: Some(body),
-        timeout: None,
+        ..Request::default()
     }
 }
 

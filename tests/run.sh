@@ -48,7 +48,7 @@ header_is_clean_c_and_cpp() {
   echo "$(wc -l <"$out/exported") x8_ functions declared and exported"
 }
 
-C_TESTS=(test_api test_arguments test_concurrency test_store test_fork test_paging)
+C_TESTS=(test_api test_arguments test_concurrency test_store test_fork test_paging test_cancel)
 build_c_tests() {
   mkdir -p tests/c/bin
   local t

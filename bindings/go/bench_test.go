@@ -20,6 +20,21 @@ func BenchmarkAccessTokenCached(b *testing.B) {
 	})
 }
 
+// The same hit under a context that can be cancelled: each call carries an x8_cancel (see cancelFor).
+func BenchmarkAccessTokenCachedCancellableContext(b *testing.B) {
+	c := benchClient(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.AccessToken(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 func BenchmarkTokenSnapshotCached(b *testing.B) {
 	c := benchClient(b)
 	ctx := context.Background()

@@ -125,6 +125,7 @@ type emulatorStats struct {
 	APIRequests    uint64 `json:"api_requests"`
 	APIRejected    uint64 `json:"api_rejected"`
 	FaultsInjected uint64 `json:"faults_injected"`
+	Connections    uint64 `json:"connections"`
 }
 
 // stats reads the emulator's counters with net/http, not through x8.

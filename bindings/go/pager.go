@@ -6,9 +6,10 @@ package x8
 // // x8_pager_new with its options built on the C side, as x8go_request does (no Go pointer in C memory).
 // static x8_status x8go_pager_new(const x8_client *client, const char *method, const char *path,
 //                                 const char *const *headers, size_t header_count, const uint8_t *body,
-//                                 size_t body_len, uint32_t style, uint64_t max_pages, x8_pager **out,
-//                                 x8_error **err) {
-//     x8_request_opts opts = {sizeof opts, headers, header_count, body, body_len, 0};
+//                                 size_t body_len, uint32_t style, uint64_t max_pages, const x8_cancel *cancel,
+//                                 x8_pager **out, x8_error **err) {
+//     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count,
+//                             .body = body, .body_len = body_len, .cancel = cancel};
 //     return x8_pager_new(client, method, path, &opts, style, max_pages, out, err);
 // }
 //
@@ -87,7 +88,8 @@ func (e *PageStatusError) Error() string {
 // Each page's PageStyle is the listing's style (the one detected, with PageAuto). A page with a non-2xx
 // status is yielded as it is and is the last. An error (the network, ctx, a reply that
 // does not read as its style, more than 100000 pages) is yielded once with a nil Response and ends the
-// listing. ctx's deadline bounds the whole listing: each page gets what is left of it. Breaking out of the loop
+// listing. ctx's deadline bounds the whole listing: each page gets what is left of it; cancelling ctx stops a
+// page in flight (ErrCancelled, context.Canceled). Breaking out of the loop
 // abandons the listing. Each range over the result reads the listing anew; one range must not be shared
 // between goroutines, but any number of listings may run on one Client at once. Close waits for a listing in
 // progress to end before freeing the client.
@@ -164,10 +166,14 @@ func (c *Client) listing(ctx context.Context, method, path string, body []byte, 
 	if len(body) > 0 {
 		cbody = (*C.uint8_t)(unsafe.Pointer(&body[0]))
 	}
+	// One x8_cancel for the whole listing: the pager keeps its own reference, ctx.Done() triggers it until the
+	// listing ends, and a page in flight then returns at once.
+	cancel, done := cancelFor(ctx)
+	defer done()
 	var pager *C.x8_pager
 	var cerr *C.x8_error
 	if status := C.x8go_pager_new(c.h.ptr, cmethod, cpath, clines, C.size_t(len(lines)), cbody, C.size_t(len(body)),
-		C.uint32_t(style), 0, &pager, &cerr); status != C.X8_STATUS_OK {
+		C.uint32_t(style), 0, cancel, &pager, &cerr); status != C.X8_STATUS_OK {
 		each(nil, nil, takeError(status, cerr))
 		return
 	}

@@ -7,8 +7,10 @@ package x8
 // // and the body) could not be passed to C, while the same pointers as plain arguments can.
 // static x8_status x8go_request(const x8_client *client, const char *method, const char *path,
 //                               const char *const *headers, size_t header_count, const uint8_t *body,
-//                               size_t body_len, uint32_t timeout_ms, x8_response **out, x8_error **err) {
-//     x8_request_opts opts = {sizeof opts, headers, header_count, body, body_len, timeout_ms};
+//                               size_t body_len, uint32_t timeout_ms, const x8_cancel *cancel,
+//                               x8_response **out, x8_error **err) {
+//     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count,
+//                             .body = body, .body_len = body_len, .timeout_ms = timeout_ms, .cancel = cancel};
 //     return x8_request(client, method, path, &opts, out, err);
 // }
 import "C"
@@ -37,8 +39,8 @@ type Response struct {
 // Any HTTP status is a successful call. When the API rejects the token, libx8 drops it, fetches a new one and
 // sends the request once more (see WithReplayOn401); a second rejection is returned as the Response.
 //
-// ctx's deadline bounds the whole call; a cgo call cannot be interrupted, so cancelling ctx after the call
-// started is not honoured (see the package doc). Errors: ErrInvalidArgument (CR, LF or NUL in the method, path
+// ctx's deadline bounds the whole call, and cancelling ctx makes a call in progress return promptly with an
+// error matching both ErrCancelled and context.Canceled, its connection closed (see the package doc). Errors: ErrInvalidArgument (CR, LF or NUL in the method, path
 // or a header, a malformed header, another origin), ErrNotEntitled (the key lacks the API's product; the
 // message names the token's products), ErrBodyTooLarge, ErrTransport, ErrTimeout, ErrTLS and the token errors
 // (ErrAuth, ErrTokenEndpoint, ...).
@@ -63,6 +65,8 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, heade
 		return nil, err
 	}
 
+	cancel, done := cancelFor(ctx)
+	defer done()
 	var resp *Response
 	err = c.use(func(p *C.x8_client) error {
 		// Both slices are Go memory without Go pointers (lines holds C pointers), which cgo lets C borrow.
@@ -77,7 +81,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte, heade
 		var out *C.x8_response
 		var cerr *C.x8_error
 		status := C.x8go_request(p, cmethod, cpath, clines, C.size_t(len(lines)), cbody, C.size_t(len(body)),
-			timeout, &out, &cerr)
+			timeout, cancel, &out, &cerr)
 		if status != C.X8_STATUS_OK {
 			return takeError(status, cerr)
 		}

@@ -13,6 +13,16 @@ package x8
 //     r.status = x8_get_token(client, buf, buf_len, &r.len, &r.err);
 //     return r;
 // }
+//
+// // The same with a timeout and a cancellation handle: for a context with a deadline or a Done channel.
+// static x8go_token_result x8go_get_token_ex(const x8_client *client, uint32_t timeout_ms, const x8_cancel *cancel,
+//                                            char *buf, size_t buf_len) {
+//     x8go_token_result r;
+//     r.len = 0;
+//     r.err = NULL;
+//     r.status = x8_get_token_ex(client, timeout_ms, cancel, buf, buf_len, &r.len, &r.err);
+//     return r;
+// }
 import "C"
 
 import (
@@ -71,22 +81,21 @@ func equalFoldASCII(a, b string) bool {
 }
 
 // Token returns a valid token with its expiry and products: the cached one while it is fresh, else a new one
-// from the token endpoint (one fetch however many goroutines ask at once). ctx's deadline bounds the call; a
-// cgo call cannot be interrupted, so cancelling ctx after the call started is not honoured (see the package doc).
+// from the token endpoint (one fetch however many goroutines ask at once). ctx's deadline bounds the call, and
+// cancelling ctx while it waits for a fetch makes it return promptly (ErrCancelled, context.Canceled); the
+// fetch goes on for the other callers (see the package doc).
 func (c *Client) Token(ctx context.Context) (*Token, error) {
 	timeout, err := c.callTimeout(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return c.token(ctx, timeout)
-}
-
-func (c *Client) token(ctx context.Context, timeout C.uint32_t) (*Token, error) {
+	cancel, done := cancelFor(ctx)
+	defer done()
 	var tok *Token
-	err := c.use(func(p *C.x8_client) error {
+	err = c.use(func(p *C.x8_client) error {
 		var ct *C.x8_token
 		var cerr *C.x8_error
-		if status := C.x8_client_token(p, timeout, &ct, &cerr); status != C.X8_STATUS_OK {
+		if status := C.x8_client_token_ex(p, timeout, cancel, &ct, &cerr); status != C.X8_STATUS_OK {
 			return takeError(status, cerr)
 		}
 		defer C.x8_token_free(ct)
@@ -124,27 +133,27 @@ const tokenBufferSize = C.X8_TOKEN_BUFFER_SIZE
 var tokenBuffers = sync.Pool{New: func() any { return new([tokenBufferSize]byte) }}
 
 // AccessToken returns the value of a valid token: the fast path for an Authorization header. A cached fresh
-// token is copied without locks or network; otherwise it is fetched as by Token. ctx is honoured as by Token.
+// token is copied without locks or network; otherwise it is fetched as by Token. ctx is honoured as by Token; a
+// context that can be cancelled costs an x8_cancel per call, context.Background() nothing.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	timeout, err := c.callTimeout(ctx)
 	if err != nil {
 		return "", err
 	}
-	if timeout != 0 {
-		// x8_get_token cannot be given a timeout; a deadline shorter than the client's timeout needs
-		// x8_client_token, which costs a snapshot but honours it.
-		t, err := c.token(ctx, timeout)
-		if err != nil {
-			return "", err
-		}
-		return t.Value, nil
-	}
+	cancel, done := cancelFor(ctx)
+	defer done()
 
 	var value string
 	err = c.use(func(p *C.x8_client) error {
 		buf := tokenBuffers.Get().(*[tokenBufferSize]byte)
 		defer tokenBuffers.Put(buf)
-		r := C.x8go_get_token(p, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+		cbuf, size := (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf))
+		var r C.x8go_token_result
+		if timeout == 0 && cancel == nil {
+			r = C.x8go_get_token(p, cbuf, size)
+		} else {
+			r = C.x8go_get_token_ex(p, timeout, cancel, cbuf, size)
+		}
 		if r.status != C.X8_STATUS_OK {
 			return takeError(r.status, r.err)
 		}

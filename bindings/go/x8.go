@@ -19,11 +19,14 @@
 //
 // # Contexts
 //
-// A cgo call cannot be interrupted, so a context is honoured in two places only: a context already done
-// returns ctx.Err() without calling libx8, and a context's deadline becomes libx8's timeout for that call
-// (never longer than WithTimeout). Cancelling a context after the call started does not stop the call; it
-// returns when libx8 does, bounded by the deadline or the client's timeout. A timeout caused by the deadline
-// matches both ErrTimeout and context.DeadlineExceeded.
+// A context already done returns ctx.Err() without calling libx8; a context's deadline becomes libx8's timeout
+// for that call (never longer than WithTimeout); and cancelling a context while a call runs stops it: a cgo
+// call cannot be interrupted, so each call under a context that can be cancelled carries an x8_cancel that
+// ctx.Done() triggers (through context.AfterFunc, no goroutine per call), and libx8 returns promptly — a
+// request blocked on the network has its connection closed (never reused), a caller waiting for the shared
+// token fetch stops waiting while the fetch goes on for the other callers. The error matches both
+// ErrCancelled and context.Canceled. A timeout caused by the deadline matches both ErrTimeout and
+// context.DeadlineExceeded. context.Background() and context.TODO() cost nothing extra.
 //
 // # Concurrency and lifetime
 //

@@ -99,6 +99,7 @@ impl Call {
                 .collect(),
             body: self.body.as_deref(),
             timeout: None,
+            cancel: None,
         }
     }
 

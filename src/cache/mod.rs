@@ -36,6 +36,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::rt::cancel::Cancel;
 use crate::rt::clock::{monotonic_ms, Deadline};
 use crate::rt::log::{Level, Logger};
 use crate::rt::stats::Stats;
@@ -136,6 +137,8 @@ pub struct TokenCache {
     jitter: Jitter,
     stats: Arc<Stats>,
     logger: Logger,
+    /// This cache, for the wake-ups a waiter's cancel runs on another thread.
+    me: Weak<TokenCache>,
     /// A simulated clock for the model-based tests; the library itself always reads `monotonic_ms`.
     #[cfg(test)]
     clock: Option<Arc<AtomicU64>>,
@@ -254,6 +257,7 @@ impl TokenCache {
                 jitter,
                 stats,
                 logger,
+                me: me.clone(),
                 #[cfg(test)]
                 clock,
                 #[cfg(test)]
@@ -284,6 +288,19 @@ impl TokenCache {
     /// `timeout`). The hot path takes no lock and allocates nothing.
     #[inline]
     pub fn with_token<R>(&self, timeout: Duration, f: impl FnOnce(&Arc<Token>) -> R) -> Result<R> {
+        self.with_token_cancellable(timeout, None, f)
+    }
+
+    /// As `with_token`; a wait for a fetch also ends, with CANCELLED, when `cancel` is cancelled. A cancelled
+    /// caller never cancels the fetch itself, which goes on for the other waiters: a caller with a `cancel`
+    /// leaves the fetch to the scheduler instead of running it on its own thread.
+    #[inline]
+    pub fn with_token_cancellable<R>(
+        &self,
+        timeout: Duration,
+        cancel: Option<&Cancel>,
+        f: impl FnOnce(&Arc<Token>) -> R,
+    ) -> Result<R> {
         let now = self.now();
         {
             let guard = self.current.load();
@@ -301,7 +318,7 @@ impl TokenCache {
                 }
             }
         }
-        let token = self.fetch_blocking(Deadline::after(timeout))?;
+        let token = self.fetch_blocking(Deadline::after(timeout), cancel)?;
         Ok(f(&token))
     }
 
@@ -309,12 +326,24 @@ impl TokenCache {
     /// no reference count, no thread-local, no allocation on a hit.
     #[inline]
     pub fn copy_token(&self, timeout: Duration, out: &mut [u8]) -> Result<Copied> {
+        self.copy_token_cancellable(timeout, None, out)
+    }
+
+    /// As `copy_token`, a wait for a fetch ending with CANCELLED when `cancel` is (see
+    /// `with_token_cancellable`).
+    #[inline]
+    pub fn copy_token_cancellable(
+        &self,
+        timeout: Duration,
+        cancel: Option<&Cancel>,
+        out: &mut [u8],
+    ) -> Result<Copied> {
         let now = self.now();
         let (copied, stale) = match self.slot.read_into(now, out) {
             SlotRead::Copied { len, stale } => (Copied::Whole(len), stale),
             SlotRead::TooSmall { len, stale } => (Copied::TooSmall(len), stale),
             SlotRead::Empty => {
-                let token = self.fetch_blocking(Deadline::after(timeout))?;
+                let token = self.fetch_blocking(Deadline::after(timeout), cancel)?;
                 let bytes = token.access_token().as_bytes();
                 if bytes.len() >= out.len() {
                     return Ok(Copied::TooSmall(bytes.len()));
@@ -485,8 +514,11 @@ impl TokenCache {
         );
     }
 
-    fn fetch_blocking(&self, deadline: Deadline) -> Result<Arc<Token>> {
+    fn fetch_blocking(&self, deadline: Deadline, cancel: Option<&Cancel>) -> Result<Arc<Token>> {
         loop {
+            if cancel.is_some_and(Cancel::is_cancelled) {
+                return Err(cancelled());
+            }
             let now = self.now();
             if let Some(entry) = self.current.load().as_ref() {
                 if now < entry.expires_at {
@@ -509,13 +541,17 @@ impl TokenCache {
                     self.abandon_flight();
                     return outcome;
                 }
-                if deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout {
+                if cancel.is_none()
+                    && deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout
+                {
                     // This caller can wait about as long as the fetch may take (it was given the client's
-                    // timeout, a few microseconds ago): it runs the fetch itself, saving a thread hand-off.
+                    // timeout, a few microseconds ago) and will not give up before: it runs the fetch itself,
+                    // saving a thread hand-off.
                     return self.run_flight(deadline, false, guard);
                 }
-                // This caller cannot wait as long as the fetch may take: the scheduler runs it under the
-                // client's timeout, and this caller waits below only until its own deadline.
+                // This caller cannot wait as long as the fetch may take, or may be cancelled: the scheduler
+                // runs it under the client's timeout, and this caller waits below only until its own deadline
+                // or its cancel.
                 let mut guard = guard;
                 guard.armed = false;
                 if let Err(e) = self
@@ -528,9 +564,12 @@ impl TokenCache {
                         format!("could not start the token fetch: {e}"),
                     ));
                 }
-            } else if deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout
+            } else if cancel.is_none()
+                && deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout
                 && self.scheduler.take_queued_flight(self.ticket)
             {
+                // (Not a caller that may be cancelled: cancelling it would cancel nothing, the fetch on its own
+                // thread would run on, and the waiters beside it would wait for a caller that left.)
                 // The token has expired while its renewal still waits in the scheduler's queue behind other
                 // clients' (a thousand keys renewing at once on a slow endpoint): waiting for the queue could
                 // outlast this caller's deadline, so it takes the renewal back and runs it now, as if it had
@@ -538,9 +577,22 @@ impl TokenCache {
                 let guard = FlightGuard::new(self);
                 return self.run_flight(deadline, false, guard);
             }
+            // Registered before the lock is taken and dropped after it is released (the wake-up takes it).
+            let _woken_by_cancel = match cancel {
+                Some(cancel) => match cancel.on_cancel(self.wake_waiters()) {
+                    Some(guard) => Some(guard),
+                    None => return Err(cancelled()),
+                },
+                None => None,
+            };
             let mut flight = self.flight.lock();
             let generation = flight.generation;
             while self.in_flight.load(Ordering::Acquire) && flight.generation == generation {
+                // Read under the lock the wake-up takes before notifying: a cancel cannot slip in between this
+                // check and the wait.
+                if cancel.is_some_and(Cancel::is_cancelled) {
+                    return Err(cancelled());
+                }
                 #[cfg(test)]
                 self.waiting.fetch_add(1, Ordering::SeqCst);
                 let timed_out = self
@@ -562,6 +614,19 @@ impl TokenCache {
                 if let Some(err) = &flight.last_error {
                     return Err(err.clone());
                 }
+            }
+        }
+    }
+
+    /// What a cancel runs to wake the callers waiting for a flight: they look at their cancel and leave. The
+    /// lock is taken (and released) first, so that a waiter between its check and its wait is not missed.
+    fn wake_waiters(&self) -> impl FnOnce() + Send + 'static {
+        let me = self.me.clone();
+        move || {
+            // The waiter that registered this keeps the cache alive until the wake-up has run.
+            if let Some(cache) = me.upgrade() {
+                drop(cache.flight.lock());
+                cache.landed.notify_all();
             }
         }
     }
@@ -673,6 +738,15 @@ impl TokenCache {
             None => backoff,
         }
     }
+}
+
+/// What a waiter whose caller cancelled gets: never remembered as the fetch's outcome.
+fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        "the call was cancelled by its caller while waiting for the token fetch (which goes on for the other \
+         callers)",
+    )
 }
 
 #[cfg(test)]
@@ -1040,6 +1114,47 @@ mod tests {
         assert!((1700..=1769).contains(&left), "{left}");
     }
 
+    /// A caller with a cancel leaves the fetch to the scheduler: cancelled while it waits, it returns at once,
+    /// and the one fetch lands for the caller still waiting.
+    #[test]
+    fn a_cancelled_waiter_leaves_while_the_fetch_lands_for_the_others() {
+        let (cache, source) = cache_with(1799);
+        let (release, hold) = std::sync::mpsc::channel();
+        *source.hold.lock() = Some(hold);
+        let cancel = Cancel::new();
+        let cancelled = std::thread::spawn({
+            let (cache, cancel) = (cache.clone(), cancel.clone());
+            move || {
+                cache.with_token_cancellable(Duration::from_secs(30), Some(&cancel), |t| {
+                    t.access_token().to_owned()
+                })
+            }
+        });
+        eventually("the cancellable caller waits for the flight", || {
+            cache.waiting.load(Ordering::SeqCst) == 1
+        });
+        let patient = std::thread::spawn({
+            let cache = cache.clone();
+            move || cache.with_token(Duration::from_secs(30), |t| t.access_token().to_owned())
+        });
+        eventually("both wait", || cache.waiting.load(Ordering::SeqCst) == 2);
+        cancel.cancel();
+        assert_eq!(
+            cancelled.join().unwrap().unwrap_err().kind(),
+            ErrorKind::Cancelled
+        );
+        assert!(cache.in_flight.load(Ordering::SeqCst), "the fetch goes on");
+        release.send(()).unwrap();
+        assert_eq!(patient.join().unwrap().unwrap(), "tok1");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
+        // In the cache a cancel only ends waits: a cached token is a hit (`Client` refuses a cancelled handle
+        // before it gets here).
+        let hit = cache.with_token_cancellable(Duration::from_secs(1), Some(&cancel), |t| {
+            t.access_token().to_owned()
+        });
+        assert_eq!(hit.unwrap(), "tok1");
+    }
+
     /// Issue 13, defect 3: a fetch that panics ends its flight. Its waiters get an internal error at once (not
     /// a timeout after their whole wait), and after the backoff the next caller fetches normally.
     #[test]
@@ -1174,6 +1289,47 @@ mod tests {
         assert_eq!(get(&cache).unwrap(), "tok1");
         until_cached(&cache, "tok2");
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    /// A caller with a cancel never takes a queued flight back to run it on its own thread (it could not be
+    /// cancelled then): with the flight parked in the queue, two callers with a handle each both leave when
+    /// cancelled, and the flight is still there for the scheduler.
+    #[test]
+    fn a_caller_with_a_cancel_leaves_a_queued_flight_to_the_scheduler() {
+        let (cache, source) = cache_with(1799);
+        cache.scheduler.park(true);
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let (cache, cancel) = (cache.clone(), Cancel::new());
+                let call = std::thread::spawn({
+                    let cancel = cancel.clone();
+                    move || {
+                        cache.with_token_cancellable(Duration::from_secs(30), Some(&cancel), |t| {
+                            t.access_token().to_owned()
+                        })
+                    }
+                });
+                (cancel, call)
+            })
+            .collect();
+        eventually("both callers wait", || {
+            cache.waiting.load(Ordering::SeqCst) == 2
+        });
+        for (cancel, call) in callers {
+            cancel.cancel();
+            assert_eq!(
+                call.join().unwrap().unwrap_err().kind(),
+                ErrorKind::Cancelled
+            );
+        }
+        assert_eq!(
+            source.fetches.load(Ordering::SeqCst),
+            0,
+            "nobody ran it inline"
+        );
+        cache.scheduler.park(false);
+        assert_eq!(get(&cache).unwrap(), "tok1");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
     }
 
     /// Issue 15: a caller whose token expired while its renewal still waits in the scheduler's queue (the pool

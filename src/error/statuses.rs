@@ -34,6 +34,9 @@ status_table! {
     BodyTooLarge = 11 => BODY_TOO_LARGE,
     /// A client created before fork() was used in the child. Create a new client in the child.
     Forked = 12 => FORKED,
+    /// The caller cancelled the call through its `x8_cancel` (or the binding's context or token): it returned
+    /// without an answer, and a request's connection was closed. The token fetch other callers wait for goes on.
+    Cancelled = 13 => CANCELLED,
     /// A bug in x8 (an internal panic was caught). Please report it with the message.
     Internal = 99 => INTERNAL,
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::args::{buffer_arg, handle, out_arg, set_if_asked, str_arg, too_small};
 use super::boundary::{boundary, boundary_or};
+use super::cancel::{cancel_arg, x8_cancel};
 use super::error::{x8_error, x8_status};
 use super::options::{options_arg, x8_options};
 use super::own::{give, give_string, take, write_sized, Boxed, SizedStruct};
@@ -124,6 +125,38 @@ pub extern "C" fn x8_get_token(
         let client = handle(client, "client")?;
         let out = buffer_arg(buf, buf_len)?;
         let (len, result) = match client.inner.copy_token(out)? {
+            Copied::Whole(len) => (len, Ok(())),
+            Copied::TooSmall(len) => (len, Err(too_small(buf_len, len))),
+        };
+        set_if_asked(token_len, len);
+        result
+    })
+}
+
+/// `x8_get_token` with a bound and a cancellation handle: waits at most `timeout_ms` for a token fetch (0: the
+/// client's timeout), and returns X8_STATUS_CANCELLED as soon as `cancel` (NULL: none; borrowed, it must outlive
+/// the call) is triggered — at once when it already was. A cancelled caller stops waiting; the fetch it waited
+/// for goes on for the other callers, and its token lands in the cache. A cached token is copied as by
+/// `x8_get_token`, with the same cost and the same errors, plus X8_STATUS_CANCELLED. Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn x8_get_token_ex(
+    client: *const x8_client,
+    timeout_ms: u32,
+    cancel: *const x8_cancel,
+    buf: *mut c_char,
+    buf_len: usize,
+    token_len: *mut usize,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    boundary(err, || {
+        let client = handle(client, "client")?;
+        let out = buffer_arg(buf, buf_len)?;
+        let copied = client.inner.copy_token_cancellable(
+            out,
+            timeout_arg(timeout_ms),
+            cancel_arg(cancel),
+        )?;
+        let (len, result) = match copied {
             Copied::Whole(len) => (len, Ok(())),
             Copied::TooSmall(len) => (len, Err(too_small(buf_len, len))),
         };

@@ -15,6 +15,7 @@
 
 mod args;
 mod boundary;
+mod cancel;
 mod client;
 mod constants;
 mod error;
@@ -27,6 +28,7 @@ mod store;
 mod token;
 mod version;
 
+pub use cancel::*;
 pub use client::*;
 pub use constants::*;
 pub use error::*;

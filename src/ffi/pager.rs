@@ -31,6 +31,8 @@ impl Boxed for x8_pager {}
 /// listing (0: 100000); past it `x8_pager_next` fails with X8_STATUS_PROTOCOL instead of reading a server that
 /// never says "last" forever. The listing starts at the page the path names (`?page=2`, `lastDocumentId=…`).
 /// Nothing is sent until the first `x8_pager_next`; all arguments are copied, so they may be freed at once.
+/// `opts->cancel`, when set, cancels the page in flight and every later `x8_pager_next` (X8_STATUS_CANCELLED);
+/// the pager keeps its own reference, so the `x8_cancel` may be freed before the pager.
 ///
 /// On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
 /// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, a style that is
@@ -61,16 +63,33 @@ pub extern "C" fn x8_pager_new(
         } else {
             Some(read_sized(opts)?)
         };
-        let (headers, header_count, body, body_len, timeout_ms) = opts
-            .map_or((std::ptr::null(), 0, std::ptr::null(), 0, 0), |o| {
-                (o.headers, o.header_count, o.body, o.body_len, o.timeout_ms)
-            });
+        let (headers, header_count, body, body_len, timeout_ms, cancel) = opts.map_or(
+            (
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                0,
+                std::ptr::null(),
+            ),
+            |o| {
+                (
+                    o.headers,
+                    o.header_count,
+                    o.body,
+                    o.body_len,
+                    o.timeout_ms,
+                    o.cancel,
+                )
+            },
+        );
         let request = Request {
             method: str_arg(method, "method")?,
             path: str_arg(path, "path")?,
             headers: header_args(headers, header_count)?,
             body: super::args::bytes_arg(body, body_len, "opts->body")?,
             timeout: timeout_arg(timeout_ms),
+            cancel: super::cancel::cancel_arg(cancel),
         };
         let mut pager = Pager::new(&client.inner, &request, style);
         if max_pages != 0 {

@@ -4,6 +4,7 @@ use std::ffi::{c_char, CStr, CString};
 
 use super::args::{bytes_arg, handle, out_arg, str_arg};
 use super::boundary::{boundary, boundary_or};
+use super::cancel::{cancel_arg, x8_cancel};
 use super::client::{timeout_arg, x8_client};
 use super::error::{x8_error, x8_status};
 use super::own::{c_string, give, read_sized, take, Boxed, SizedStruct};
@@ -66,10 +67,13 @@ pub struct x8_request_opts {
     pub body_len: usize,
     /// Bound on the whole call in milliseconds (0: the client's timeout).
     pub timeout_ms: u32,
+    /// A handle that cancels the call when triggered (see `x8_cancel`), or NULL. Borrowed: it must outlive the
+    /// call.
+    pub cancel: *const x8_cancel,
 }
 
-// SAFETY: repr(C), `size: usize` first, then pointers, sizes and a final u32 padded to the alignment; all-zero is
-// "no headers, no body, the client's timeout".
+// SAFETY: repr(C), `size: usize` first, then pointers, sizes, a u32 and a pointer; all-zero is "no headers, no
+// body, the client's timeout, not cancellable".
 unsafe impl SizedStruct for x8_request_opts {
     const MIN_SIZE: usize = std::mem::size_of::<usize>();
     const NAME: &'static str = "opts";
@@ -90,7 +94,9 @@ unsafe impl SizedStruct for x8_request_opts {
 /// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
 /// header, another origin, absurd sizes, `opts->size` unset), X8_STATUS_NOT_ENTITLED (the key lacks the API's
 /// product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of
-/// `x8_get_token`, and X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself.
+/// `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself, and
+/// X8_STATUS_CANCELLED when `opts->cancel` was triggered (before or during the call: a request blocked on the
+/// network returns promptly, its connection closed, never reused).
 /// Thread safety: any thread; many requests may run on one client at once.
 #[no_mangle]
 pub extern "C" fn x8_request(
@@ -110,16 +116,33 @@ pub extern "C" fn x8_request(
         } else {
             Some(read_sized(opts)?)
         };
-        let (headers, header_count, body, body_len, timeout_ms) = opts
-            .map_or((std::ptr::null(), 0, std::ptr::null(), 0, 0), |o| {
-                (o.headers, o.header_count, o.body, o.body_len, o.timeout_ms)
-            });
+        let (headers, header_count, body, body_len, timeout_ms, cancel) = opts.map_or(
+            (
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                0,
+                std::ptr::null(),
+            ),
+            |o| {
+                (
+                    o.headers,
+                    o.header_count,
+                    o.body,
+                    o.body_len,
+                    o.timeout_ms,
+                    o.cancel,
+                )
+            },
+        );
         let request = Request {
             method: str_arg(method, "method")?,
             path: str_arg(path, "path")?,
             headers: header_args(headers, header_count)?,
             body: bytes_arg(body, body_len, "opts->body")?,
             timeout: timeout_arg(timeout_ms),
+            cancel: cancel_arg(cancel),
         };
         let reply = client.inner.request(&request)?;
         let mut body = reply.body;

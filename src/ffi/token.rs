@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::args::{handle, out_arg, str_arg};
 use super::boundary::{boundary, boundary_or};
+use super::cancel::{cancel_arg, x8_cancel};
 use super::client::{timeout_arg, x8_client};
 use super::error::{x8_error, x8_status};
 use super::own::{c_string, give, take, Boxed, SecretCString};
@@ -33,22 +34,49 @@ pub extern "C" fn x8_client_token(
     err: *mut *mut x8_error,
 ) -> x8_status {
     boundary(err, || {
-        let out = out_arg(out, "out")?;
-        *out = std::ptr::null_mut();
-        let client = handle(client, "client")?;
-        let token = client.inner.token(timeout_arg(timeout_ms))?;
-        *out = give(x8_token {
-            value: SecretCString::new(token.access_token()),
-            token_type: c_string(token.token_type()),
-            products: token
-                .products()
-                .iter()
-                .map(|p| c_string(p.as_str()))
-                .collect(),
-            token,
-        });
-        Ok(())
+        client_token(client, timeout_ms, std::ptr::null(), out)
     })
+}
+
+/// `x8_client_token` with a cancellation handle (NULL: none; borrowed, it must outlive the call): returns
+/// X8_STATUS_CANCELLED as soon as `cancel` is triggered — at once when it already was. A cancelled caller stops
+/// waiting; the token fetch it waited for goes on for the other callers. Errors as for `x8_client_token`, plus
+/// X8_STATUS_CANCELLED. Thread safety: any thread.
+#[no_mangle]
+pub extern "C" fn x8_client_token_ex(
+    client: *const x8_client,
+    timeout_ms: u32,
+    cancel: *const x8_cancel,
+    out: *mut *mut x8_token,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    boundary(err, || client_token(client, timeout_ms, cancel, out))
+}
+
+/// The body of `x8_client_token` and `x8_client_token_ex`, inside their boundaries.
+fn client_token(
+    client: *const x8_client,
+    timeout_ms: u32,
+    cancel: *const x8_cancel,
+    out: *mut *mut x8_token,
+) -> crate::error::Result<()> {
+    let out = out_arg(out, "out")?;
+    *out = std::ptr::null_mut();
+    let client = handle(client, "client")?;
+    let token = client
+        .inner
+        .token_cancellable(timeout_arg(timeout_ms), cancel_arg(cancel))?;
+    *out = give(x8_token {
+        value: SecretCString::new(token.access_token()),
+        token_type: c_string(token.token_type()),
+        products: token
+            .products()
+            .iter()
+            .map(|p| c_string(p.as_str()))
+            .collect(),
+        token,
+    });
+    Ok(())
 }
 
 /// The access token (for `Authorization: Bearer <value>`). Borrowed; "" for NULL.

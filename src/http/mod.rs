@@ -10,8 +10,10 @@ use ureq::ProxyProtocol;
 use crate::config::origin::is_loopback_host;
 use crate::config::{ProxySetting, Settings};
 use crate::error::{Error, ErrorKind, Result};
+use crate::rt::cancel::Cancel;
 use crate::rt::clock::Deadline;
 
+mod cancel;
 mod resolver;
 mod response;
 mod shared;
@@ -167,7 +169,8 @@ impl Transport {
     }
 
     /// Sends one request and reads the whole reply. Any HTTP status is a reply; only failures to get one are
-    /// errors.
+    /// errors. A `cancel` of the call makes it return CANCELLED at once, its connection shut down and never
+    /// pooled (see cancel.rs).
     pub fn send<U>(
         &self,
         method: &str,
@@ -175,15 +178,25 @@ impl Transport {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
         deadline: Deadline,
+        cancel: Option<&Cancel>,
     ) -> Result<Response>
     where
         http::Uri: TryFrom<U>,
         <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
     {
-        self.send_capped(method, url, headers, body, deadline, self.max_body_bytes)
+        self.send_capped(
+            method,
+            url,
+            headers,
+            body,
+            deadline,
+            self.max_body_bytes,
+            cancel,
+        )
     }
 
     /// As `send`, reading at most `max_body` bytes of the reply (and never more than the client's maximum).
+    #[allow(clippy::too_many_arguments)]
     pub fn send_capped<U>(
         &self,
         method: &str,
@@ -192,11 +205,15 @@ impl Transport {
         body: Option<&[u8]>,
         deadline: Deadline,
         max_body: u64,
+        cancel: Option<&Cancel>,
     ) -> Result<Response>
     where
         http::Uri: TryFrom<U>,
         <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
     {
+        if cancel.is_some_and(Cancel::is_cancelled) {
+            return Err(cancelled_error());
+        }
         let remaining = deadline.remaining();
         if remaining.is_zero() {
             return Err(Error::new(
@@ -215,20 +232,43 @@ impl Transport {
             connect: self.connect_timeout,
             client: deadline.client_limit(),
         };
-        let mut response = match self.run(agent, &method, &uri, headers, body, deadline) {
-            // The server had closed the pooled connection before the request reached it (a load balancer's
-            // short keep-alive): nothing was processed, so an idempotent request goes again, once, on a new
-            // connection — what curl and browsers do. A POST or PATCH never does: the failure is returned.
-            Err(e)
-                if idempotent
-                    && tcp::is_stale_connection(&e)
-                    && !deadline.remaining().is_zero() =>
-            {
-                self.run(agent, &method, &uri, headers, body, deadline)
-            }
-            other => other,
+        let (result, cut) = cancel::scoped(cancel, || {
+            let response = match self.run(agent, &method, &uri, headers, body, deadline) {
+                // The server had closed the pooled connection before the request reached it (a load
+                // balancer's short keep-alive): nothing was processed, so an idempotent request goes again,
+                // once, on a new connection — what curl and browsers do. A POST or PATCH never does: the
+                // failure is returned.
+                Err(e)
+                    if idempotent
+                        && tcp::is_stale_connection(&e)
+                        && !deadline.remaining().is_zero()
+                        && !cancel.is_some_and(Cancel::is_cancelled) =>
+                {
+                    self.run(agent, &method, &uri, headers, body, deadline)
+                }
+                other => other,
+            };
+            self.read_reply(
+                response.map_err(|e| map_error(e, limits))?,
+                max_body,
+                limits,
+            )
+        });
+        // A shut-down socket may read as a clean EOF, which a close-delimited body takes for its end: once a
+        // cancel shut one of the call's sockets down, no answer it got is trusted.
+        if cut || (result.is_err() && cancel.is_some_and(Cancel::is_cancelled)) {
+            return Err(cancelled_error());
         }
-        .map_err(|e| map_error(e, limits))?;
+        result
+    }
+
+    /// The status, headers and (at most `max_body` bytes of) body of a reply.
+    fn read_reply(
+        &self,
+        mut response: http::Response<ureq::Body>,
+        max_body: u64,
+        limits: Limits,
+    ) -> Result<Response> {
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -363,6 +403,14 @@ fn load_ca_bundle(
         .collect())
 }
 
+/// What a cancelled call returns.
+pub fn cancelled_error() -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        "the call was cancelled by its caller; its connection was closed",
+    )
+}
+
 /// "timed out (receive response): the client's timeout (30000 ms) passed": the stage, and which limit.
 fn timeout_message(which: ureq::Timeout, limits: Limits) -> String {
     use ureq::Timeout as T;
@@ -380,6 +428,9 @@ fn timeout_message(which: ureq::Timeout, limits: Limits) -> String {
 
 fn map_error(e: ureq::Error, limits: Limits) -> Error {
     use ureq::Error as U;
+    if cancel::is_cancelled(&e) {
+        return cancelled_error();
+    }
     let (kind, message) = match &e {
         U::Timeout(which) => (ErrorKind::Timeout, timeout_message(*which, limits)),
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {

@@ -8,7 +8,8 @@
 //! it mirrors ureq's semantics (per-address connect budgets, EINTR, timeouts reported as ureq's).
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
             // A connector before us (a CONNECT proxy) already made the connection.
             return Ok(Some(Either::A(earlier)));
         }
+        super::cancel::check()?;
         let stream = connect_any(&details.addrs, details.timeout)?;
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
@@ -58,8 +60,9 @@ impl<In: Transport> Connector<In> for TcpConnector {
         // descriptor of it (try_clone): one descriptor per pooled connection, not two (10,000 clients with a
         // pooled socket each ran into RLIMIT_NOFILE at 20,000, issue 15). The handle upgrades only while the
         // transport holds the socket, so it can never shut down a descriptor number closed and reused since.
-        // Registered so that a child forked meanwhile does not keep the connection open (rt::inherited_fds).
-        let stream = Arc::new(Unshared::register(stream));
+        // (A call's cancel holds a strong one, but only until the call returns: see cancel.rs.)
+        // The socket was registered when it was made (new_socket), so a child forked meanwhile does not keep
+        // the connection open (rt::inherited_fds).
         (details.register_shutdown)(Arc::downgrade(&stream) as Weak<dyn ShutdownHandle>)?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
@@ -78,29 +81,38 @@ impl<In: Transport> Connector<In> for TcpConnector {
 }
 
 /// Tries each resolved address in turn. Every address but the last gets half of the time left (at least
-/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second.
+/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second. The call's
+/// cancel watches each socket from before its connect: on Linux a shutdown aborts a connect in progress (other
+/// systems finish or time out the connect first).
 fn connect_any(
     addrs: &ResolvedSocketAddrs,
     timeout: NextTimeout,
-) -> Result<TcpStream, ureq::Error> {
+) -> Result<Arc<SharedSocket>, ureq::Error> {
     let started = Instant::now();
     let budget = timeout.not_zero().map(|d| *d);
     let mut last_error = None;
     for (i, addr) in addrs.iter().enumerate() {
         let last = i + 1 == addrs.len();
-        let attempt = match budget {
-            None => TcpStream::connect(addr),
+        let share = match budget {
+            None => None,
             Some(budget) => {
                 let left = budget.saturating_sub(started.elapsed());
                 if left.is_zero() {
                     return Err(ureq::Error::Timeout(timeout.reason));
                 }
                 let share = if last { left } else { left / 2 };
-                TcpStream::connect_timeout(addr, share.max(MIN_CONNECT_PER_ADDRESS).min(left))
+                Some(share.max(MIN_CONNECT_PER_ADDRESS).min(left))
             }
         };
+        let socket = new_socket(addr)?;
+        super::cancel::watch(&socket)?;
+        let unconnected = socket2::SockRef::from(&*socket.stream);
+        let attempt = match share {
+            None => unconnected.connect(&(*addr).into()),
+            Some(share) => unconnected.connect_timeout(&(*addr).into(), share),
+        };
         match attempt {
-            Ok(stream) => return Ok(stream),
+            Ok(()) => return Ok(socket),
             Err(e) if is_timeout(&e) => {
                 last_error = Some(ureq::Error::Timeout(if last {
                     timeout.reason
@@ -117,6 +129,27 @@ fn connect_any(
             io::ErrorKind::ConnectionRefused,
             "no address to connect to",
         ))
+    }))
+}
+
+/// A TCP socket for `addr`, not yet connected. socket2 rather than `TcpStream::connect_timeout`, which hides the
+/// socket until it is connected (so a cancel could not reach it). Close-on-exec (Unix) and not inheritable
+/// (Windows), as std's sockets.
+fn new_socket(addr: &std::net::SocketAddr) -> io::Result<Arc<SharedSocket>> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    // Made under the inherited-descriptor registry's lock, so even a fork during the connect leaves the child
+    // without it.
+    let stream = Unshared::open(|| {
+        Socket::new(
+            Domain::for_address(*addr),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )
+        .map(TcpStream::from)
+    })?;
+    Ok(Arc::new(SharedSocket {
+        stream,
+        killed: AtomicBool::new(false),
     }))
 }
 
@@ -139,9 +172,42 @@ fn concerns_only(e: &io::Error) -> bool {
     )
 }
 
+/// The socket as other threads see it: shut down from there to interrupt I/O blocked on it.
+#[derive(Debug)]
+pub struct SharedSocket {
+    /// Registered from its creation: a forked child holds none of the parent's sockets (rt::inherited_fds).
+    stream: Unshared<TcpStream>,
+    /// Shut down by a cancel: never to be reused.
+    killed: AtomicBool,
+}
+
+impl SharedSocket {
+    /// Shuts the socket down for good (a cancelled call's): the blocked read or write returns, and the pool's
+    /// probe refuses the connection even if ureq had already put it back.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+impl std::ops::Deref for SharedSocket {
+    type Target = TcpStream;
+
+    fn deref(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
+impl ShutdownHandle for SharedSocket {
+    fn shutdown(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
 pub struct TcpTransport {
-    /// Shared only with the shutdown handle registered with the agent (a `Weak`).
-    stream: Arc<Unshared<TcpStream>>,
+    /// Shared only with the shutdown handle registered with the agent (a `Weak`) and, during a call, with that
+    /// call's cancel (see cancel.rs).
+    stream: Arc<SharedSocket>,
     buffers: LazyBuffers,
     /// What SO_RCVTIMEO / SO_SNDTIMEO are set to now, so that an unchanged value is not set again.
     read_timeout: Option<Duration>,
@@ -233,7 +299,7 @@ impl Transport for TcpTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = self.begin_io(timeout.for_write(), Direction::Write)?;
         self.read_since_write = false;
-        let sent = (&**self.stream).write_all(&self.buffers.output()[..amount]);
+        let sent = (&*self.stream.stream).write_all(&self.buffers.output()[..amount]);
         // The request head carried the Authorization header (the token, or the Basic credentials) and a token
         // request's body the form: the buffer is reused for the next request but not wiped by ureq, and the
         // pooled connection may sit idle for long. A memset of a few hundred bytes per request.
@@ -246,7 +312,7 @@ impl Transport for TcpTransport {
         let started = Instant::now();
         let input = self.buffers.input_append_buf();
         let amount = loop {
-            match (&**self.stream).read(input) {
+            match (&*self.stream.stream).read(input) {
                 // Linux does not restart a socket read that has SO_RCVTIMEO after a signal: go on with what is
                 // left of the budget (no budget: the caller asked to be interruptible).
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
@@ -281,6 +347,9 @@ impl Transport for TcpTransport {
     /// Whether a pooled connection can carry another request: nothing is waiting to be read (bytes would mean
     /// the server sent more than the last response, or closed). One non-blocking peek, no mode changes.
     fn is_open(&mut self) -> bool {
+        if self.stream.killed.load(Ordering::SeqCst) {
+            return false;
+        }
         if self
             .found_open
             .is_some_and(|at| at.elapsed() < PROBE_STILL_FRESH)
@@ -290,14 +359,6 @@ impl Transport for TcpTransport {
         let open = self.probe();
         self.found_open = open.then(Instant::now);
         open
-    }
-}
-
-/// ureq's shutdown for a socket, on the registered one: the agent's `Weak` points at the `Unshared`, so whoever
-/// drops the last strong handle closes and unregisters the socket.
-impl ShutdownHandle for Unshared<TcpStream> {
-    fn shutdown(&self) {
-        ShutdownHandle::shutdown(&**self)
     }
 }
 
@@ -333,6 +394,7 @@ impl TcpTransport {
         if timeout.after.is_zero() {
             return Err(ureq::Error::Timeout(timeout.reason));
         }
+        super::cancel::watch(&self.stream)?;
         self.found_open = None;
         let stream = &self.stream;
         let wanted = socket_timeout(timeout);
@@ -386,7 +448,10 @@ mod tests {
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
         let transport = TcpTransport {
-            stream: Arc::new(Unshared::register(stream)),
+            stream: Arc::new(SharedSocket {
+                stream: Unshared::register(stream),
+                killed: AtomicBool::new(false),
+            }),
             buffers: LazyBuffers::new(1024, 1024),
             read_timeout: None,
             write_timeout: None,

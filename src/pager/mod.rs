@@ -45,6 +45,7 @@ pub fn items_json(body: &[u8]) -> Result<(String, usize)> {
 use crate::client::{Client, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Response;
+use crate::rt::cancel::Cancel;
 use style::{detect, next, Next};
 
 /// The most pages one listing reads unless told otherwise: a bound on a server that never says "last".
@@ -58,6 +59,8 @@ pub struct Pager {
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
     timeout: Option<Duration>,
+    /// Cancels the page in flight and every later one (a clone: it outlives the caller's handle).
+    cancel: Option<Cancel>,
     style: PageStyle,
     /// The path of the page to ask for next; `None` once the listing is over.
     next: Option<String>,
@@ -92,6 +95,7 @@ impl Pager {
                 .collect(),
             body: request.body.map(<[u8]>::to_vec),
             timeout: request.timeout,
+            cancel: request.cancel.cloned(),
             style,
             next: Some(request.path.to_owned()),
             last: String::new(),
@@ -158,6 +162,7 @@ impl Pager {
             headers,
             body: self.body.as_deref(),
             timeout: self.timeout,
+            cancel: self.cancel.as_ref(),
         })?;
         self.pages += 1;
         self.last.clone_from(&path);

@@ -73,10 +73,21 @@ impl<T: std::os::fd::AsRawFd> Unshared<T> {
 
 #[cfg(not(unix))]
 impl<T> Unshared<T> {
+    /// No fork here: only wraps what `open` made.
+    pub fn open<E>(open: impl FnOnce() -> Result<T, E>) -> Result<Unshared<T>, E> {
+        open().map(Unshared::register)
+    }
+
     pub fn register(inner: T) -> Unshared<T> {
         Unshared {
             inner: ManuallyDrop::new(inner),
         }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Unshared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
     }
 }
 

@@ -1,6 +1,8 @@
-//! Runtime primitives that know nothing of tokens or 8x8: clocks and deadlines, fork detection and the
-//! descriptors a forked child must not hold, the log sink, and the counters.
+//! Runtime primitives that know nothing of tokens or 8x8: cancellation, clocks and deadlines, fork detection and
+//! the descriptors a forked child must not hold, the log sink, and the counters.
 
+/// cbindgen:ignore
+pub mod cancel;
 pub mod clock;
 pub mod fork;
 pub mod inherited_fds;

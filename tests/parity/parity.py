@@ -32,12 +32,15 @@ ALLOW = {
         "x8_client_stats_json": "Client.Stats returns the typed struct; JSON is one json.Marshal away in Go",
         "x8_response_header": "responses are copied whole into an http.Header (x8_response_header_at), which answers lookups",
         "x8_token_has_product": "the token snapshot is copied into a Go Token whose HasProduct compares the copied list",
+        "x8_client_token": "Client.Token calls x8_client_token_ex, the same call with the context's x8_cancel",
+        "x8_cancel_is_triggered": "a Go caller asks its context (ctx.Err()), which triggers the handle",
     },
     "dotnet": {
         "x8_client_token_string": "GetAccessToken copies through x8_get_token into a managed buffer",
         "x8_client_stats_json": "GetStats returns the typed X8Stats",
         "x8_response_header": "responses are copied whole (x8_response_header_at) into X8Response.Headers",
         "x8_token_has_product": "X8Token copies the product list and compares it itself",
+        "x8_cancel_is_triggered": "a .NET caller asks its CancellationToken, which triggers the handle",
     },
 }
 

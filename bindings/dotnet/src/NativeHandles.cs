@@ -78,6 +78,18 @@ namespace X8
         }
     }
 
+    /// <summary>An x8_cancel (see NativeCancellation).</summary>
+    internal sealed class X8CancelHandle : X8Handle
+    {
+        public X8CancelHandle() { }
+
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.x8_cancel_free(handle);
+            return true;
+        }
+    }
+
     /// <summary>An x8_options.</summary>
     internal sealed class X8OptionsHandle : X8Handle
     {

@@ -11,6 +11,8 @@
 //     successful call would cost more than the call itself on the token fast path. Errors.Check wraps a non-NULL
 //     pointer in an X8ErrorHandle at once.
 //   - size_t is UIntPtr; C `bool` is one byte (UnmanagedType.U1).
+//   - An optional `const x8_cancel *` is an IntPtr (a null SafeHandle cannot be marshalled): NativeCancellation
+//     owns the handle and outlives the call it is passed to.
 
 using System;
 using System.Runtime.InteropServices;
@@ -62,6 +64,7 @@ namespace X8
             public IntPtr Body;
             public UIntPtr BodyLen;
             public uint TimeoutMs;
+            public IntPtr Cancel;
         }
 
         // x8_token_store and its callbacks (see X8TokenStore.cs); the function pointers come from static delegates.
@@ -216,6 +219,11 @@ namespace X8
             X8ClientHandle client, [Out] byte[] buf, UIntPtr bufLen, out UIntPtr tokenLen, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_get_token_ex(
+            X8ClientHandle client, uint timeoutMs, IntPtr cancel, [Out] byte[] buf, UIntPtr bufLen,
+            out UIntPtr tokenLen, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_client_invalidate(X8ClientHandle client, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
@@ -234,6 +242,10 @@ namespace X8
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_client_token(
             X8ClientHandle client, uint timeoutMs, out X8TokenHandle token, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_client_token_ex(
+            X8ClientHandle client, uint timeoutMs, IntPtr cancel, out X8TokenHandle token, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr x8_token_value(X8TokenHandle token);
@@ -255,6 +267,17 @@ namespace X8
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern void x8_token_free(IntPtr token);
+
+        // ---- cancellation ----
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8CancelHandle x8_cancel_new();
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void x8_cancel_trigger(X8CancelHandle cancel);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern void x8_cancel_free(IntPtr cancel);
 
         // ---- requests and responses ----
 

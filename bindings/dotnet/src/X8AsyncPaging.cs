@@ -16,8 +16,8 @@ namespace X8
         /// <summary>
         /// <see cref="X8Client.Pages"/> as an asynchronous stream: <c>await foreach (var page in
         /// client.PagesAsync("GET", path))</c>. Each page is read on the thread pool; the cancellation token (of
-        /// this call or of the enumeration, WithCancellation) is checked before each page: a page whose native
-        /// call started runs to completion, bounded by <paramref name="timeout"/>. Argument errors are thrown
+        /// this call or of the enumeration, WithCancellation) stops the listing before a page or during one (the
+        /// native call then returns promptly, its connection closed). Argument errors are thrown
         /// here; request errors from MoveNextAsync, ending the enumeration.
         /// </summary>
         public static IAsyncEnumerable<X8Response> PagesAsync(this X8Client client, string method, string path,
@@ -87,7 +87,7 @@ namespace X8
                     try
                     {
                         if (reader == null)
-                            reader = client.OpenPager(request, style);
+                            reader = client.OpenPager(request, style, token);
                         Current = reader.Next();
                     }
                     catch

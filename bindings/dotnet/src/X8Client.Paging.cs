@@ -21,7 +21,7 @@ namespace X8
         /// Nothing is sent until the enumeration starts; each enumeration reads the listing anew; an enumerator is
         /// not thread-safe. Stopping early (break, Dispose) abandons the listing.
         /// </summary>
-        /// <exception cref="X8Exception">From MoveNext: the errors of <see cref="Send"/>; Protocol when a reply does
+        /// <exception cref="X8Exception">From MoveNext: the errors of <see cref="Send(string, string, byte[], IDictionary{string, string}, TimeSpan?)"/>; Protocol when a reply does
         /// not read as its style or the listing passes 100000 pages. The enumeration ends with the exception.</exception>
         public IEnumerable<X8Response> Pages(string method, string path, byte[] body = null,
             IDictionary<string, string> headers = null, X8PageStyle style = X8PageStyle.Auto, TimeSpan? timeout = null)
@@ -40,11 +40,16 @@ namespace X8
             }
         }
 
-        internal PageReader OpenPager(PreparedRequest request, X8PageStyle style)
+        // `cancellationToken` stops the page in flight and every later one: the native pager keeps a reference to
+        // the x8_cancel its registration triggers, which lives as long as the reader.
+        internal PageReader OpenPager(PreparedRequest request, X8PageStyle style,
+            CancellationToken cancellationToken = default(CancellationToken))
         {
             ThrowIfDisposed();
+            var cancel = new NativeCancellation(cancellationToken);
             using (var pinned = new PinnedRequest(request))
             {
+                pinned.Opts.Cancel = cancel.Pointer;
                 X8PagerHandle pager;
                 IntPtr err;
                 var status = NativeMethods.x8_pager_new(handle, request.Method, request.Path, ref pinned.Opts,
@@ -57,9 +62,10 @@ namespace X8
                 catch
                 {
                     pager.Dispose();
+                    cancel.Dispose();
                     throw;
                 }
-                return new PageReader(pager);
+                return new PageReader(pager, cancel);
             }
         }
 
@@ -109,10 +115,12 @@ namespace X8
     internal sealed class PageReader : IDisposable
     {
         private readonly X8PagerHandle pager;
+        private readonly NativeCancellation cancel;
 
-        internal PageReader(X8PagerHandle pager)
+        internal PageReader(X8PagerHandle pager, NativeCancellation cancel)
         {
             this.pager = pager;
+            this.cancel = cancel;
         }
 
         /// <summary>Bounds the next pages (0: the client's timeout).</summary>
@@ -130,7 +138,7 @@ namespace X8
             var status = NativeMethods.x8_pager_next(pager, out page, out err);
             using (page)
             {
-                Errors.Check(status, err);
+                cancel.Check(status, err);
                 if (page.IsInvalid)
                     return null;
                 var copy = X8Response.CopyFrom(page);
@@ -164,6 +172,7 @@ namespace X8
         public void Dispose()
         {
             pager.Dispose();
+            cancel.Dispose();
         }
     }
 }

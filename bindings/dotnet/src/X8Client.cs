@@ -78,18 +78,66 @@ namespace X8
         }
 
         /// <summary>
+        /// <see cref="GetToken(TimeSpan?)"/> that <paramref name="cancellationToken"/> can stop while it waits for a
+        /// token fetch: the call then throws OperationCanceledException promptly, and the fetch goes on for the
+        /// other callers.
+        /// </summary>
+        /// <exception cref="OperationCanceledException">The token was cancelled (before or during the call).</exception>
+        /// <exception cref="X8Exception">As <see cref="GetToken(TimeSpan?)"/>.</exception>
+        public X8Token GetToken(TimeSpan? timeout, CancellationToken cancellationToken)
+        {
+            var timeoutMs = Millis.PerCall(timeout, "timeout");
+            ThrowIfDisposed();
+            using (var cancel = new NativeCancellation(cancellationToken))
+            {
+                X8TokenHandle token;
+                IntPtr err;
+                var status = NativeMethods.x8_client_token_ex(handle, timeoutMs, cancel.Pointer, out token, out err);
+                using (token)
+                {
+                    cancel.Check(status, err);
+                    return X8Token.CopyFrom(token);
+                }
+            }
+        }
+
+        /// <summary>
         /// Just the access token, on x8's fast path: a cache hit takes no lock and does no network I/O. Use it for
         /// an <c>Authorization: Bearer</c> header in code that sends its own requests.
         /// </summary>
-        /// <exception cref="X8Exception">As <see cref="GetToken"/>.</exception>
+        /// <exception cref="X8Exception">As <see cref="GetToken(TimeSpan?)"/>.</exception>
         public string GetAccessToken()
+        {
+            return GetAccessToken(CancellationToken.None);
+        }
+
+        /// <summary>
+        /// <see cref="GetAccessToken()"/> that <paramref name="cancellationToken"/> can stop while it waits for a
+        /// token fetch (OperationCanceledException; the fetch goes on for the other callers). A token that cannot
+        /// be cancelled costs nothing extra; one that can costs a native handle per call.
+        /// </summary>
+        /// <exception cref="OperationCanceledException">The token was cancelled (before or during the call).</exception>
+        /// <exception cref="X8Exception">As <see cref="GetToken(TimeSpan?)"/>.</exception>
+        public string GetAccessToken(CancellationToken cancellationToken)
         {
             ThrowIfDisposed();
             var buffer = tokenBuffer ?? (tokenBuffer = new byte[NativeMethods.TokenBufferSize]);
             UIntPtr length;
-            IntPtr err;
-            var status = NativeMethods.x8_get_token(handle, buffer, new UIntPtr((uint)buffer.Length), out length, out err);
-            Errors.Check(status, err);
+            var size = new UIntPtr((uint)buffer.Length);
+            if (!cancellationToken.CanBeCanceled)
+            {
+                IntPtr err;
+                Errors.Check(NativeMethods.x8_get_token(handle, buffer, size, out length, out err), err);
+            }
+            else
+            {
+                using (var cancel = new NativeCancellation(cancellationToken))
+                {
+                    IntPtr err;
+                    var status = NativeMethods.x8_get_token_ex(handle, 0, cancel.Pointer, buffer, size, out length, out err);
+                    cancel.Check(status, err);
+                }
+            }
             var n = (int)length.ToUInt64();
             try
             {
@@ -111,11 +159,23 @@ namespace X8
         /// </summary>
         /// <exception cref="X8Exception">InvalidArgument (CR/LF or NUL in method, path or a header; another
         /// origin), NotEntitled (the key lacks the API's product), BodyTooLarge, Transport, Timeout, Tls, and the
-        /// token errors of <see cref="GetToken"/>.</exception>
+        /// token errors of <see cref="GetToken(TimeSpan?)"/>.</exception>
         public X8Response Send(string method, string path, byte[] body = null,
             IDictionary<string, string> headers = null, TimeSpan? timeout = null)
         {
-            return Execute(new PreparedRequest(method, path, body, headers, timeout));
+            return Execute(new PreparedRequest(method, path, body, headers, timeout), CancellationToken.None);
+        }
+
+        /// <summary>
+        /// <see cref="Send(string, string, byte[], IDictionary{string, string}, TimeSpan?)"/> that
+        /// <paramref name="cancellationToken"/> can stop while it runs: the request returns promptly with
+        /// OperationCanceledException, its connection closed (never reused).
+        /// </summary>
+        /// <exception cref="OperationCanceledException">The token was cancelled (before or during the call).</exception>
+        public X8Response Send(string method, string path, byte[] body, IDictionary<string, string> headers,
+            TimeSpan? timeout, CancellationToken cancellationToken)
+        {
+            return Execute(new PreparedRequest(method, path, body, headers, timeout), cancellationToken);
         }
 
         /// <summary>Drops the cached token so the next call fetches a new one (after products were added to or
@@ -137,7 +197,7 @@ namespace X8
         }
 
         /// <summary>Drops the cached token only if it is still <paramref name="rejected"/>, a token the API
-        /// refused (e.g. an HttpClient that attaches <see cref="GetAccessToken"/> itself and got a 401). When many
+        /// refused (e.g. an HttpClient that attaches <see cref="GetAccessToken()"/> itself and got a 401). When many
         /// threads see the same token refused at once, the first call drops it and the others leave its successor
         /// alone, so one fetch follows. Returns whether the token was dropped.</summary>
         public bool InvalidateToken(string rejected)
@@ -180,39 +240,42 @@ namespace X8
         }
 
         // ---- async ----
-        // x8's calls block, so the async methods run them on the thread pool. The CancellationToken is checked
-        // before the native call starts: a cancelled token means no network traffic at all. A native call that has
-        // started cannot be interrupted; it ends within its timeout (the `timeout` argument, else the client's).
+        // x8's calls block, so the async methods run them on the thread pool. A cancelled token means no network
+        // traffic at all; a token cancelled while the native call runs triggers that call's x8_cancel, and the
+        // call returns promptly (a request's connection is closed; a wait for the token fetch ends while the
+        // fetch goes on for the other callers). Either way the task ends Canceled.
 
-        /// <summary><see cref="GetToken"/> on the thread pool. Cancellation is honoured until the native call
-        /// starts; after that the call runs to completion, bounded by <paramref name="timeout"/>.</summary>
+        /// <summary><see cref="GetToken(TimeSpan?)"/> on the thread pool, stopped by
+        /// <paramref name="cancellationToken"/> before or during the native call.</summary>
         public Task<X8Token> GetTokenAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             Millis.PerCall(timeout, "timeout"); // argument errors are thrown here, not inside the task
-            return RunAsync(() => GetToken(timeout), cancellationToken);
+            return RunAsync(() => GetToken(timeout, cancellationToken), cancellationToken);
         }
 
-        /// <summary><see cref="GetToken"/> on the thread pool with the client's timeout.</summary>
+        /// <summary><see cref="GetToken(TimeSpan?)"/> on the thread pool with the client's timeout.</summary>
         public Task<X8Token> GetTokenAsync(CancellationToken cancellationToken)
         {
             return GetTokenAsync(null, cancellationToken);
         }
 
-        /// <summary><see cref="GetAccessToken"/> on the thread pool, for async code that must not block on a fetch.</summary>
+        /// <summary><see cref="GetAccessToken()"/> on the thread pool, for async code that must not block on a fetch;
+        /// stopped by <paramref name="cancellationToken"/> before or during the native call.</summary>
         public Task<string> GetAccessTokenAsync(CancellationToken cancellationToken = default(CancellationToken))
         {
-            return RunAsync<string>(GetAccessToken, cancellationToken);
+            return RunAsync(() => GetAccessToken(cancellationToken), cancellationToken);
         }
 
-        /// <summary><see cref="Send"/> on the thread pool. The arguments are validated and copied now, except
-        /// <paramref name="body"/>, which must not change until the task completes. Cancellation is honoured until
-        /// the native call starts; after that the request runs to completion, bounded by <paramref name="timeout"/>.</summary>
+        /// <summary><see cref="Send(string, string, byte[], IDictionary{string, string}, TimeSpan?)"/> on the
+        /// thread pool. The arguments are validated and copied now, except <paramref name="body"/>, which must not
+        /// change until the task completes. <paramref name="cancellationToken"/> stops the request before or
+        /// during the native call (its connection is then closed).</summary>
         public Task<X8Response> SendAsync(string method, string path, byte[] body = null,
             IDictionary<string, string> headers = null, TimeSpan? timeout = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {
             var request = new PreparedRequest(method, path, body, headers, timeout);
-            return RunAsync(() => Execute(request), cancellationToken);
+            return RunAsync(() => Execute(request, cancellationToken), cancellationToken);
         }
 
         private static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken)
@@ -249,18 +312,20 @@ namespace X8
                     StringComparison.OrdinalIgnoreCase) == 0;
         }
 
-        private X8Response Execute(PreparedRequest request)
+        private X8Response Execute(PreparedRequest request, CancellationToken cancellationToken)
         {
             ThrowIfDisposed();
+            using (var cancel = new NativeCancellation(cancellationToken))
             using (var pinned = new PinnedRequest(request))
             {
+                pinned.Opts.Cancel = cancel.Pointer;
                 X8ResponseHandle response;
                 IntPtr err;
                 var status = NativeMethods.x8_request(handle, request.Method, request.Path, ref pinned.Opts,
                     out response, out err);
                 using (response)
                 {
-                    Errors.Check(status, err);
+                    cancel.Check(status, err);
                     return X8Response.CopyFrom(response);
                 }
             }

@@ -31,6 +31,9 @@ namespace X8
         BodyTooLarge = 11,
         /// <summary>A client created before fork() was used in the child process.</summary>
         Forked = 12,
+        /// <summary>The call's CancellationToken was cancelled while it ran (surfaced as an OperationCanceledException
+        /// whose inner exception carries this status).</summary>
+        Cancelled = 13,
         /// <summary>A bug in x8 (an internal panic was caught). Please report it with the message.</summary>
         Internal = 99,
     }

@@ -1,4 +1,5 @@
-// The Task-based methods: the native call runs on the thread pool; cancellation is honoured before it starts.
+// The Task-based methods: the native call runs on the thread pool; a cancelled token never reaches the network
+// (CancellationTests covers a token cancelled during the call).
 
 using System;
 using System.Linq;

@@ -40,6 +40,12 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+#if __has_include(<version>)
+#include <version>
+#endif
+#if defined(__cpp_lib_jthread)
+#include <stop_token>
+#endif
 
 namespace x8 {
 
@@ -125,6 +131,9 @@ struct ErrorFree {
 };
 struct StringFree {
     void operator()(char* p) const noexcept { x8_free(p); }
+};
+struct CancelFree {
+    void operator()(x8_cancel* p) const noexcept { x8_cancel_free(p); }
 };
 
 /// Turns a failed status and its x8_error (owned from here on) into an x8::Error.
@@ -547,6 +556,72 @@ private:
 // ---------------------------------------------------------------------------------------------------------------
 // Client
 
+// ---------------------------------------------------------------------------------------------------------------
+// Cancellation
+
+/// A cancellation handle (x8_cancel): pass it to Client::request, get, token or token_info, and call cancel()
+/// from any thread to make those calls throw x8::Error(X8_STATUS_CANCELLED) promptly — a request blocked on the
+/// network has its connection closed (never reused); a call waiting for the shared token fetch stops waiting
+/// while the fetch goes on for the other callers. One Cancel may serve any number of calls at once; once
+/// cancelled it stays so (every later call given it throws at once): make a new one for new work.
+///
+/// cancel() and cancelled() may be called from any thread while calls use it. The Cancel must outlive every call
+/// it was passed to. Movable, not copyable; a moved-from Cancel holds no handle (cancel() does nothing and calls
+/// given it cannot be cancelled).
+///
+/// Under C++20, `x8::Cancel cancel(stop_token)` also cancels when the std::stop_token is stopped (a
+/// std::jthread's, a std::stop_source's) for as long as the Cancel lives.
+class Cancel {
+public:
+    Cancel() : handle_(x8_cancel_new()) {
+        if (!handle_) {
+            throw Error(X8_STATUS_INTERNAL, "x8_cancel_new failed");
+        }
+    }
+
+#if defined(__cpp_lib_jthread)
+    explicit Cancel(std::stop_token token) : Cancel() {
+        // Declared after handle_, so destroyed before it: std::stop_callback's destructor waits for a callback
+        // running on another thread, and the handle it triggers is freed only after that.
+        stop_ = std::make_unique<std::stop_callback<Trigger>>(std::move(token), Trigger{handle_.get()});
+    }
+#endif
+
+    Cancel(Cancel&&) noexcept = default;
+    Cancel& operator=(Cancel&& other) noexcept {
+        if (this != &other) {
+#if defined(__cpp_lib_jthread)
+            stop_.reset();  // waits for a trigger in progress, before the handle it triggers is freed
+#endif
+            handle_ = std::move(other.handle_);
+#if defined(__cpp_lib_jthread)
+            stop_ = std::move(other.stop_);
+#endif
+        }
+        return *this;
+    }
+    Cancel(const Cancel&) = delete;
+    Cancel& operator=(const Cancel&) = delete;
+
+    /// Cancels every call given this handle, now and later. Idempotent; any thread; never blocks on the calls.
+    void cancel() const noexcept { x8_cancel_trigger(handle_.get()); }
+
+    /// Whether cancel() was called (or the stop_token stopped).
+    bool cancelled() const noexcept { return x8_cancel_is_triggered(handle_.get()); }
+
+    const x8_cancel* native_handle() const noexcept { return handle_.get(); }
+
+private:
+    std::unique_ptr<x8_cancel, detail::CancelFree> handle_;
+#if defined(__cpp_lib_jthread)
+    struct Trigger {
+        const x8_cancel* handle;
+        void operator()() const noexcept { x8_cancel_trigger(handle); }
+    };
+    std::unique_ptr<std::stop_callback<Trigger>> stop_;
+#endif
+};
+
 /// A client for one API key: caches its token, renews it ahead of expiry, keeps connections alive.
 /// Every method may be called from any number of threads at once; the destructor must be the last call.
 class Client {
@@ -569,12 +644,33 @@ public:
         return std::string(buf, len);
     }
 
+    /// token() that `cancel` can stop while it waits for a token fetch (x8::Error X8_STATUS_CANCELLED).
+    std::string token(const Cancel& cancel) const {
+        char buf[X8_TOKEN_BUFFER_SIZE];
+        std::size_t len = 0;
+        detail::call([&](x8_error** err) {
+            return x8_get_token_ex(handle_.get(), 0, cancel.native_handle(), buf, sizeof buf, &len, err);
+        });
+        const detail::WipeOnExit wipe_buf{buf, len};
+        return std::string(buf, len);
+    }
+
     /// A snapshot of the current token with its type, expiry and products (fetching one if needed), waiting at
     /// most `timeout` (0: the client's timeout).
     Token token_info(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
         const std::uint32_t timeout_ms = detail::to_ms(timeout, "timeout");
         x8_token* out = nullptr;  // NULL on failure, by contract
         detail::call([&](x8_error** err) { return x8_client_token(handle_.get(), timeout_ms, &out, err); });
+        return Token(out);
+    }
+
+    /// token_info() that `cancel` can stop while it waits for a token fetch (X8_STATUS_CANCELLED).
+    Token token_info(std::chrono::milliseconds timeout, const Cancel& cancel) const {
+        const std::uint32_t timeout_ms = detail::to_ms(timeout, "timeout");
+        x8_token* out = nullptr;
+        detail::call([&](x8_error** err) {
+            return x8_client_token_ex(handle_.get(), timeout_ms, cancel.native_handle(), &out, err);
+        });
         return Token(out);
     }
 
@@ -608,6 +704,21 @@ public:
     Response get(std::string_view path, const std::vector<Header>& headers,
                  std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
         return send("GET", path, headers.data(), headers.size(), {}, timeout);
+    }
+
+    /// request() and get() that `cancel` can stop while they run: they throw x8::Error(X8_STATUS_CANCELLED)
+    /// promptly, the request's connection closed (never reused).
+    Response request(std::string_view method, std::string_view path, std::initializer_list<Header> headers,
+                     std::string_view body, std::chrono::milliseconds timeout, const Cancel& cancel) const {
+        return send(method, path, headers.begin(), headers.size(), body, timeout, cancel.native_handle());
+    }
+    Response request(std::string_view method, std::string_view path, const std::vector<Header>& headers,
+                     std::string_view body, std::chrono::milliseconds timeout, const Cancel& cancel) const {
+        return send(method, path, headers.data(), headers.size(), body, timeout, cancel.native_handle());
+    }
+    Response get(std::string_view path, const Cancel& cancel,
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
+        return send("GET", path, nullptr, 0, {}, timeout, cancel.native_handle());
     }
 
     /// Drops the cached token so the next call fetches a new one (after the key's products changed, or when
@@ -668,7 +779,8 @@ private:
     }
 
     Response send(std::string_view method, std::string_view path, const Header* headers, std::size_t header_count,
-                  std::string_view body, std::chrono::milliseconds timeout) const {
+                  std::string_view body, std::chrono::milliseconds timeout,
+                  const x8_cancel* cancel = nullptr) const {
         const std::string c_method = detail::c_string(method, "method");
         const std::string c_path = detail::c_string(path, "path");
         std::vector<std::string> lines;
@@ -692,6 +804,7 @@ private:
             opts.body = body.empty() ? nullptr : body_bytes;
             opts.body_len = body.size();
             opts.timeout_ms = timeout_ms;
+            opts.cancel = cancel;
             return x8_request(handle_.get(), c_method.c_str(), c_path.c_str(), &opts, &out, err);
         });
         return Response(out);
