@@ -52,7 +52,7 @@ pub use config::{
     ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_URL, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use http::Response;
+pub use http::{Response, Streamed, Upload};
 pub use pager::{items as page_items, PageStyle, Pager, DEFAULT_MAX_PAGES};
 pub use rt::clock::Deadline;
 pub use rt::log::{Level, LogFn, Logger};

@@ -27,6 +27,7 @@ const (
 	StatusNotEntitled     Status = C.X8_STATUS_NOT_ENTITLED
 	StatusBodyTooLarge    Status = C.X8_STATUS_BODY_TOO_LARGE
 	StatusForked          Status = C.X8_STATUS_FORKED
+	StatusAborted         Status = C.X8_STATUS_ABORTED
 	StatusInternal        Status = C.X8_STATUS_INTERNAL
 )
 
@@ -86,6 +87,7 @@ var (
 	ErrNotEntitled     = &Error{Code: StatusNotEntitled}     // the key lacks the API's product
 	ErrBodyTooLarge    = &Error{Code: StatusBodyTooLarge}    // a response body exceeded WithMaxBodyBytes
 	ErrForked          = &Error{Code: StatusForked}          // a client created before fork() used in the child
+	ErrAborted         = &Error{Code: StatusAborted}         // a streamed transfer's io.Writer or io.Reader failed
 	ErrInternal        = &Error{Code: StatusInternal}        // a bug in libx8; please report it with the message
 )
 

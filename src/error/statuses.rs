@@ -34,6 +34,9 @@ status_table! {
     BodyTooLarge = 11 => BODY_TOO_LARGE,
     /// A client created before fork() was used in the child. Create a new client in the child.
     Forked = 12 => FORKED,
+    /// A streamed transfer was stopped by the caller's side: a body callback (write or read) returned non-zero,
+    /// or the sink or source failed. Nothing is retried; the message says which side and after how many bytes.
+    Aborted = 13 => ABORTED,
     /// A bug in x8 (an internal panic was caught). Please report it with the message.
     Internal = 99 => INTERNAL,
 }

@@ -16,9 +16,11 @@ use crate::rt::clock::Deadline;
 mod resolver;
 mod response;
 mod shared;
+mod stream;
 mod tcp;
 
-pub use response::Response;
+pub use response::{apigee_errorcode, Response, MAX_FAULT_BODY};
+pub use stream::{Streamed, Upload};
 use tcp::TcpConnector;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
@@ -182,6 +184,57 @@ impl Transport {
         http::Uri: TryFrom<U>,
         <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
     {
+        let mut body = Payload::Bytes(body.unwrap_or(&[]));
+        let (status, headers, mut reply) =
+            self.exchange(method, url, headers, &mut body, deadline)?;
+        let body = read_limited(reply.body_mut(), max_body.min(self.max_body_bytes))?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Sends one request and returns the reply's status and headers with its body unread (no size limit: the
+    /// caller reads it as it arrives). The upload, if any, is read from its source as it is sent.
+    pub fn open<U>(
+        &self,
+        method: &str,
+        url: U,
+        headers: &[(&str, &str)],
+        upload: Option<&mut Upload>,
+        deadline: Deadline,
+    ) -> Result<Streamed>
+    where
+        http::Uri: TryFrom<U>,
+        <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
+    {
+        let mut body = match upload {
+            Some(up) => Payload::Stream(up),
+            None => Payload::Bytes(&[]),
+        };
+        let (status, headers, reply) = self.exchange(method, url, headers, &mut body, deadline)?;
+        Ok(Streamed::new(
+            status,
+            headers,
+            Box::new(reply.into_body().into_reader()),
+        ))
+    }
+
+    /// Sends the request (once more on a stale pooled connection, when that is safe) and returns the reply
+    /// with its body unread.
+    fn exchange<U>(
+        &self,
+        method: &str,
+        url: U,
+        headers: &[(&str, &str)],
+        body: &mut Payload,
+        deadline: Deadline,
+    ) -> Result<(u16, Vec<(String, String)>, http::Response<ureq::Body>)>
+    where
+        http::Uri: TryFrom<U>,
+        <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
+    {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
             return Err(Error::new(
@@ -195,21 +248,26 @@ impl Transport {
         let method = http::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::invalid(format!("{method:?} is not a valid HTTP method")))?;
         let agent = self.agent_for(&uri);
-        let body = body.unwrap_or(&[]);
-        let mut response = match self.run(agent, &method, &uri, headers, body, deadline) {
+        let response = match self.run(agent, &method, &uri, headers, body, deadline) {
             // The server had closed the pooled connection before the request reached it (a load balancer's
             // short keep-alive): nothing was processed, so an idempotent request goes again, once, on a new
-            // connection — what curl and browsers do. A POST or PATCH never does: the failure is returned.
+            // connection — what curl and browsers do. A POST or PATCH never does, and neither does a request
+            // whose streamed upload has been read from (it cannot be read again): the failure is returned.
             Err(e)
                 if idempotent
+                    && body.can_resend()
                     && tcp::is_stale_connection(&e)
                     && !deadline.remaining().is_zero() =>
             {
                 self.run(agent, &method, &uri, headers, body, deadline)
             }
             other => other,
-        }
-        .map_err(map_error)?;
+        };
+        let response = match response {
+            Ok(r) => r,
+            // The upload's source failed: its own words, not the transport's.
+            Err(e) => return Err(body.take_failure().unwrap_or_else(|| map_error(e))),
+        };
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -221,12 +279,7 @@ impl Transport {
                 )
             })
             .collect();
-        let body = read_limited(response.body_mut(), max_body.min(self.max_body_bytes))?;
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok((status, headers, response))
     }
 
     /// One attempt: builds the request and runs it on `agent` within what is left of `deadline`.
@@ -236,7 +289,7 @@ impl Transport {
         method: &http::Method,
         uri: &http::Uri,
         headers: &[(&str, &str)],
-        body: &[u8],
+        body: &mut Payload,
         deadline: Deadline,
     ) -> std::result::Result<http::Response<ureq::Body>, ureq::Error> {
         let mut builder = http::Request::builder()
@@ -245,7 +298,31 @@ impl Transport {
         for (name, value) in headers {
             builder = builder.header(*name, *value);
         }
-        let request = builder.body(body).map_err(ureq::Error::Http)?;
+        match body {
+            Payload::Bytes(bytes) => {
+                let request = builder.body(*bytes).map_err(ureq::Error::Http)?;
+                self.run_within(agent, request, deadline)
+            }
+            Payload::Stream(upload) => {
+                // Known length: a Content-Length (ureq then sends it as given); unknown: chunked.
+                if let Some(len) = upload.len() {
+                    builder = builder.header(http::header::CONTENT_LENGTH, len);
+                }
+                let source: &mut dyn std::io::Read = &mut **upload;
+                let request = builder
+                    .body(ureq::SendBody::from_reader(source))
+                    .map_err(ureq::Error::Http)?;
+                self.run_within(agent, request, deadline)
+            }
+        }
+    }
+
+    fn run_within<B: ureq::AsSendBody>(
+        &self,
+        agent: &ureq::Agent,
+        request: http::Request<B>,
+        deadline: Deadline,
+    ) -> std::result::Result<http::Response<ureq::Body>, ureq::Error> {
         // The agent's own global timeout covers the usual case; a tighter per-call deadline (a Go context, a
         // .NET CancellationToken, time already spent fetching a token) costs a per-request config copy.
         let remaining = deadline.remaining();
@@ -261,6 +338,28 @@ impl Transport {
             request
         };
         agent.run(request)
+    }
+}
+
+/// What a request sends: bytes it holds (which can be sent again), or a streamed upload.
+enum Payload<'a, 'b> {
+    Bytes(&'a [u8]),
+    Stream(&'a mut Upload<'b>),
+}
+
+impl Payload<'_, '_> {
+    fn can_resend(&self) -> bool {
+        match self {
+            Payload::Bytes(_) => true,
+            Payload::Stream(up) => !up.started(),
+        }
+    }
+
+    fn take_failure(&mut self) -> Option<Error> {
+        match self {
+            Payload::Bytes(_) => None,
+            Payload::Stream(up) => up.take_failure(),
+        }
     }
 }
 
@@ -299,7 +398,7 @@ fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn too_large(limit: u64) -> Error {
+pub(crate) fn too_large(limit: u64) -> Error {
     Error::new(
         ErrorKind::BodyTooLarge,
         format!("the response body is larger than the configured maximum of {limit} bytes; it was cut off"),
@@ -332,7 +431,7 @@ fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
     Ok(RootCerts::Specific(Arc::new(certs)))
 }
 
-fn map_error(e: ureq::Error) -> Error {
+pub(crate) fn map_error(e: ureq::Error) -> Error {
     use ureq::Error as U;
     let (kind, message) = match &e {
         U::Timeout(which) => (ErrorKind::Timeout, format!("timed out ({which})")),

@@ -31,6 +31,8 @@ namespace X8
         BodyTooLarge = 11,
         /// <summary>A client created before fork() was used in the child process.</summary>
         Forked = 12,
+        /// <summary>A streamed transfer was stopped by the caller's side: the body's Stream failed (writing the download or reading the upload).</summary>
+        Aborted = 13,
         /// <summary>A bug in x8 (an internal panic was caught). Please report it with the message.</summary>
         Internal = 99,
     }
