@@ -142,6 +142,12 @@ def summary(m):
     t.add(6, f"token fetches per process ({num(g('fleet', shared, 1, 'processes'))} processes, 1 GET each)",
           g("fleet", shared, 1, "fetches_per_process"), "x8 (C), each process on its own",
           g("fleet", X8_C, 1, "fetches_per_process"), "", "< 1 with X8_TOKEN_CACHE")
+    # 7. Streamed download.
+    for metric, what, unit in (("mb_per_s", "MB/s", " MB/s"), ("peak_rss_kib", "peak RSS", " KiB")):
+        mb = g("download", "x8 get -o (CLI)", 1, "megabytes")
+        t.add(7, f"streamed download of {num(mb)} MiB to a file, {what}", g("download", "x8 get -o (CLI)", 1, metric),
+              "curl -o", g("download", "curl -o", 1, metric), unit,
+              "constant memory (< 30 MB)" if metric == "peak_rss_kib" else "")
     return t
 
 
@@ -229,7 +235,9 @@ Emulator: {machine['emulator']} on loopback, shared by every row (it runs on the
 Rows: 1 cached token hit; 2 token rollover ({machine['rollover_s']} s with 3-second tokens, shortened from 30 s
 to fit the time budget); 3 authenticated GET of `/analytics/cc/v5/realtime-metrics/queues?size=5` on keep-alive
 connections; 4 the C boundary from Go (cgo) and .NET (Mono P/Invoke), called directly; 5 memory and size;
-6 token endpoint load from short-lived processes. Go's x/oauth2 sends "BearerToken" as the scheme for 8x8's
+6 token endpoint load from short-lived processes; 7 a 1 GiB Storage object streamed from the emulator to
+/dev/null by `x8 get -o` and by `curl -o` with the same token (MB/s over the wall-clock transfer, peak RSS from
+GNU time in a run of its own). Go's x/oauth2 sends "BearerToken" as the scheme for 8x8's
 token type, so its request rows force "Bearer"; its rollover row sets the early expiry to 300 ms (x8's safety
 margin for a 3 s token) because the default 10 s would fetch on every call.
 
