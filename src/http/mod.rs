@@ -230,7 +230,7 @@ impl Transport {
         headers: &[(&str, &str)],
         body: &mut Payload,
         deadline: Deadline,
-    ) -> Result<(u16, Vec<(String, String)>, http::Response<ureq::Body>)>
+    ) -> Result<Exchanged>
     where
         http::Uri: TryFrom<U>,
         <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
@@ -305,7 +305,7 @@ impl Transport {
             }
             Payload::Stream(upload) => {
                 // Known length: a Content-Length (ureq then sends it as given); unknown: chunked.
-                if let Some(len) = upload.len() {
+                if let Some(len) = upload.announced_len() {
                     builder = builder.header(http::header::CONTENT_LENGTH, len);
                 }
                 let source: &mut dyn std::io::Read = &mut **upload;
@@ -340,6 +340,9 @@ impl Transport {
         agent.run(request)
     }
 }
+
+/// A reply's status, its headers (as `Response` has them) and the reply with its body unread.
+type Exchanged = (u16, Vec<(String, String)>, http::Response<ureq::Body>);
 
 /// What a request sends: bytes it holds (which can be sent again), or a streamed upload.
 enum Payload<'a, 'b> {

@@ -29,7 +29,7 @@ impl<'a> Upload<'a> {
         }
     }
 
-    pub fn len(&self) -> Option<u64> {
+    pub fn announced_len(&self) -> Option<u64> {
         self.len
     }
 
