@@ -8,7 +8,7 @@ package x8
 // static x8_status x8go_request(const x8_client *client, const char *method, const char *path,
 //                               const char *const *headers, size_t header_count, const uint8_t *body,
 //                               size_t body_len, uint32_t timeout_ms, x8_response **out, x8_error **err) {
-//     x8_request_opts opts = {sizeof opts, headers, header_count, body, body_len, timeout_ms};
+//     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count, .body = body, .body_len = body_len, .timeout_ms = timeout_ms};
 //     return x8_request(client, method, path, &opts, out, err);
 // }
 import "C"

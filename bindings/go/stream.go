@@ -18,7 +18,7 @@ package x8
 //                                      const char *const *headers, size_t header_count, uint32_t timeout_ms,
 //                                      uintptr_t user, int download, int upload, uint64_t upload_len,
 //                                      x8_response **out, x8_error **err) {
-//     x8_request_opts opts = {sizeof opts, headers, header_count, NULL, 0, timeout_ms};
+//     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count, .timeout_ms = timeout_ms};
 //     if (download) { opts.write = x8go_stream_write; opts.write_user = (void *)user; }
 //     if (upload) { opts.read = x8go_stream_read; opts.read_user = (void *)user; opts.upload_len = upload_len; }
 //     return x8_request(client, method, path, &opts, out, err);

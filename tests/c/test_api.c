@@ -147,7 +147,8 @@ static void request_sends_bearer_headers_and_body(void **state) {
     const char *headers[] = {"X-Tenant-Info: acme", "Content-Type:application/json"};
     const char *payload = "{\"q\":1}";
     x8_response *r = NULL;
-    x8_request_opts opts = {sizeof opts, headers, 2, (const uint8_t *)payload, strlen(payload), 5000};
+    x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = 2,
+                            .body = (const uint8_t *)payload, .body_len = strlen(payload), .timeout_ms = 5000};
     assert_int_equal(x8_request(c, "PUT", "/echo/thing", &opts, &r, NULL), X8_STATUS_OK);
     const char *body = (const char *)x8_response_body(r, NULL);
     assert_non_null(strstr(body, expected));

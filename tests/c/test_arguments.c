@@ -32,7 +32,8 @@ static const char NOT_UTF8[] = {'/', (char)0xff, (char)0xfe, 0};
 static x8_status request_with(const char *method, const char *path, const char *const *headers, size_t header_count,
                               const uint8_t *body, size_t body_len, uint32_t timeout_ms, x8_response **r,
                               x8_error **err) {
-    x8_request_opts opts = {sizeof opts, headers, header_count, body, body_len, timeout_ms};
+    x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count, .body = body,
+                            .body_len = body_len, .timeout_ms = timeout_ms};
     return x8_request(client, method, path, &opts, r, err);
 }
 
@@ -113,7 +114,8 @@ static void accessors_and_frees_tolerate_null(void **state) {
     assert_int_equal(x8_request(client, "GET", "/echo/a", NULL, &r, NULL), X8_STATUS_OK);
     x8_response_free(r);
     /* A program built against an older, smaller x8_request_opts: the fields past its size are never read. */
-    x8_request_opts older = {offsetof(x8_request_opts, body), NULL, 0, (const uint8_t *)0x1, (size_t)-1, 1};
+    x8_request_opts older = {.size = offsetof(x8_request_opts, body), .body = (const uint8_t *)0x1,
+                             .body_len = (size_t)-1, .timeout_ms = 1};
     r = NULL;
     assert_int_equal(x8_request(client, "GET", "/echo/a", &older, &r, NULL), X8_STATUS_OK);
     assert_null(x8_response_header(r, NULL));
