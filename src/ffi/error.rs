@@ -89,7 +89,11 @@ mod tests {
             let name = unsafe { CStr::from_ptr(x8_status_str(*s as i32)) };
             assert_eq!(name, s.name(), "{s:?}");
         }
-        let unknown = unsafe { CStr::from_ptr(x8_status_str(13)) };
+        // The first code the table does not use (the next status to be added would take it).
+        let free = (0..)
+            .find(|c| x8_status::ALL.iter().all(|s| *s as i32 != *c))
+            .unwrap();
+        let unknown = unsafe { CStr::from_ptr(x8_status_str(free)) };
         assert_eq!(unknown, c"X8_STATUS_UNKNOWN");
     }
 
