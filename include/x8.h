@@ -165,6 +165,55 @@ typedef enum {
 #define X8_STORE_BUSY 3
 
 /**
+ * How a listing says where its next page is: the style a pager is made with (`x8_pager_new`), or the one it
+ * detected (`x8_pager_style`). The codes are ABI: never renumbered.
+ */
+enum x8_page_style
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Detect from the first reply: a `Last-Document-Id` header, then `X-Page`/`X-Total-Pages`/`Link`, then
+   * the body's `lastPage`, `page` object or `links` (a reply with none of them is a single page).
+   */
+  X8_PAGE_STYLE_AUTO = 0,
+  /**
+   * `page`/`size` with `X-Page`, `X-Total-Pages` and `Link: rel="next"` headers (realtime, historical
+   * summary reports).
+   */
+  X8_PAGE_STYLE_PAGE_HEADERS = 1,
+  /**
+   * A cursor in the `Last-Document-Id` response header, sent back as `lastDocumentId` (historical detailed
+   * reports).
+   */
+  X8_PAGE_STYLE_HEADER_CURSOR = 2,
+  /**
+   * An offset in the body: `pageKey`, until `lastPage` is true (Storage search).
+   */
+  X8_PAGE_STYLE_BODY_OFFSET = 3,
+  /**
+   * HATEOAS links in the body: `links[rel=nextUrl]` (QM).
+   */
+  X8_PAGE_STYLE_BODY_LINKS = 4,
+  /**
+   * A page object in the body: `page.pageIndex` / `page.pageCount` (vcc).
+   */
+  X8_PAGE_STYLE_PAGE_OBJECT = 5,
+  /**
+   * Not a paged listing: the first reply is all there is.
+   */
+  X8_PAGE_STYLE_SINGLE = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum x8_page_style x8_page_style;
+#else
+typedef uint32_t x8_page_style;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A client for one API key: caches its token, renews it ahead of expiry, keeps connections alive.
  * Thread-safe: every function may be called on the same client from any number of threads at once, except
  * `x8_client_free`, which must be the last call (no other call on the client may be running or follow).
@@ -182,6 +231,15 @@ typedef struct x8_error x8_error;
  * what it needs, so the options may be freed (or reused for another client) right after `x8_client_new`.
  */
 typedef struct x8_options x8_options;
+
+/**
+ * A listing in progress: the pages of one request, read one at a time with `x8_pager_next`. Created by
+ * `x8_pager_new`, freed with `x8_pager_free`. **Not thread-safe**: use a pager from one thread at a time (it
+ * may move between threads; `x8_pager_free` may run on any thread). It copies the request it was made from,
+ * and keeps its client's connection pool and token cache alive, but it is a user of the client: free every
+ * pager of a client before `x8_client_free`, which must be the client's last call.
+ */
+typedef struct x8_pager x8_pager;
 
 /**
  * An API's answer: status, headers, body. Owned by the caller, freed with `x8_response_free`. Immutable, so
@@ -261,14 +319,6 @@ typedef struct {
 } x8_stats;
 
 /**
- * Called with each diagnostic message at or below the chosen level (1 error, 2 warn, 3 info, 4 debug).
- * `message` is borrowed for the duration of the call. Called from any thread, including x8's background
- * refresh thread, so it must be thread-safe; it may call x8 functions on the same client (no lock is held).
- * Messages never contain the secret or a token.
- */
-typedef void (*x8_log_fn)(void *user_data, int32_t level, const char *message);
-
-/**
  * The response-body callback of `x8_request_opts.write`. Runs on the thread that called `x8_request`, during
  * the call, never after it returns; x8 holds no lock of its own while it runs, so it may call any x8 function
  * (even on the same client) except freeing that client.
@@ -345,6 +395,14 @@ typedef struct {
    */
   uint64_t upload_len;
 } x8_request_opts;
+
+/**
+ * Called with each diagnostic message at or below the chosen level (1 error, 2 warn, 3 info, 4 debug).
+ * `message` is borrowed for the duration of the call. Called from any thread, including x8's background
+ * refresh thread, so it must be thread-safe; it may call x8 functions on the same client (no lock is held).
+ * Messages never contain the secret or a token.
+ */
+typedef void (*x8_log_fn)(void *user_data, int32_t level, const char *message);
 
 /**
  * Loads the record stored under `key` (NUL-terminated). If there is one and its length fits in `buf_len`
@@ -590,6 +648,32 @@ void x8_error_free(x8_error *err);
 const char *x8_status_str(int32_t status);
 
 /**
+ * Fetches an absolute URL **without** the client's token: no Authorization header and no 8x8 credential is
+ * sent, to any origin. For the presigned download links Storage answers `?presignUrl=true` with (an S3 URL
+ * whose query is its own credential, valid about 30 minutes). `method` is "GET" or "HEAD"; `url` must be
+ * `https://` (`http://` only on loopback: tests, the emulator). Redirects are not followed. The client's proxy,
+ * CA settings, connect timeout and maximum body size apply. The URL's query never appears in an error message
+ * or a log line (it is shown as `?[query hidden]`).
+ *
+ * `opts` (NULL for none): `headers` and `timeout_ms` as for `x8_request` (an Authorization header is refused);
+ * `write`/`write_user` stream the body to a callback as for `x8_request` (presigned recordings are large: no
+ * `max_body_bytes` limit, constant memory; `*out` then has an empty body); a body or `read` is refused (GET and
+ * HEAD carry none). Arguments are borrowed for the call only.
+ *
+ * On success `*out` is a new response owned by the caller (free with `x8_response_free`); any HTTP status is a
+ * success (an expired link is S3's 403). On failure `*out` is NULL. Errors: X8_STATUS_INVALID_ARGUMENT (NULL,
+ * non-UTF-8, another method, a body, a malformed or Authorization header, a URL that is not https or
+ * loopback http), X8_STATUS_BODY_TOO_LARGE, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS,
+ * X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero). Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
+ */
+x8_status x8_fetch_url(const x8_client *client,
+                       const char *method,
+                       const char *url,
+                       const x8_request_opts *opts,
+                       x8_response **out,
+                       x8_error **err);
+
+/**
  * Creates options with every default. Free with `x8_options_free`. Returns NULL only if memory ran out.
  */
 x8_options *x8_options_new(void);
@@ -714,6 +798,83 @@ x8_status x8_options_set_log_callback(x8_options *opts,
  * design's name for the one string release, rather than `x8_string_free`.)
  */
 void x8_free(void *ptr);
+
+/**
+ * Starts a paged listing of `method` `path` (like `x8_request`'s: relative to the base URL, or an absolute URL
+ * on its origin) with `opts` (headers, body, timeout per page; NULL for none), in `style`: one of the
+ * `x8_page_style` values, `X8_PAGE_STYLE_AUTO` to detect it from the first reply. `max_pages` bounds the
+ * listing (0: 100000); past it `x8_pager_next` fails with X8_STATUS_PROTOCOL instead of reading a server that
+ * never says "last" forever. The listing starts at the page the path names (`?page=2`, `lastDocumentId=…`).
+ * Nothing is sent until the first `x8_pager_next`; all arguments are copied, so they may be freed at once.
+ *
+ * On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
+ * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write` or
+ * `opts->read` set (pages are held, not streamed), a style that is not an `x8_page_style` value). The method,
+ * path and headers are checked when each page is sent, with `x8_request`'s rules. Thread safety: any thread; the client may be shared, the pager may not.
+ */
+x8_status x8_pager_new(const x8_client *client,
+                       const char *method,
+                       const char *path,
+                       const x8_request_opts *opts,
+                       uint32_t style,
+                       uint64_t max_pages,
+                       x8_pager **out,
+                       x8_error **err);
+
+/**
+ * The next page. Returns X8_STATUS_OK with `*out` set to a new response (free with `x8_response_free`) for a
+ * page, and X8_STATUS_OK with `*out` NULL once the listing is over (and on every later call). So a whole
+ * listing is:
+ *
+ *     x8_response *page;
+ *     while ((s = x8_pager_next(pager, &page, &err)) == X8_STATUS_OK && page) { ...; x8_response_free(page); }
+ *     if (s != X8_STATUS_OK) { ... x8_error_free(err); }
+ *
+ * Each page is an ordinary `x8_request` (token renewal, the replay after a 401, the timeout apply per page).
+ * A page with a 2xx status continues the listing; a page with any other status is handed out as it is and ends
+ * the listing (read it with `x8_response_status`). A failed call leaves `*out` NULL: after
+ * X8_STATUS_TRANSPORT, X8_STATUS_TIMEOUT or X8_STATUS_TLS the pager stays on that page, so calling again asks
+ * for it again; X8_STATUS_PROTOCOL (a reply that does not read as its style, one that points at itself, more
+ * than `max_pages` pages) ends the listing. Other errors are `x8_request`'s. Thread safety: one thread at a
+ * time per pager.
+ */
+x8_status x8_pager_next(x8_pager *pager,
+                        x8_response **out,
+                        x8_error **err);
+
+/**
+ * Bounds each page asked for from now on to `timeout_ms` milliseconds (0: the client's timeout), replacing
+ * `opts->timeout_ms` of `x8_pager_new`: a binding passes what is left of its caller's deadline for the whole
+ * listing before each page. Errors: X8_STATUS_INVALID_ARGUMENT (NULL). Thread safety: as `x8_pager_next`.
+ */
+x8_status x8_pager_set_timeout(x8_pager *pager,
+                               uint32_t timeout_ms,
+                               x8_error **err);
+
+/**
+ * The pager's style: the one asked for, or after the first page the one detected (`X8_PAGE_STYLE_SINGLE` when
+ * the first reply was not paged). `X8_PAGE_STYLE_AUTO` for NULL. Thread safety: as `x8_pager_next`.
+ */
+x8_page_style x8_pager_style(const x8_pager *pager);
+
+/**
+ * Frees a pager (a listing may be abandoned at any page). NULL is ignored. Any thread, but not while another
+ * call on the pager runs.
+ */
+void x8_pager_free(x8_pager *pager);
+
+/**
+ * The items of one page as a JSON array, whatever the API's shape: the body itself when it is an array, else
+ * its `content` (Storage, QM), `data` (vcc) or `items` array, also where a spec wraps the page object in an
+ * array of one. `*json` receives a new NUL-terminated string (free with `x8_free`) and `*count`, if
+ * `count` is not NULL, the number of items; joining pages is then text work, with no JSON parser in C.
+ * Errors: X8_STATUS_INVALID_ARGUMENT (NULL), X8_STATUS_PROTOCOL (the body is not JSON, or holds no list of
+ * items); `*json` is NULL then. Thread safety: any thread (responses are immutable).
+ */
+x8_status x8_page_items(const x8_response *page,
+                        char **json,
+                        size_t *count,
+                        x8_error **err);
 
 /**
  * Sends an authenticated request to the API: `Authorization: Bearer <token>` is added from the cache (the

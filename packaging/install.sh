@@ -27,7 +27,7 @@ ln -sfn "libx8.so.$MAJOR" "$lib/libx8.so"
 install -m 0644 "$TARGET_DIR/libx8.a" "$lib/libx8.a"
 install -m 0644 include/x8.h "$DESTDIR$INCLUDEDIR/x8.h"
 if [[ -f bindings/cpp/include/x8/x8.hpp ]]; then
-  install -m 0644 bindings/cpp/include/x8/x8.hpp "$DESTDIR$INCLUDEDIR/x8/x8.hpp"
+  install -m 0644 bindings/cpp/include/x8/*.hpp "$DESTDIR$INCLUDEDIR/x8/" # x8.hpp and pager.hpp
 fi
 install -m 0755 "$TARGET_DIR/x8" "$DESTDIR$BINDIR/x8"
 

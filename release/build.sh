@@ -108,7 +108,7 @@ common_files() { # common_files PKG: the headers, README.md and LICENSE
   install -d "$pkg/include/x8"
   install -m 0644 include/x8.h "$pkg/include/x8.h"
   if [[ -f bindings/cpp/include/x8/x8.hpp ]]; then
-    install -m 0644 bindings/cpp/include/x8/x8.hpp "$pkg/include/x8/x8.hpp"
+    install -m 0644 bindings/cpp/include/x8/*.hpp "$pkg/include/x8/" # x8.hpp and pager.hpp
   else
     rmdir "$pkg/include/x8"
   fi

@@ -19,23 +19,6 @@ start=$SECONDS
 tarball=${1:-$TARBALL}
 name=$(basename "$tarball" .tar.gz)
 
-passed=0
-failed=0
-failures=()
-check() { # check LABEL COMMAND...: runs one check and records its outcome, so later checks still run.
-  local label=$1 t=$SECONDS
-  shift
-  echo
-  echo "=== $label"
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "--- $label: ok ($((SECONDS - t)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$label")
-    echo "--- $label: FAILED ($((SECONDS - t)) s)"
-  fi
-}
 finish() {
   echo
   if ((failed > 0)); then

@@ -15,23 +15,6 @@ set -uo pipefail
 cd "$ROOT" || exit 1
 start=$SECONDS
 
-passed=0
-failed=0
-failures=()
-check() {
-  local label=$1 t=$SECONDS
-  shift
-  echo
-  echo "=== $label"
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "--- $label: ok ($((SECONDS - t)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$label")
-    echo "--- $label: FAILED ($((SECONDS - t)) s)"
-  fi
-}
 
 install_packages unzip gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-mingw-w64-x86-64 ||
   { echo "check_packages.sh: cannot install the tools"; exit 1; }

@@ -27,23 +27,6 @@ start=$SECONDS
 targets=("$@")
 ((${#targets[@]})) || targets=(aarch64-linux-gnu.2.17 x86_64-linux-musl x86_64-windows-gnu x86_64-macos aarch64-macos)
 
-passed=0
-failed=0
-failures=()
-check() { # check LABEL COMMAND...: runs one check and records its outcome, so later checks still run.
-  local label=$1 t=$SECONDS
-  shift
-  echo
-  echo "=== $label"
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "--- $label: ok ($((SECONDS - t)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$label")
-    echo "--- $label: FAILED ($((SECONDS - t)) s)"
-  fi
-}
 
 packages=(binutils llvm)
 for t in "${targets[@]}"; do

@@ -5,7 +5,9 @@
 #   install_rust_targets T...   rustup targets that are missing
 #   install_zig_tools           zig and cargo-zigbuild at pinned versions, from PyPI into a private virtual
 #                               environment ($X8_RELEASE_TOOLS, default ~/.cache/x8-release-tools), put on PATH
-# Every function is a no-op when everything is already there, so the second run costs nothing.
+#   check LABEL COMMAND...      runs one check (a suite of tests/run.sh, a release check) and records its
+#                               outcome in passed/failed/failures, so later checks still run
+# Every install function is a no-op when everything is already there, so the second run costs nothing.
 
 # Pinned so a release is built the same way every time; bump both together and rerun `make release`.
 ZIGLANG_VERSION=0.17.1
@@ -57,4 +59,24 @@ install_zig_tools() {
   CARGO_ZIGBUILD_ZIG_PATH=$("$TOOLS_DIR/bin/python3" -c \
     'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')
   export CARGO_ZIGBUILD_ZIG_PATH
+}
+
+passed=0
+failed=0
+failures=()
+check() { # check LABEL COMMAND...: runs one check and records its outcome, so later checks still run.
+  # The start time has a name no caller uses: bash scoping is dynamic, so a callee's unqualified loop variable
+  # (run_c_tests' `t`) would overwrite a plain `local t` here.
+  local label=$1 _x8_check_started=$SECONDS
+  shift
+  echo
+  echo "=== $label"
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "--- $label: ok ($((SECONDS - _x8_check_started)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$label")
+    echo "--- $label: FAILED ($((SECONDS - _x8_check_started)) s)"
+  fi
 }

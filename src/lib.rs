@@ -33,7 +33,7 @@ pub mod ffi;
 mod http;
 /// cbindgen:ignore
 mod oauth;
-/// cbindgen:ignore
+// cbindgen reads `pager` for `PageStyle` alone (the header's `x8_page_style`); the rest of it is hidden there.
 mod pager;
 /// cbindgen:ignore
 mod presigned;
@@ -53,7 +53,9 @@ pub use config::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use http::{Response, Streamed, Upload};
-pub use pager::{items as page_items, PageStyle, Pager, DEFAULT_MAX_PAGES};
+pub use pager::{
+    items as page_items, items_json as page_items_json, PageStyle, Pager, DEFAULT_MAX_PAGES,
+};
 pub use rt::clock::Deadline;
 pub use rt::log::{Level, LogFn, Logger};
 pub use rt::stats::StatsSnapshot;

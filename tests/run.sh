@@ -13,26 +13,9 @@ RELEASE=$(realpath -m "${CARGO_TARGET_DIR:-$ROOT/target}")/release
 export X8_EMULATOR=$RELEASE/x8-emulator # for the C suite (tests/c/emulator.c) and every later one
 export CARGO_TERM_COLOR=never
 
-passed=0
-failed=0
-failures=()
-suite() { # suite NAME COMMAND...: runs one suite and records its outcome, so later suites still run.
-  local name=$1
-  shift
-  echo
-  echo "=== $name"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "--- $name: ok ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "--- $name: FAILED ($((SECONDS - start)) s)"
-  fi
-}
+. scripts/lib.sh # install_packages, install_rust_targets, install_zig_tools, check: shared with release/ and benches/
+suite() { check "$@"; } # the test command calls its checks suites
 
-. scripts/lib.sh # install_packages, install_rust_targets, install_zig_tools: shared with release/ and benches/
 
 toolchain() {
   install_packages build-essential pkg-config libcmocka-dev valgrind cmake libgtest-dev binutils redis-server || return 1
@@ -65,9 +48,10 @@ header_is_clean_c_and_cpp() {
   echo "$(wc -l <"$out/exported") x8_ functions declared and exported"
 }
 
-C_TESTS=(test_api test_arguments test_concurrency test_store test_fork test_stream)
+C_TESTS=(test_api test_arguments test_concurrency test_store test_fork test_paging test_stream)
 build_c_tests() {
   mkdir -p tests/c/bin
+  local t
   for t in "${C_TESTS[@]}"; do
     cc -std=c99 -Wall -Wextra -Werror -g -pthread -Iinclude -Itests/c "tests/c/$t.c" tests/c/fixture.c \
       tests/c/emulator.c -L"$RELEASE" -lx8 -lcmocka -Wl,-rpath,"$RELEASE" -o "tests/c/bin/$t" || return 1
@@ -76,6 +60,7 @@ build_c_tests() {
 
 run_c_tests() {
   local rc=0
+  local t
   for t in "${C_TESTS[@]}"; do "tests/c/bin/$t" || rc=1; done
   return $rc
 }
@@ -94,6 +79,7 @@ run_streamed_download_in_constant_memory() {
 # process-lifetime caches from leaks), so detect_leaks is off here.
 build_c_tests_with_sanitizers() {
   mkdir -p tests/c/bin-san
+  local t
   for t in "${C_TESTS[@]}"; do
     cc -std=c99 -Wall -Wextra -Werror -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
       -fno-sanitize-recover=all -pthread -Iinclude -Itests/c "tests/c/$t.c" tests/c/fixture.c \
@@ -104,6 +90,7 @@ build_c_tests_with_sanitizers() {
 run_c_tests_with_sanitizers() {
   build_c_tests_with_sanitizers || return 1
   local rc=0
+  local t
   for t in "${C_TESTS[@]}"; do
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 "tests/c/bin-san/$t" || rc=1
   done
@@ -112,6 +99,7 @@ run_c_tests_with_sanitizers() {
 
 run_c_tests_under_valgrind() {
   local rc=0
+  local t
   for t in "${C_TESTS[@]}"; do
     # Every leak kind is an error, "possibly lost" and "still reachable" included: a thread left running by
     # x8_client_free shows up as "possibly lost" (issue 13, defect 11). valgrind.supp lets through only the
@@ -152,6 +140,7 @@ suite "C tests" run_c_tests
 suite "C tests under valgrind" run_c_tests_under_valgrind
 suite "C: 200 MB streamed download, peak RSS under 30 MB" run_streamed_download_in_constant_memory
 suite "C tests under -fsanitize=address,undefined" run_c_tests_with_sanitizers
+suite "C examples of each 8x8 API against the emulator (valgrind)" bash examples/run_examples.sh
 suite "install: soname, pkg-config (shared, static), CMake find_package, CLI" bash tests/install/test.sh
 suite "release: six archives; glibc 2.17 tarball, objdump floor, C suite against it" release_build_and_check
 suite "release: arm64 (qemu), musl, Windows (Wine), macOS (load commands) archives" bash release/check_targets.sh

@@ -38,6 +38,9 @@ else
         -r:System.Net.Http "$here"/src/*.cs
 fi
 mcs "${mcs_flags[@]}" -target:exe -out:"$build/Quickstart.exe" -r:"$build/X8.dll" "$here/examples/Quickstart.cs"
+for example in RealtimePages StorageDownload; do
+    mcs "${mcs_flags[@]}" -target:exe -out:"$build/$example.exe" -r:"$build/X8.dll" "$here/examples/$example.cs"
+done
 mcs "${mcs_flags[@]}" -target:library -out:"$build/X8.Tests.dll" \
     -r:"$build/X8.dll" -r:System.Net.Http -r:/usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll \
     "$here"/tests/*.cs
@@ -45,6 +48,7 @@ mcs "${mcs_flags[@]}" -target:library -out:"$build/X8.Tests.dll" \
 # DllImport("x8") resolves to libx8.so through the dynamic loader's path; no dllmap is needed on Mono.
 export LD_LIBRARY_PATH="$X8_LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export X8_EMULATOR X8_QUICKSTART_EXE="$build/Quickstart.exe"
+export X8_REALTIME_PAGES_EXE="$build/RealtimePages.exe" X8_STORAGE_DOWNLOAD_EXE="$build/StorageDownload.exe"
 
 # The tests own the key variables: one of them checks the error when they are missing.
 cd "$build"

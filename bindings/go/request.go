@@ -25,6 +25,7 @@ type Response struct {
 	StatusCode int
 	Header     http.Header // canonical keys; repeated headers keep every value in the order received
 	Body       []byte
+	PageStyle  PageStyle // for a page from Pages: the listing's style (detected, with PageAuto); else PageAuto
 }
 
 // Do sends an authenticated request to the API: "Authorization: Bearer <token>" is added from the cache (the

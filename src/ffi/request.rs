@@ -26,6 +26,28 @@ pub struct x8_response {
 
 impl Boxed for x8_response {}
 
+impl x8_response {
+    /// A reply as the C handle (`x8_fetch_url` and `x8_pager_next` hand out the same type as `x8_request`).
+    pub(crate) fn from_reply(reply: crate::http::Response) -> x8_response {
+        let mut body = reply.body;
+        body.push(0);
+        x8_response {
+            status: reply.status,
+            headers: reply
+                .headers
+                .into_iter()
+                .map(|(n, v)| (c_string(n), c_string(v)))
+                .collect(),
+            body,
+        }
+    }
+
+    /// The body without the NUL that follows it.
+    pub(crate) fn body_bytes(&self) -> &[u8] {
+        &self.body[..self.body.len() - 1]
+    }
+}
+
 /// What a request carries besides its method and path, all optional: pass NULL to `x8_request` for none (a
 /// plain GET). Set `size` to `sizeof(x8_request_opts)` and zero what you do not use, e.g.
 /// `x8_request_opts o = {.size = sizeof o}; o.timeout_ms = 2000;` — x8 reads only the fields that fit in `size`, so
@@ -158,22 +180,12 @@ pub extern "C" fn x8_request(
                 .request_reader(&request, Some(upload))?
                 .into_response(client.inner.options().max_body_bytes)?,
         };
-        let mut body = reply.body;
-        body.push(0);
-        *out = give(x8_response {
-            status: reply.status,
-            headers: reply
-                .headers
-                .into_iter()
-                .map(|(n, v)| (c_string(n), c_string(v)))
-                .collect(),
-            body,
-        });
+        *out = give(x8_response::from_reply(reply));
         Ok(())
     })
 }
 
-const EMPTY_OPTS: x8_request_opts = x8_request_opts {
+pub(crate) const EMPTY_OPTS: x8_request_opts = x8_request_opts {
     size: std::mem::size_of::<x8_request_opts>(),
     headers: std::ptr::null(),
     header_count: 0,
@@ -188,9 +200,9 @@ const EMPTY_OPTS: x8_request_opts = x8_request_opts {
 };
 
 /// The caller's `write` callback as a `Write`.
-struct CSink {
-    write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> c_int,
-    user: *mut c_void,
+pub(crate) struct CSink {
+    pub(crate) write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> c_int,
+    pub(crate) user: *mut c_void,
 }
 
 impl Write for CSink {
@@ -239,7 +251,10 @@ impl Read for CSource {
     }
 }
 
-fn header_args<'a>(headers: *const *const c_char, count: usize) -> Result<Vec<(&'a str, &'a str)>> {
+pub(crate) fn header_args<'a>(
+    headers: *const *const c_char,
+    count: usize,
+) -> Result<Vec<(&'a str, &'a str)>> {
     if count == 0 {
         return Ok(Vec::new());
     }

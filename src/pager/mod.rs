@@ -10,7 +10,9 @@
 //! A listing starts at the page the request names (`?page=2` starts at page 2, `lastDocumentId=…` at that
 //! cursor): the pager never rewinds a caller's request.
 
+/// cbindgen:ignore
 mod link;
+/// cbindgen:ignore
 mod query;
 mod style;
 
@@ -19,12 +21,34 @@ use std::time::Duration;
 
 pub use style::{items, PageStyle};
 
+/// The items of one page's JSON `body` (see `items`) as one JSON array text, and how many there are: what a
+/// caller without a JSON parser of its own (C) joins pages with. A body that is not JSON, or holds no list of
+/// items, is a protocol error naming which.
+pub fn items_json(body: &[u8]) -> Result<(String, usize)> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Protocol,
+            format!("the page is not JSON ({e}), so it has no items"),
+        )
+    })?;
+    let found = items(&value).ok_or_else(|| {
+        Error::new(
+            ErrorKind::Protocol,
+            "the page holds no list of items (neither an array nor content, data or items)",
+        )
+    })?;
+    let text = serde_json::to_string(&found)
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("re-encoding the items: {e}")))?;
+    Ok((text, found.len()))
+}
+
 use crate::client::{Client, Request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Response;
 use style::{detect, next, Next};
 
 /// The most pages one listing reads unless told otherwise: a bound on a server that never says "last".
+/// cbindgen:ignore
 pub const DEFAULT_MAX_PAGES: u64 = 100_000;
 
 /// A listing in progress. Owns copies of the request's parts, so it may outlive them.
@@ -80,6 +104,12 @@ impl Pager {
     pub fn with_max_pages(mut self, max: u64) -> Pager {
         self.max_pages = max.max(1);
         self
+    }
+
+    /// Bounds each page asked for from now on (`None`: the client's timeout), e.g. to what is left of a
+    /// caller's deadline for the whole listing.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
     }
 
     /// The style: the one asked for, or after the first page the one detected.
@@ -180,6 +210,23 @@ impl Iterator for Pager {
                 self.next = None;
                 Some(Err(e))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_json_joins_every_apis_shape_into_one_array() {
+        let (text, n) = items_json(br#"{"lastPage":true,"content":[{"id":1},{"id":2}]}"#).unwrap();
+        assert_eq!((text.as_str(), n), (r#"[{"id":1},{"id":2}]"#, 2));
+        let (text, n) = items_json(br#"[{"lastPage":true,"pageKey":3,"content":[7]}]"#).unwrap();
+        assert_eq!((text.as_str(), n), ("[7]", 1));
+        assert_eq!(items_json(b"[]").unwrap(), ("[]".to_owned(), 0));
+        for bad in [&b"not json"[..], br#"{"id":1}"#, b""] {
+            assert_eq!(items_json(bad).unwrap_err().kind(), ErrorKind::Protocol);
         }
     }
 }

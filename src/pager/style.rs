@@ -17,23 +17,28 @@ use super::link::next_link;
 use super::query::with_param;
 use crate::http::Response;
 
-/// How a listing says where its next page is.
+/// How a listing says where its next page is: the style a pager is made with (`x8_pager_new`), or the one it
+/// detected (`x8_pager_style`). The codes are ABI: never renumbered.
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageStyle {
-    /// Detect from the first reply (the order is that of the checks in `detect`).
-    Auto,
-    /// `page`/`size` with `X-Page`, `X-Total-Pages` and `Link: rel="next"` headers.
-    PageHeaders,
-    /// A cursor in the `Last-Document-Id` response header, sent back as `lastDocumentId`.
-    HeaderCursor,
-    /// An offset in the body: `pageKey`, until `lastPage` is true.
-    BodyOffset,
-    /// HATEOAS links in the body: `links[rel=nextUrl]`.
-    BodyLinks,
-    /// A page object in the body: `page.pageIndex` / `page.pageCount`.
-    PageObject,
+    /// Detect from the first reply: a `Last-Document-Id` header, then `X-Page`/`X-Total-Pages`/`Link`, then
+    /// the body's `lastPage`, `page` object or `links` (a reply with none of them is a single page).
+    Auto = 0,
+    /// `page`/`size` with `X-Page`, `X-Total-Pages` and `Link: rel="next"` headers (realtime, historical
+    /// summary reports).
+    PageHeaders = 1,
+    /// A cursor in the `Last-Document-Id` response header, sent back as `lastDocumentId` (historical detailed
+    /// reports).
+    HeaderCursor = 2,
+    /// An offset in the body: `pageKey`, until `lastPage` is true (Storage search).
+    BodyOffset = 3,
+    /// HATEOAS links in the body: `links[rel=nextUrl]` (QM).
+    BodyLinks = 4,
+    /// A page object in the body: `page.pageIndex` / `page.pageCount` (vcc).
+    PageObject = 5,
     /// Not a paged listing: the first reply is all there is.
-    Single,
+    Single = 6,
 }
 
 impl PageStyle {
@@ -54,6 +59,14 @@ impl PageStyle {
             .find(|(_, s)| *s == self)
             .map(|(n, _)| *n)
             .unwrap_or("auto")
+    }
+
+    /// The style whose code (`PageStyle::X as u32`, the C header's `x8_page_style`) is `code`.
+    pub fn from_code(code: u32) -> Option<PageStyle> {
+        Self::NAMES
+            .iter()
+            .map(|(_, s)| *s)
+            .find(|s| *s as u32 == code)
     }
 
     pub fn from_name(name: &str) -> Option<PageStyle> {
@@ -435,5 +448,14 @@ mod tests {
             assert_eq!(style.name(), name);
         }
         assert_eq!(PageStyle::from_name("nope"), None);
+        for (i, (_, style)) in PageStyle::NAMES.iter().enumerate() {
+            assert_eq!(
+                PageStyle::from_code(i as u32),
+                Some(*style),
+                "codes run 0..{}",
+                PageStyle::NAMES.len()
+            );
+        }
+        assert_eq!(PageStyle::from_code(PageStyle::NAMES.len() as u32), None);
     }
 }

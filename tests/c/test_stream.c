@@ -198,6 +198,52 @@ static void callers_built_before_the_streaming_fields_keep_working(void **state)
     x8_client_free(c);
 }
 
+static void a_presigned_download_streams_and_a_pager_refuses_to(void **state) {
+    (void)state;
+    x8_client *c = make_client(TEST_ID, TEST_SECRET);
+    char path[256], presign[300];
+    assert_int_equal(add_object(&emu, 2u << 20, path, sizeof path), 0);
+    x8_response *r = NULL, *whole = NULL;
+    x8_error *err = NULL;
+    assert_int_equal(x8_request(c, "GET", path, NULL, &whole, &err), X8_STATUS_OK);
+    snprintf(presign, sizeof presign, "%s?presignUrl=true", path);
+    assert_int_equal(x8_request(c, "GET", presign, NULL, &r, &err), X8_STATUS_OK);
+    const char *body = (const char *)x8_response_body(r, NULL);
+    const char *start = strstr(body, "\"presignedUrl\":\"");
+    assert_non_null(start);
+    start += strlen("\"presignedUrl\":\"");
+    char url[1024];
+    snprintf(url, sizeof url, "%.*s", (int)(strchr(start, '"') - start), start);
+    x8_response_free(r);
+
+    sink s = {0};
+    x8_request_opts o = {.size = sizeof o, .write = write_to_sink, .write_user = &s};
+    assert_int_equal(x8_fetch_url(c, "GET", url, &o, &r, &err), X8_STATUS_OK);
+    assert_int_equal(x8_response_status(r), 200);
+    size_t len = 99, whole_len = 0;
+    x8_response_body(r, &len);
+    assert_int_equal(len, 0);
+    const uint8_t *whole_body = x8_response_body(whole, &whole_len);
+    assert_int_equal(s.len, whole_len);
+    assert_memory_equal(s.data, whole_body, whole_len);
+    x8_response_free(r);
+    free(s.data);
+
+    /* A read callback has nothing to send with a GET; a pager holds its pages to find the next one. */
+    source any = {.left = 1};
+    x8_request_opts up = {.size = sizeof up, .read = read_from_source, .read_user = &any};
+    assert_int_equal(x8_fetch_url(c, "GET", url, &up, &r, &err), X8_STATUS_INVALID_ARGUMENT);
+    x8_error_free(err);
+    err = NULL;
+    x8_pager *pager = NULL;
+    assert_int_equal(x8_pager_new(c, "GET", "/storage/us-west/v3/objects", &o, 0, 0, &pager, &err),
+                     X8_STATUS_INVALID_ARGUMENT);
+    assert_null(pager);
+    x8_error_free(err);
+    x8_response_free(whole);
+    x8_client_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(a_streamed_download_matches_the_buffered_one, reset_emulator),
@@ -205,6 +251,7 @@ int main(void) {
         cmocka_unit_test_setup(uploads_stream_from_the_read_callback, reset_emulator),
         cmocka_unit_test_setup(a_read_callback_that_fails_or_lies_aborts, reset_emulator),
         cmocka_unit_test_setup(callers_built_before_the_streaming_fields_keep_working, reset_emulator),
+        cmocka_unit_test_setup(a_presigned_download_streams_and_a_pager_refuses_to, reset_emulator),
     };
     return cmocka_run_group_tests_name("x8 C API: streamed bodies", tests, start_emulator, stop_emulator);
 }

@@ -5,8 +5,8 @@ allow-list below says why it leaves it out. An allow-list entry that is no longe
 lists stay true.
 
 What counts as a counterpart:
-- a function: C++ calls it in bindings/cpp/include/x8/x8.hpp; Go calls it as C.x8_... (or from the C helpers in
-  a cgo preamble) in a non-test .go file; .NET declares it `static extern` in bindings/dotnet/src/NativeMethods.cs.
+- a function: C++ calls it in bindings/cpp/include/x8/*.hpp; Go calls it as C.x8_... (or from the C helpers in
+  a cgo preamble) in a non-test .go file; .NET declares it `static extern` in bindings/dotnet/src/NativeMethods*.cs.
 - a status: Go defines a constant from C.X8_STATUS_...; .NET's X8Status has the CamelCase name with the same
   value; C++ uses the header's x8_status itself.
 - a constant (.NET only: C++ and Go take the header's #defines themselves): the value .NET copies equals the
@@ -28,16 +28,12 @@ ALLOW = {
                                   "second copy would only add an allocation",
     },
     "go": {
-        # Go copies strings with C.GoString from borrowed pointers and buffers; no x8-allocated char* is handed
-        # to it, so it has nothing to release with x8_free.
-        "x8_free": "no x8-allocated string reaches Go (it uses x8_client_token and x8_get_token)",
         "x8_client_token_string": "Client.AccessToken copies through x8_get_token into a Go buffer, no extra allocation",
         "x8_client_stats_json": "Client.Stats returns the typed struct; JSON is one json.Marshal away in Go",
         "x8_response_header": "responses are copied whole into an http.Header (x8_response_header_at), which answers lookups",
         "x8_token_has_product": "the token snapshot is copied into a Go Token whose HasProduct compares the copied list",
     },
     "dotnet": {
-        "x8_free": "no x8-allocated string reaches .NET (it uses x8_client_token and x8_get_token)",
         "x8_client_token_string": "GetAccessToken copies through x8_get_token into a managed buffer",
         "x8_client_stats_json": "GetStats returns the typed X8Stats",
         "x8_response_header": "responses are copied whole (x8_response_header_at) into X8Response.Headers",
@@ -61,7 +57,8 @@ def camel(snake):
 
 
 def cpp_gaps(functions, statuses, fields):
-    hpp = (ROOT / "bindings/cpp/include/x8/x8.hpp").read_text()
+    # x8.hpp and the headers beside it that it includes (pager.hpp, ...).
+    hpp = "\n".join(p.read_text() for p in sorted((ROOT / "bindings/cpp/include/x8").glob("*.hpp")))
     code = re.sub(r"//[^\n]*", "", hpp)
     called = set(re.findall(r"\b(x8_\w+)\s*[(,)]", code)) | set(re.findall(r"&(x8_\w+)", code))
     gaps = [("function", f, "call it from a method of x8::Client, x8::Options, x8::Response or x8::Token in "
@@ -127,9 +124,21 @@ def dotnet_constant_gaps(defines):
     return gaps
 
 
+def dotnet_page_style_gaps():
+    """The paging styles .NET copies (X8PageStyle) have the header's x8_page_style values."""
+    text = (ROOT / "include/x8.h").read_text()
+    header = dict((n, int(v)) for n, v in re.findall(r"^\s+X8_PAGE_STYLE_(\w+) = (\d+),", text, re.M))
+    if len(header) < 7:
+        return [("page styles", "x8_page_style", "the header scan found fewer than 7 X8_PAGE_STYLE_ values: fix it")]
+    enum = dict((n, int(v)) for n, v in re.findall(r"^\s+(\w+) = (\d+),", (ROOT / "bindings/dotnet/src/X8PageStyle.cs").read_text(), re.M))
+    return [("page style", f"X8_PAGE_STYLE_{n}", f"add `{camel(n)} = {v},` to bindings/dotnet/src/X8PageStyle.cs")
+            for n, v in sorted(header.items()) if enum.get(camel(n)) != v]
+
+
 def dotnet_gaps(functions, statuses, fields):
     src = ROOT / "bindings/dotnet/src"
-    native = re.sub(r"//[^\n]*", "", (src / "NativeMethods.cs").read_text())
+    # NativeMethods is one partial class: NativeMethods.cs and its parts NativeMethods.*.cs.
+    native = re.sub(r"//[^\n]*", "", "\n".join(p.read_text() for p in sorted(src.glob("NativeMethods*.cs"))))
     declared = set(re.findall(r"static extern [\w\[\]]+ (x8_\w+)\(", native))
     gaps = [("function", f, f"declare `internal static extern ... {f}(...)` in bindings/dotnet/src/NativeMethods.cs "
              "and call it from the public API") for f in functions if f not in declared]
@@ -160,7 +169,7 @@ def main():
         allowed = ALLOW[binding]
         gaps = scan(functions, statuses, fields)
         if binding == "dotnet":
-            gaps += dotnet_constant_gaps(defines)
+            gaps += dotnet_constant_gaps(defines) + dotnet_page_style_gaps()
         for kind, name, fix in gaps:
             if name not in allowed:
                 failures.append(f"bindings/{binding}: no counterpart for {kind} {name}: {fix} (or, if the binding "

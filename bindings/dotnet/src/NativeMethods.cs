@@ -17,7 +17,7 @@ using System.Runtime.InteropServices;
 
 namespace X8
 {
-    internal static class NativeMethods
+    internal static partial class NativeMethods
     {
         // The file name is resolved by the runtime: "x8" becomes libx8.so on Linux, libx8.dylib on macOS and
         // x8.dll on Windows, looked up in the app's directory, runtimes/<rid>/native/ (NuGet) and the system's

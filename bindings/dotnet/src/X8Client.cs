@@ -16,7 +16,7 @@ namespace X8
     /// authenticated requests. Safe to use from any number of threads at once. Dispose it when done (a forgotten
     /// client is released by the finalizer).
     /// </summary>
-    public sealed class X8Client : IDisposable
+    public sealed partial class X8Client : IDisposable
     {
         private const string DefaultBaseUrl = "https://api.8x8.com";
 

@@ -41,6 +41,15 @@ namespace X8
             get { return bodyText ?? (bodyText = Encoding.UTF8.GetString(Body)); }
         }
 
+        /// <summary>For a page of <see cref="X8Client.Pages"/>: its items as one JSON array, whatever the API's
+        /// shape (the body itself when it is an array, else its content, data or items array); null for a page
+        /// that holds no list of items (an error body) and for a response of Send.</summary>
+        public string PageItemsJson { get; internal set; }
+
+        /// <summary>For a page of <see cref="X8Client.Pages"/>: the listing's style (the one detected, with
+        /// <see cref="X8PageStyle.Auto"/>); Auto for a response of Send.</summary>
+        public X8PageStyle PageStyle { get; internal set; }
+
         /// <summary>Whether <see cref="StatusCode"/> is 2xx.</summary>
         public bool IsSuccessStatusCode
         {

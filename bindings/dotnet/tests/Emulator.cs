@@ -102,6 +102,18 @@ namespace X8.Tests
             Admin("POST", "/_emulator/faults", json);
         }
 
+        /// <summary>POST /_emulator/config with the given settings.</summary>
+        public void Configure(string json)
+        {
+            Admin("POST", "/_emulator/config", json);
+        }
+
+        /// <summary>The body of a GET of an admin endpoint, e.g. "/_emulator/presigned-requests".</summary>
+        public string AdminGet(string path)
+        {
+            return Admin("GET", path, null);
+        }
+
         // Connection: close, so the test's own admin traffic never holds one of the emulator's connections open
         // beside the connections x8 is being tested on.
         private static readonly HttpClient AdminHttp = new HttpClient(new HttpClientHandler { UseProxy = false });
