@@ -62,7 +62,7 @@ if [[ -n $soname && $soname != libx8.so ]]; then ln -sf "$X8_LIB_DIR/libx8.so" "
 say "building the benchmark programs"
 cflags=(-O2 -g -Wall -Wextra -Werror -pthread -I"$X8_INCLUDE_DIR")
 xlibs=(-L"$lib" -lx8 -Wl,-rpath,"$lib")
-for prog in token_hit rollover memory fleet; do
+for prog in token_hit rollover memory fleet many_clients; do
     gcc "${cflags[@]}" "$here/c/bench.c" "$here/c/$prog.c" -o "$build/c/$prog" "${xlibs[@]}"
 done
 gcc "${cflags[@]}" "$here/c/bench.c" "$here/c/get.c" -o "$build/c/get" "${xlibs[@]}" -lcurl
@@ -112,8 +112,14 @@ run "6 fleet of short-lived processes" "$build/c/fleet" 20
 fleet_cache=$(mktemp -d)
 run "6 fleet of short-lived processes, shared token cache" "$build/c/fleet" 20 "$fleet_cache/x8"
 rm -rf "$fleet_cache"
+# Row 7 starts emulators of its own: one accepting 10,000 keys, one accepting 1,000 with 30 s tokens.
+run "7 many clients: 10,000 keys with a cached token" "$build/c/many_clients" scale
+run "7 many clients: rollover of 1,000 keys, 100 ms endpoint" "$build/c/many_clients" rollover 1000 100
+if [[ ${BENCH_QUICK:-} != 1 ]]; then # 45 s each, whatever the scale: the tokens live 30 s
+    run "7 many clients: the same rollover time-scaled to 30-minute tokens" "$build/c/many_clients" rollover 1000 2
+fi
 # The CLI is built with the library (cargo build --release puts it beside libx8.so); X8_CLI names another.
-run "7 streamed download: x8 get -o and curl -o" python3 "$here/download.py" "${X8_CLI:-$X8_LIB_DIR/x8}" \
+run "8 streamed download: x8 get -o and curl -o" python3 "$here/download.py" "${X8_CLI:-$X8_LIB_DIR/x8}" \
     "$(awk -v s="$BENCH_SCALE" 'BEGIN {print int(1024 * s)}')" "$BENCH_REPS"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 

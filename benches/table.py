@@ -3,6 +3,7 @@
 alternative as a ratio, the machine it ran on, every median measured, and the callgrind profiles.
 
 Usage: table.py RESULTS.jsonl MACHINE.json PROFILE_DIR OUT.md   (the table also goes to stdout)
+       table.py --rows 1,3,7 RESULTS.jsonl                      (those rows only, of a partial run)
 """
 import json
 import re
@@ -142,13 +143,48 @@ def summary(m):
     t.add(6, f"token fetches per process ({num(g('fleet', shared, 1, 'processes'))} processes, 1 GET each)",
           g("fleet", shared, 1, "fetches_per_process"), "x8 (C), each process on its own",
           g("fleet", X8_C, 1, "fetches_per_process"), "", "< 1 with X8_TOKEN_CACHE")
-    # 7. Streamed download.
+    # 7. Many keys in one process (issue 15), beside the figures the issue measured before the shared scheduler.
+    sc = m.get(("scale", X8_C, 1), {})
+    if sc:
+        n = f"{num(sc['clients'])} clients"
+        t.add(7, f"{n} with a cached token: x8 threads in the process", sc["x8_threads"], BEFORE_NAME,
+              BEFORE["threads_1000"], "", "≤ 4")
+        t.add(7, f"{n}: most x8 threads seen while fetching", sc["x8_threads_most"], "", None, "", "≤ 4")
+        t.add(7, f"{n}: RSS per client (token cached)", sc["rss_kib_per_client"], BEFORE_NAME,
+              BEFORE["rss_kib_per_client"], " KiB", "≤ 16 KiB")
+        t.add(7, f"{n}: file descriptors per idle client", sc["fds_per_client"], "", None, "", "0")
+        t.add(7, f"{n}: time to create a client (x8_client_new, no fetch), mean", sc["create_us_mean"], "", None,
+              " µs", "≤ 50 µs")
+        t.add(7, f"{n}: time to create a client, p99", sc["create_us_p99"], "", None, " µs")
+        t.add(7, f"{n}: x8 threads and descriptors left after freeing all",
+              sc["x8_threads_after_free"] + sc["fds_left_after_free"], "", None, "", "0")
+    for bench, what in (("rollover_many", "100 ms endpoint"), ("rollover_many_scaled", "time-scaled")):
+        r = m.get((bench, X8_C, 4), {})
+        if not r:
+            continue
+        head = f"rollover, {num(r['keys'])} keys, {num(r['lifetime_s'])} s tokens, {num(r['token_delay_ms'])} ms endpoint"
+        t.add(7, f"{head}: most token requests in flight (emulator)", r["max_token_requests_in_flight"],
+              BEFORE_NAME + " (200 keys)" if bench == "rollover_many" else "", BEFORE["in_flight_200"]
+              if bench == "rollover_many" else None, "", "≤ 8")
+        t.add(7, f"{head}: longest x8_get_token call", r["max_ns"] / 1e6, "", None, " ms", "< 1 ms")
+        t.add(7, f"{head}: calls over 1 ms / failed", r["over_1ms"], "failed calls", r["failed_calls"], "", "0")
+        t.add(7, f"{head}: fetches a caller waited for (of {num(r['keys_renewed'])} renewed keys)",
+              r["fetches_waited_for"], "", None, "", "0")
+        t.add(7, f"{head}: first and N-th renewal at the emulator, s after the first fetch",
+              r["first_renewal_s"], "N-th", r["nth_renewal_s"], " s")
+    # 8. Streamed download.
     for metric, what, unit in (("mb_per_s", "MB/s", " MB/s"), ("peak_rss_kib", "peak RSS", " KiB")):
         mb = g("download", "x8 get -o (CLI)", 1, "megabytes")
-        t.add(7, f"streamed download of {num(mb)} MiB to a file, {what}", g("download", "x8 get -o (CLI)", 1, metric),
+        t.add(8, f"streamed download of {num(mb)} MiB to a file, {what}", g("download", "x8 get -o (CLI)", 1, metric),
               "curl -o", g("download", "curl -o", 1, metric), unit,
               "constant memory (< 30 MB)" if metric == "peak_rss_kib" else "")
     return t
+
+
+# What issue 15 measured before the shared scheduler (one renewal thread per client): 1,000 clients, 1,001
+# threads, 287 MB RSS, about 285 KiB each; 200 keys renewing together, 16 token requests in flight at once.
+BEFORE_NAME = "before (issue 15)"
+BEFORE = {"threads_1000": 1001, "rss_kib_per_client": 285, "in_flight_200": 16}
 
 
 def details(m):
@@ -203,6 +239,12 @@ def profile(path, iterations, top, mode):
 
 
 def main():
+    if sys.argv[1] == "--rows":  # table.py --rows 1,3,7 RESULTS.jsonl: only those rows, from a partial run
+        wanted = {int(r) for r in sys.argv[2].split(",")}
+        t = summary(load(sys.argv[3]))
+        t.rows = [r for r in t.rows if r[0] in wanted and r[2] != "n/a"]
+        print(t.markdown())
+        return
     results, machine_path, profile_dir, out_path = sys.argv[1:5]
     m = load(results)
     machine = json.load(open(machine_path))
@@ -235,9 +277,10 @@ Emulator: {machine['emulator']} on loopback, shared by every row (it runs on the
 Rows: 1 cached token hit; 2 token rollover ({machine['rollover_s']} s with 3-second tokens, shortened from 30 s
 to fit the time budget); 3 authenticated GET of `/analytics/cc/v5/realtime-metrics/queues?size=5` on keep-alive
 connections; 4 the C boundary from Go (cgo) and .NET (Mono P/Invoke), called directly; 5 memory and size;
-6 token endpoint load from short-lived processes; 7 a 1 GiB Storage object streamed from the emulator to
-/dev/null by `x8 get -o` and by `curl -o` with the same token (MB/s over the wall-clock transfer, peak RSS from
-GNU time in a run of its own). Go's x/oauth2 sends "BearerToken" as the scheme for 8x8's
+6 token endpoint load from short-lived processes; 7 many API keys in one process (benches/c/many_clients.c:
+thread, RSS, descriptor and in-flight counts, which the machine's load does not move); 8 a 1 GiB Storage object
+streamed from the emulator to /dev/null by `x8 get -o` and by `curl -o` with the same token (MB/s over the
+wall-clock transfer, peak RSS from GNU time in a run of its own). Go's x/oauth2 sends "BearerToken" as the scheme for 8x8's
 token type, so its request rows force "Bearer"; its rollover row sets the early expiry to 300 ms (x8's safety
 margin for a 3 s token) because the default 10 s would fetch on every call.
 

@@ -30,7 +30,9 @@
  * Every free function may be called from any thread (Go cleanups and .NET finalizers run on other threads).
  *
  * fork(): a client created before fork() returns X8_STATUS_FORKED in the child (it never deadlocks on a lock
- * held by a parent thread); create a new client in the child. Freeing the inherited client there is safe.
+ * held by a parent thread); create a new client in the child. Freeing the inherited client there is safe. A
+ * child keeps no descriptor of the parent's cache-file lock (x8_options_set_token_cache), which frees when the
+ * parent releases it.
  */
 
 #ifndef X8_H
@@ -459,15 +461,22 @@ typedef int32_t (*x8_store_remove_fn)(void *user_data, const char *key, const ch
  * never the client secret. Keep them where only the application's processes can read them: the access token
  * is a bearer credential until it expires.
  *
- * Failures: any callback that fails (a negative return, a record x8 cannot read, a bad length) makes the
- * client fetch the token by itself, with a warning through the log callback; a broken store never fails a
- * request.
+ * Failures: any callback that fails (a negative return, a code x8 does not define, a length past the buffer
+ * or a buffer asked for again and again) makes the client fetch the token by itself, with a warning through
+ * the log callback; a broken store never fails a request. A record that cannot be one (over 64 KiB, which x8
+ * refuses from the length `load` reports without reading it, or not UTF-8 text, or not a record) is
+ * ignored with a warning and replaced by the next fetch's `store`.
  *
  * Threads: callbacks are called from any thread, including x8's background refresh thread, and concurrently
  * (for different clients sharing the store, and within one client), so they must be thread-safe. They must
  * not call x8 functions on the client that calls them. `user_data` is passed back untouched and must stay
  * valid until every client made with these options is freed; after `x8_client_free` returns, no callback
  * runs for that client any more (one in progress is waited for).
+ *
+ * Time: x8 cannot interrupt a callback. One that blocks holds the token fetch it serves: a call with a
+ * per-call timeout shorter than the client's gets X8_STATUS_TIMEOUT at its own deadline, but a call whose
+ * deadline is the client's timeout waits for the callback. Bound every network exchange in a callback (x8
+ * gives its own stores at most a second per call).
  */
 typedef struct {
   /**
@@ -826,9 +835,11 @@ x8_status x8_pager_new(const x8_client *client,
  * page, and X8_STATUS_OK with `*out` NULL once the listing is over (and on every later call). So a whole
  * listing is:
  *
- *     x8_response *page;
- *     while ((s = x8_pager_next(pager, &page, &err)) == X8_STATUS_OK && page) { ...; x8_response_free(page); }
- *     if (s != X8_STATUS_OK) { ... x8_error_free(err); }
+ * ```c
+ * x8_response *page;
+ * while ((s = x8_pager_next(pager, &page, &err)) == X8_STATUS_OK && page) { ...; x8_response_free(page); }
+ * if (s != X8_STATUS_OK) { ... x8_error_free(err); }
+ * ```
  *
  * Each page is an ordinary `x8_request` (token renewal, the replay after a 401, the timeout apply per page).
  * A page with a 2xx status continues the listing; a page with any other status is handed out as it is and ends
@@ -959,12 +970,13 @@ x8_status x8_options_set_token_store(x8_options *opts,
 
 /**
  * Keeps the shared token in Redis, for processes on many hosts (also `X8_REDIS_URL`): `url` is
- * `redis://[[user]:password@]host[:port][/db]` or `unix:///path/to/redis.sock` (no TLS). The token is stored
- * under `x8:token:<sha256 of token URL and client id>` with `SET ... PX <ms to expiry>`; a `SET NX PX` lock
- * under that key + `:lock` makes the processes that need a token at the same moment fetch it once. The
- * secret is never stored. Connecting and each command time out after 200 ms, and any Redis failure makes the
- * client fetch by itself (with a warning through the log callback), so a Redis that is down never fails a
- * request. Replaces any other shared store set on these options. Checked by `x8_client_new`
+ * `redis://[[user]:password@]host[:port][/db]`, `rediss://...` (TLS, checked against the CA bundle of
+ * `x8_options_set_ca_file` when set, else the built-in Mozilla roots) or `unix:///path/to/redis.sock`. The
+ * token is stored under `x8:token:<sha256 of token URL and client id>` with `SET ... PX <ms to expiry>`; a
+ * `SET NX PX` lock under that key + `:lock` makes the processes that need a token at the same moment fetch it
+ * once. The secret is never stored. Every Redis exchange ends by the call's deadline, and each gets at most a
+ * second (before a fetch, at most half of the time left); any Redis failure makes the client fetch by itself (with a warning
+ * through the log callback), so a Redis that is down or hangs never fails a request. Replaces any other shared store set on these options. Checked by `x8_client_new`
  * (X8_STATUS_CONFIG). X8_STATUS_CONFIG right away when x8 was built without its `redis` feature.
  */
 x8_status x8_options_set_redis_store(x8_options *opts,

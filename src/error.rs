@@ -222,8 +222,13 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     out
 }
 
-/// Cuts text from a server to a length fit for an error message, on a character boundary.
+/// Cuts text from a server to a length fit for an error message, on a character boundary, and makes it one
+/// line of printable text. A server's words reach terminals (the CLI prints errors), log files and log
+/// pipelines: an ESC or BEL in them rewrote the terminal (`ESC ] 0;…` retitles it, `ESC [2J` clears it), a
+/// newline forged a log line of its own, and a bidi override showed the text reversed. Line breaks and tabs
+/// become spaces; every other control character and the bidi controls become U+FFFD.
 pub fn truncate_for_message(text: &str, max: usize) -> String {
+    let text = one_printable_line(text.trim());
     let text = text.trim();
     if text.len() <= max {
         return text.to_owned();
@@ -235,9 +240,41 @@ pub fn truncate_for_message(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
+fn one_printable_line(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                '\u{fffd}'
+            }
+            c => c,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_becomes_one_printable_line() {
+        let hostile =
+            "bad\x1b]0;owned\x07 key\x1b[2J\r\n[INFO] forged line\u{202e}desrever\u{9b}31m\x00\x7f";
+        let out = truncate_for_message(hostile, 300);
+        assert!(
+            !out.chars()
+                .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+            "{out:?}"
+        );
+        assert!(
+            out.starts_with("bad\u{fffd}]0;owned\u{fffd} key"),
+            "{out:?}"
+        );
+        assert!(out.contains("  [INFO] forged line"), "{out:?}");
+        assert_eq!(truncate_for_message("  plain words\n", 300), "plain words");
+        assert_eq!(truncate_for_message("Grüße", 3), "Gr…");
+    }
 
     #[test]
     fn redact_replaces_every_occurrence() {

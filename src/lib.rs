@@ -60,7 +60,7 @@ pub use rt::clock::Deadline;
 pub use rt::log::{Level, LogFn, Logger};
 pub use rt::stats::StatsSnapshot;
 #[cfg(feature = "redis")]
-pub use store::redis::{RedisStore, REDIS_TIMEOUT};
+pub use store::redis::RedisStore;
 pub use store::{store_key, SharedStore, StoreError, StoreResult, SKEW_MARGIN_MS};
 pub use token::{parse_token_reply, Fetched, Token, TokenSource};
 /// What `SharedStore::load` returns records in: a `String` wiped from memory when dropped (records hold a

@@ -167,6 +167,30 @@ fn a_token_endpoint_echoing_the_basic_credentials_is_redacted() {
     assert!(text.contains("invalid_client"), "{text}");
 }
 
+/// A token endpoint whose error text carries terminal escapes, a forged log line and a bidi override: the
+/// message (what the CLI prints and the log callback receives) is one line of printable text.
+#[test]
+fn terminal_escapes_and_forged_lines_in_a_servers_error_never_reach_the_message() {
+    let server = FakeHttp::start(|_| {
+        Action::Reply(response(
+            401,
+            "{\"error\":\"invalid_client\",\"error_description\":\"bad\\u001b]0;owned\\u0007\\u001b[2J\\n[ERROR] forged\\u202e\"}",
+        ))
+    });
+    let client = client_for(&server, |_| {});
+    let err = client.token(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    let text = err.to_string();
+    assert!(
+        !text.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("invalid_client") && text.contains("[ERROR] forged"),
+        "{text}"
+    );
+}
+
 /// The same with `client_secret_post`: the server echoes the form body, where the secret is form-encoded
 /// (SECRET's `!` becomes `%21`).
 #[test]

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::*;
 use redis_server::RedisServer;
 use test_ca::TestCa;
-use x8::{Client, SharedStore, SharedStoreSetting, StoreResult};
+use x8::{Client, Deadline, SharedStore, SharedStoreSetting, StoreResult};
 use zeroize::Zeroizing;
 
 fn now_ms() -> i64 {
@@ -78,6 +78,74 @@ fn a_trickling_redis_reply_cannot_hold_a_call_past_its_bound() {
         started.elapsed()
     );
     assert!(client.stats().store_errors >= 1);
+}
+
+/// A fake Redis on 127.0.0.1 that answers every command it reads with `reply`, in `chunks` pieces `pause`
+/// apart. Returns its URL.
+fn dripping_redis(reply: Vec<u8>, chunks: usize, pause: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let reply = reply.clone();
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut buf = [0u8; 4096];
+                while conn.read(&mut buf).is_ok_and(|n| n > 0) {
+                    for piece in reply.chunks(reply.len().div_ceil(chunks)) {
+                        std::thread::sleep(pause);
+                        if conn.write_all(piece).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("redis://127.0.0.1:{port}")
+}
+
+/// The Redis exchange is bounded by the call's deadline, not by a fixed bound of its own: with the client's
+/// timeout at 1.6 s, a Redis that never finishes its reply gets half of it, and the token still comes from the
+/// endpoint within the call's time.
+#[test]
+fn a_hanging_redis_costs_a_short_call_half_its_time_not_more() {
+    let url = dripping_redis(b"$300\r\n".to_vec(), 1, Duration::from_secs(3600));
+    let emu = emulator();
+    let client = client_with(&emu, |o| {
+        o.shared_store = SharedStoreSetting::Redis(url);
+        o.timeout = Duration::from_millis(1600);
+    });
+    let started = Instant::now();
+    let token = client.token(None).unwrap();
+    let took = started.elapsed();
+    assert!(!token.access_token().is_empty());
+    // Generous: the bound is the 1.6 s timeout; Redis alone got 800 ms of it.
+    assert!(took < Duration::from_millis(1600 + 1400), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(700),
+        "Redis got its half: {took:?}"
+    );
+    assert!(client.stats().store_errors >= 1);
+    assert_eq!(emu.stats().token_requests, 1);
+}
+
+/// The other side of the same rule: a slow but working Redis is waited for as long as the call allows. Its
+/// reply takes about 0.4 s; under the old fixed 200 ms bound per command the record was never read and
+/// every process fetched its own token.
+#[test]
+fn a_slow_redis_is_not_cut_off_before_the_calls_deadline() {
+    let emu = emulator();
+    let planted = record("from-redis", 1799, now_ms());
+    let reply = format!("${}\r\n{planted}\r\n", planted.len()).into_bytes();
+    let url = dripping_redis(reply, 8, Duration::from_millis(50));
+    let client = client_with(&emu, |o| o.shared_store = SharedStoreSetting::Redis(url));
+    let started = Instant::now();
+    let token = client.token(None).unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(token.access_token(), "from-redis");
+    assert_eq!(client.stats().store_hits, 1);
+    assert_eq!(emu.stats().token_requests, 0);
 }
 
 /// A 1 MiB value where the record should be: refused from its length, replaced by a real record.
@@ -165,10 +233,10 @@ impl SharedStore for Lying {
     fn describe(&self) -> String {
         "a lying store".into()
     }
-    fn load(&self, _key: &str) -> StoreResult<Option<Zeroizing<String>>> {
+    fn load(&self, _key: &str, _: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
         Ok(self.answer.lock().clone().map(Zeroizing::new))
     }
-    fn store(&self, _key: &str, record: &str, _ttl: Duration) -> StoreResult<()> {
+    fn store(&self, _key: &str, record: &str, _ttl: Duration, _: Deadline) -> StoreResult<()> {
         self.stored.lock().push(record.to_owned());
         Ok(())
     }

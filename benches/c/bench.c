@@ -31,7 +31,7 @@ static char url[256];
 
 /* Starts the emulator with a pipe as its stdin that we never close: when this process exits the pipe closes and
  * the emulator exits too. Its first stdout line is the URL, printed once it accepts connections. */
-static void start_emulator(void) {
+static void start_emulator(char *const extra[]) {
     const char *exe = getenv("X8_EMULATOR");
     if (!exe || !*exe) exe = "/work/main/target/release/x8-emulator";
     int in[2], out[2];
@@ -43,7 +43,13 @@ static void start_emulator(void) {
         dup2(out[1], 1);
         close(in[1]);
         close(out[0]);
-        execl(exe, exe, "--port", "0", "--exit-on-stdin-eof", (char *)NULL);
+        size_t n = 0;
+        while (extra && extra[n]) n++;
+        char **argv = calloc(n + 5, sizeof *argv);
+        if (!argv) _exit(127);
+        argv[0] = (char *)exe, argv[1] = "--port", argv[2] = "0", argv[3] = "--exit-on-stdin-eof";
+        for (size_t i = 0; i < n; i++) argv[4 + i] = extra[i];
+        execv(exe, argv);
         _exit(127);
     }
     close(in[0]);
@@ -60,8 +66,13 @@ const char *bench_url(void) {
         if (env && *env)
             snprintf(url, sizeof url, "%s", env);
         else
-            start_emulator();
+            start_emulator(NULL);
     }
+    return url;
+}
+
+const char *bench_own_emulator(char *const args[]) {
+    start_emulator(args);
     return url;
 }
 

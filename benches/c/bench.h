@@ -20,6 +20,10 @@ void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
  * $X8_EMULATOR (or /work/main/target/release/x8-emulator) and keeps until it exits (its stdin is our pipe). */
 const char *bench_url(void);
 
+/* Starts an emulator of this process's own with extra command-line arguments (NULL-terminated), e.g. many
+ * --client keys, and makes it the one bench_url() and the admin calls below use from then on. */
+const char *bench_own_emulator(char *const args[]);
+
 /* One admin request to the emulator (plain HTTP/1.0 on loopback, so it never touches the client under test).
  * The reply body goes into `out` (may be NULL). Dies unless the emulator answers 200. */
 void bench_admin(const char *method, const char *path, const char *body, char *out, size_t out_len);

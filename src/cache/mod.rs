@@ -524,6 +524,15 @@ impl TokenCache {
                         format!("could not start the token fetch: {e}"),
                     ));
                 }
+            } else if deadline.remaining() + INLINE_SLACK >= self.policy.fetch_timeout
+                && self.scheduler.take_queued_flight(self.ticket)
+            {
+                // The token has expired while its renewal still waits in the scheduler's queue behind other
+                // clients' (a thousand keys renewing at once on a slow endpoint): waiting for the queue could
+                // outlast this caller's deadline, so it takes the renewal back and runs it now, as if it had
+                // found no renewal at all. The flight stays claimed: it was claimed for the queued job.
+                let guard = FlightGuard::new(self);
+                return self.run_flight(deadline, false, guard);
             }
             let mut flight = self.flight.lock();
             let generation = flight.generation;
@@ -1161,6 +1170,42 @@ mod tests {
         assert_eq!(get(&cache).unwrap(), "tok1");
         until_cached(&cache, "tok2");
         assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+    }
+
+    /// Issue 15: a caller whose token expired while its renewal still waits in the scheduler's queue (the pool
+    /// busy with other clients' renewals) runs that renewal itself instead of waiting for the queue.
+    #[test]
+    fn an_expired_token_whose_renewal_is_still_queued_is_fetched_by_its_caller() {
+        let (cache, source) = cache_with(1799);
+        get(&cache).unwrap();
+        cache.scheduler.park(true);
+        age(&cache, 1_500_000);
+        assert_eq!(
+            get(&cache).unwrap(),
+            "tok1",
+            "stale: served while renewal queues"
+        );
+        assert!(cache.in_flight.load(Ordering::SeqCst));
+        assert_eq!(
+            source.fetches.load(Ordering::SeqCst),
+            1,
+            "the renewal is only queued"
+        );
+        age(&cache, 300_000);
+        // Without taking the queued renewal back this caller would wait out its whole timeout (5 s) and fail.
+        assert_eq!(get(&cache).unwrap(), "tok2");
+        assert_eq!(source.fetches.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            cache.stats.background_refreshes.load(Ordering::SeqCst),
+            0,
+            "its caller ran it"
+        );
+        assert!(!cache.in_flight.load(Ordering::SeqCst));
+        cache.scheduler.park(false);
+        assert!(
+            !cache.scheduler.take_queued_flight(cache.ticket),
+            "nothing left queued"
+        );
     }
 
     /// Issue 15: a token nobody used since it arrived is not renewed when its timer comes due; a used one is.

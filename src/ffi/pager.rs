@@ -91,9 +91,11 @@ pub extern "C" fn x8_pager_new(
 /// page, and X8_STATUS_OK with `*out` NULL once the listing is over (and on every later call). So a whole
 /// listing is:
 ///
-///     x8_response *page;
-///     while ((s = x8_pager_next(pager, &page, &err)) == X8_STATUS_OK && page) { ...; x8_response_free(page); }
-///     if (s != X8_STATUS_OK) { ... x8_error_free(err); }
+/// ```c
+/// x8_response *page;
+/// while ((s = x8_pager_next(pager, &page, &err)) == X8_STATUS_OK && page) { ...; x8_response_free(page); }
+/// if (s != X8_STATUS_OK) { ... x8_error_free(err); }
+/// ```
 ///
 /// Each page is an ordinary `x8_request` (token renewal, the replay after a 401, the timeout apply per page).
 /// A page with a 2xx status continues the listing; a page with any other status is handed out as it is and ends

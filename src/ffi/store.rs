@@ -11,7 +11,8 @@ use super::options::{options_boundary, x8_options};
 use super::own::{c_string, read_sized, SecretCString, SizedStruct, UserData};
 use crate::config::SharedStoreSetting;
 use crate::error::{Error, Result};
-use crate::store::{SharedStore, StoreResult};
+use crate::rt::clock::Deadline;
+use crate::store::{SharedStore, StoreResult, MAX_RECORD_BYTES};
 
 /// An `x8_token_store` callback succeeded. (Any negative return is a failure.)
 pub const X8_STORE_OK: i32 = 0;
@@ -78,15 +79,22 @@ pub type x8_store_remove_fn = Option<
 /// never the client secret. Keep them where only the application's processes can read them: the access token
 /// is a bearer credential until it expires.
 ///
-/// Failures: any callback that fails (a negative return, a record x8 cannot read, a bad length) makes the
-/// client fetch the token by itself, with a warning through the log callback; a broken store never fails a
-/// request.
+/// Failures: any callback that fails (a negative return, a code x8 does not define, a length past the buffer
+/// or a buffer asked for again and again) makes the client fetch the token by itself, with a warning through
+/// the log callback; a broken store never fails a request. A record that cannot be one (over 64 KiB, which x8
+/// refuses from the length `load` reports without reading it, or not UTF-8 text, or not a record) is
+/// ignored with a warning and replaced by the next fetch's `store`.
 ///
 /// Threads: callbacks are called from any thread, including x8's background refresh thread, and concurrently
 /// (for different clients sharing the store, and within one client), so they must be thread-safe. They must
 /// not call x8 functions on the client that calls them. `user_data` is passed back untouched and must stay
 /// valid until every client made with these options is freed; after `x8_client_free` returns, no callback
 /// runs for that client any more (one in progress is waited for).
+///
+/// Time: x8 cannot interrupt a callback. One that blocks holds the token fetch it serves: a call with a
+/// per-call timeout shorter than the client's gets X8_STATUS_TIMEOUT at its own deadline, but a call whose
+/// deadline is the client's timeout waits for the callback. Bound every network exchange in a callback (x8
+/// gives its own stores at most a second per call).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct x8_token_store {
@@ -132,12 +140,13 @@ pub extern "C" fn x8_options_set_token_store(
 }
 
 /// Keeps the shared token in Redis, for processes on many hosts (also `X8_REDIS_URL`): `url` is
-/// `redis://[[user]:password@]host[:port][/db]` or `unix:///path/to/redis.sock` (no TLS). The token is stored
-/// under `x8:token:<sha256 of token URL and client id>` with `SET ... PX <ms to expiry>`; a `SET NX PX` lock
-/// under that key + `:lock` makes the processes that need a token at the same moment fetch it once. The
-/// secret is never stored. Connecting and each command time out after 200 ms, and any Redis failure makes the
-/// client fetch by itself (with a warning through the log callback), so a Redis that is down never fails a
-/// request. Replaces any other shared store set on these options. Checked by `x8_client_new`
+/// `redis://[[user]:password@]host[:port][/db]`, `rediss://...` (TLS, checked against the CA bundle of
+/// `x8_options_set_ca_file` when set, else the built-in Mozilla roots) or `unix:///path/to/redis.sock`. The
+/// token is stored under `x8:token:<sha256 of token URL and client id>` with `SET ... PX <ms to expiry>`; a
+/// `SET NX PX` lock under that key + `:lock` makes the processes that need a token at the same moment fetch it
+/// once. The secret is never stored. Every Redis exchange ends by the call's deadline, and each gets at most a
+/// second (before a fetch, at most half of the time left); any Redis failure makes the client fetch by itself (with a warning
+/// through the log callback), so a Redis that is down or hangs never fails a request. Replaces any other shared store set on these options. Checked by `x8_client_new`
 /// (X8_STATUS_CONFIG). X8_STATUS_CONFIG right away when x8 was built without its `redis` feature.
 #[no_mangle]
 pub extern "C" fn x8_options_set_redis_store(
@@ -206,8 +215,6 @@ struct CStore {
 
 /// Records are a few hundred bytes; this first buffer almost always fits, and a larger one is asked for.
 const FIRST_BUFFER: usize = 4096;
-/// No record is this large: a callback that says so is broken.
-const MAX_RECORD: usize = 1 << 20;
 
 fn failed(callback: &str, rc: i32) -> crate::store::StoreError {
     format!("the {callback} callback returned {rc}").into()
@@ -222,7 +229,7 @@ impl SharedStore for CStore {
         "the application's token store (x8_token_store)".into()
     }
 
-    fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
+    fn load(&self, key: &str, _deadline: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
         let key = c_string(key);
         let mut buf = Zeroizing::new(vec![0u8; FIRST_BUFFER]);
         // Twice at most: once with the first buffer, once with the size the callback asked for.
@@ -241,8 +248,8 @@ impl SharedStore for CStore {
             };
             match rc {
                 X8_STORE_OK if len <= buf.len() => {
-                    let text = std::str::from_utf8(&buf[..len])
-                        .map_err(|_| "the load callback returned a record that is not UTF-8")?;
+                    // Not UTF-8: not a record either; replaced like a corrupt one.
+                    let text = std::str::from_utf8(&buf[..len]).unwrap_or("");
                     return Ok(Some(Zeroizing::new(text.to_owned())));
                 }
                 X8_STORE_OK => {
@@ -253,7 +260,12 @@ impl SharedStore for CStore {
                     .into())
                 }
                 X8_STORE_NOT_FOUND => return Ok(None),
-                X8_STORE_BUFFER_TOO_SMALL if len > buf.len() && len <= MAX_RECORD => {
+                // What the store holds cannot be a record: left unread, and reported as a record that is not one
+                // so that the next fetch replaces it (rather than every process fetching its own forever).
+                X8_STORE_BUFFER_TOO_SMALL if len > MAX_RECORD_BYTES => {
+                    return Ok(Some(Zeroizing::new(String::new())))
+                }
+                X8_STORE_BUFFER_TOO_SMALL if len > buf.len() => {
                     buf = Zeroizing::new(vec![0u8; len]);
                 }
                 X8_STORE_BUFFER_TOO_SMALL => {
@@ -269,7 +281,13 @@ impl SharedStore for CStore {
         Err("the load callback kept asking for a larger buffer".into())
     }
 
-    fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
+    fn store(
+        &self,
+        key: &str,
+        record: &str,
+        ttl: Duration,
+        _deadline: Deadline,
+    ) -> StoreResult<()> {
         let key = c_string(key);
         let record = SecretCString::new(record);
         // SAFETY: the caller's callback with NUL-terminated strings valid for the call.
@@ -287,7 +305,7 @@ impl SharedStore for CStore {
         }
     }
 
-    fn lock(&self, key: &str, ttl: Duration) -> StoreResult<bool> {
+    fn lock(&self, key: &str, ttl: Duration, _deadline: Deadline) -> StoreResult<bool> {
         let Some(lock) = self.lock else {
             return Ok(true);
         };
@@ -300,7 +318,7 @@ impl SharedStore for CStore {
         }
     }
 
-    fn unlock(&self, key: &str) -> StoreResult<()> {
+    fn unlock(&self, key: &str, _deadline: Deadline) -> StoreResult<()> {
         let Some(unlock) = self.unlock else {
             return Ok(());
         };
@@ -312,7 +330,7 @@ impl SharedStore for CStore {
         }
     }
 
-    fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
+    fn remove(&self, key: &str, record: &str, _deadline: Deadline) -> StoreResult<()> {
         let Some(remove) = self.remove else {
             return Ok(());
         };
@@ -371,6 +389,10 @@ mod tests {
         X8_STORE_BUSY
     }
 
+    fn d() -> Deadline {
+        Deadline::after(Duration::from_secs(5))
+    }
+
     fn store_with(load: x8_store_load_fn, lock: x8_store_lock_fn) -> x8_token_store {
         x8_token_store {
             size: std::mem::size_of::<x8_token_store>(),
@@ -386,13 +408,13 @@ mod tests {
     #[test]
     fn a_record_larger_than_the_first_buffer_is_loaded_with_a_second_call() {
         let s = copy_store(&store_with(Some(load_big), None)).unwrap();
-        assert_eq!(s.load("k").unwrap().unwrap().len(), 10_000);
+        assert_eq!(s.load("k", d()).unwrap().unwrap().len(), 10_000);
         assert!(
-            s.lock("k", Duration::from_secs(1)).unwrap(),
+            s.lock("k", Duration::from_secs(1), d()).unwrap(),
             "no lock: always taken"
         );
         assert_eq!(
-            s.store("k", "r", Duration::from_secs(1))
+            s.store("k", "r", Duration::from_secs(1), d())
                 .unwrap_err()
                 .to_string(),
             "the store callback returned -5"
@@ -402,7 +424,7 @@ mod tests {
     #[test]
     fn a_callback_that_lies_about_lengths_is_a_failure_not_a_read_past_the_buffer() {
         let s = copy_store(&store_with(Some(load_liar), None)).unwrap();
-        assert!(s.load("k").is_err());
+        assert!(s.load("k", d()).is_err());
     }
 
     #[test]

@@ -296,7 +296,10 @@ impl Transport {
             .method(method.clone())
             .uri(uri.clone());
         for (name, value) in headers {
-            builder = builder.header(*name, *value);
+            builder = match wiped_header_value(name, value) {
+                Some(wiped) => builder.header(*name, wiped),
+                None => builder.header(*name, *value),
+            };
         }
         match body {
             Payload::Bytes(bytes) => {
@@ -478,4 +481,42 @@ pub(crate) fn map_error(e: ureq::Error) -> Error {
         other => (ErrorKind::Transport, other.to_string()),
     };
     Error::new(kind, message)
+}
+
+/// The Authorization header's value (a bearer token, or the Basic credentials) as an `http::HeaderValue` whose
+/// bytes are wiped when the last reference to it is dropped; `None` for other headers. `HeaderValue::from_str`
+/// copies into a plain buffer that ureq frees without wiping, which left a token copy in freed memory after
+/// every request; `Bytes` with a `Zeroizing` owner is taken by `from_maybe_shared` as is, without a copy. An
+/// invalid value (which the callers never build) is also `None`, for the request builder to refuse as before.
+fn wiped_header_value(name: &str, value: &str) -> Option<http::HeaderValue> {
+    if !name.eq_ignore_ascii_case("authorization") {
+        return None;
+    }
+    header_value_owning(zeroize::Zeroizing::new(value.as_bytes().to_vec()))
+}
+
+/// A header value over `owner`'s bytes themselves, not a copy of them.
+fn header_value_owning(owner: zeroize::Zeroizing<Vec<u8>>) -> Option<http::HeaderValue> {
+    let mut value = http::HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(owner)).ok()?;
+    value.set_sensitive(true);
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header value is the wiped buffer itself: had `from_maybe_shared` copied it (as `from_str` does,
+    /// into a buffer freed unwiped), the pointer would differ.
+    #[test]
+    fn the_authorization_value_is_its_wiped_buffer_not_a_copy() {
+        let bytes = b"Bearer x8-token-value".to_vec();
+        let at = bytes.as_ptr();
+        let value = header_value_owning(zeroize::Zeroizing::new(bytes)).unwrap();
+        assert_eq!(value.as_bytes().as_ptr(), at);
+        assert!(value.is_sensitive());
+        assert!(wiped_header_value("Authorization", "Bearer t").is_some());
+        assert!(wiped_header_value("X-Other", "v").is_none());
+        assert!(wiped_header_value("authorization", "bad\r\nvalue").is_none());
+    }
 }

@@ -52,16 +52,18 @@ impl<In: Transport> Connector<In> for TcpConnector {
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
         }
-        // A second descriptor of the same socket for ureq's Agent::shutdown to shut down from another thread.
-        let shutdown: Arc<TcpStream> = Arc::new(stream.try_clone()?);
-        (details.register_shutdown)(Arc::downgrade(&shutdown) as Weak<dyn ShutdownHandle>)?;
+        // ureq's Agent::shutdown gets a weak handle to the very socket the transport uses, not a second
+        // descriptor of it (try_clone): one descriptor per pooled connection, not two (10,000 clients with a
+        // pooled socket each ran into RLIMIT_NOFILE at 20,000, issue 15). The handle upgrades only while the
+        // transport holds the socket, so it can never shut down a descriptor number closed and reused since.
+        let stream = Arc::new(stream);
+        (details.register_shutdown)(Arc::downgrade(&stream) as Weak<dyn ShutdownHandle>)?;
         let buffers = LazyBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
         Ok(Some(Either::B(TcpTransport {
             stream,
-            _shutdown: shutdown,
             buffers,
             read_timeout: None,
             write_timeout: None,
@@ -135,9 +137,8 @@ fn concerns_only(e: &io::Error) -> bool {
 }
 
 pub struct TcpTransport {
-    stream: TcpStream,
-    /// Held so that the shutdown handle registered with the agent lives exactly as long as the connection.
-    _shutdown: Arc<TcpStream>,
+    /// Shared only with the shutdown handle registered with the agent (a `Weak`).
+    stream: Arc<TcpStream>,
     buffers: LazyBuffers,
     /// What SO_RCVTIMEO / SO_SNDTIMEO are set to now, so that an unchanged value is not set again.
     read_timeout: Option<Duration>,
@@ -229,7 +230,7 @@ impl Transport for TcpTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         let timeout = self.begin_io(timeout.for_write(), Direction::Write)?;
         self.read_since_write = false;
-        let sent = (&self.stream).write_all(&self.buffers.output()[..amount]);
+        let sent = (&*self.stream).write_all(&self.buffers.output()[..amount]);
         // The request head carried the Authorization header (the token, or the Basic credentials) and a token
         // request's body the form: the buffer is reused for the next request but not wiped by ureq, and the
         // pooled connection may sit idle for long. A memset of a few hundred bytes per request.
@@ -242,7 +243,7 @@ impl Transport for TcpTransport {
         let started = Instant::now();
         let input = self.buffers.input_append_buf();
         let amount = loop {
-            match (&self.stream).read(input) {
+            match (&*self.stream).read(input) {
                 // Linux does not restart a socket read that has SO_RCVTIMEO after a signal: go on with what is
                 // left of the budget (no budget: the caller asked to be interruptible).
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
@@ -373,10 +374,8 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        let shutdown = Arc::new(stream.try_clone().unwrap());
         let transport = TcpTransport {
-            stream,
-            _shutdown: shutdown,
+            stream: Arc::new(stream),
             buffers: LazyBuffers::new(1024, 1024),
             read_timeout: None,
             write_timeout: None,

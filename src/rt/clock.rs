@@ -37,6 +37,17 @@ impl Deadline {
     pub fn instant(&self) -> Instant {
         self.0
     }
+
+    /// Half of the time left from now, for a step that must leave the rest of the call time to go on without
+    /// it (a shared store consulted before a fetch).
+    pub fn halfway(&self) -> Deadline {
+        Deadline::after(self.remaining() / 2)
+    }
+
+    /// The earlier of this deadline and `d` from now.
+    pub fn at_most(&self, d: Duration) -> Deadline {
+        Deadline(self.0.min(Instant::now() + d))
+    }
 }
 
 #[cfg(test)]

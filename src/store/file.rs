@@ -17,17 +17,19 @@ use std::fs::File;
 use std::io::Write;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use zeroize::Zeroizing;
 
+use super::lock_fds::LockFd;
 use super::private_dir::{PrivateDir, Refusal};
 use super::{SharedStore, StoreResult, KEY_PREFIX};
+use crate::rt::clock::Deadline;
 use crate::rt::log::{Level, Logger};
 
 pub struct FileStore {
     dir: PathBuf,
-    /// The lock file while this store holds the lock (closing it releases the flock).
-    held: Mutex<Option<File>>,
+    /// The lock file while this store holds the lock (dropping it releases the flock).
+    held: Mutex<Option<LockFd>>,
     logger: Logger,
 }
 
@@ -73,13 +75,14 @@ impl FileStore {
 
     /// The lock file, created when missing. One that cannot be trusted (a symlink, a FIFO, another user's) is
     /// removed — the entry itself, which the folder being ours allows — and made anew.
-    fn open_lock_file(&self, dir: &PrivateDir, name: &str) -> StoreResult<File> {
-        match dir.open_lock(name) {
+    /// Registered with `lock_fds`, so that a forked child does not keep the lock alive.
+    fn open_lock_file(&self, dir: &PrivateDir, name: &str) -> StoreResult<LockFd> {
+        match LockFd::open(|| dir.open_lock(name)) {
             Ok(f) => Ok(f),
             Err(Refusal::Untrusted(why)) => {
                 self.distrusted(&Refusal::Untrusted(why));
                 dir.remove(name)?;
-                Ok(dir.open_lock(name)?)
+                Ok(LockFd::open(|| dir.open_lock(name))?)
             }
             Err(e) => Err(e.into()),
         }
@@ -87,7 +90,7 @@ impl FileStore {
 
     /// One non-blocking attempt at the exclusive flock: `Ok(false)` when another process holds it.
     fn try_flock(file: &File) -> std::io::Result<bool> {
-        // SAFETY: flock on a descriptor we own; released when `file` is closed.
+        // SAFETY: flock on a descriptor we own; released when its `LockFd` is dropped.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
             return Ok(true);
         }
@@ -116,14 +119,20 @@ impl SharedStore for FileStore {
         format!("the token cache {}", self.dir.display())
     }
 
-    fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
+    fn load(&self, key: &str, _deadline: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
         let (record, _) = Self::names(key);
         self.load_from(&self.folder()?, &record)
     }
 
     /// Writes the record atomically: a private temporary file renamed over the old one (or over whatever
     /// stood there: a symlink is replaced, not followed). Expiry is in the record, so `ttl` is not needed.
-    fn store(&self, key: &str, record: &str, _ttl: Duration) -> StoreResult<()> {
+    fn store(
+        &self,
+        key: &str,
+        record: &str,
+        _ttl: Duration,
+        _deadline: Deadline,
+    ) -> StoreResult<()> {
         let (name, _) = Self::names(key);
         let dir = self.folder()?;
         let tmp = format!("{name}.tmp{}.{:08x}", std::process::id(), fastrand::u32(..));
@@ -139,32 +148,31 @@ impl SharedStore for FileStore {
         Ok(result.map_err(|e| format!("{}/{name}: {e}", self.dir.display()))?)
     }
 
-    fn lock(&self, key: &str, _ttl: Duration) -> StoreResult<bool> {
+    fn lock(&self, key: &str, _ttl: Duration, _deadline: Deadline) -> StoreResult<bool> {
         let (_, lock) = Self::names(key);
         let file = self
             .open_lock_file(&self.folder()?, &lock)
             .map_err(|e| format!("{}/{lock}: {e}", self.dir.display()))?;
-        if !Self::try_flock(&file).map_err(|e| format!("flock {lock}: {e}"))? {
+        if !Self::try_flock(file.file()).map_err(|e| format!("flock {lock}: {e}"))? {
             return Ok(false);
         }
         *self.held.lock() = Some(file);
         Ok(true)
     }
 
-    fn unlock(&self, _key: &str) -> StoreResult<()> {
+    fn unlock(&self, _key: &str, _deadline: Deadline) -> StoreResult<()> {
         drop(self.held.lock().take());
         Ok(())
     }
 
-    /// Under the lock (waited for up to two seconds: flock has no timeout of its own), so that a record another
+    /// Under the lock (waited for until `deadline`: flock has no timeout of its own), so that a record another
     /// process is writing at the same moment is not the one removed.
-    fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
+    fn remove(&self, key: &str, record: &str, deadline: Deadline) -> StoreResult<()> {
         let (name, lock) = Self::names(key);
         let dir = self.folder()?;
         let lock_file = self.open_lock_file(&dir, &lock)?;
-        let give_up = Instant::now() + Duration::from_secs(2);
-        while !Self::try_flock(&lock_file)? {
-            if Instant::now() >= give_up {
+        while !Self::try_flock(lock_file.file())? {
+            if deadline.remaining().is_zero() {
                 return Err("the cache lock stayed taken".into());
             }
             std::thread::sleep(Duration::from_millis(5));

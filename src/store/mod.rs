@@ -9,6 +9,9 @@
 //! 3. Holding the lock, load again (the holder before us may just have stored one), else fetch from the token
 //!    endpoint, store the record with a TTL of the token's time to expiry, and unlock.
 //!
+//! Every store call is given a deadline: the fetch's, cut to half of the time left before the fetch (so a store
+//! that hangs leaves time to fetch without it) and to at most a second (`source::STORE_CALL_MAX`).
+//!
 //! Any store failure (unreachable, timing out, failing callbacks, corrupt records, even a panicking store) is
 //! logged as a warning and the token is fetched directly: a broken store never fails a request. Records hold
 //! the access token and what the endpoint said about it, never the client secret. Expiry in a record is
@@ -18,9 +21,13 @@ use std::fmt;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+use crate::rt::clock::Deadline;
+
 // The shared cache file relies on Unix ownership and permission bits; Windows refuses it (client.rs).
 #[cfg(unix)]
 pub mod file;
+#[cfg(unix)]
+mod lock_fds;
 #[cfg(unix)]
 mod private_dir;
 mod record;
@@ -30,6 +37,7 @@ pub mod redis;
 mod resp;
 mod source;
 
+pub(crate) use record::MAX_RECORD_BYTES;
 pub(crate) use source::{Gate, StoreSource};
 
 /// Wall-clock slack between processes: a token must have this much more than its refresh margin left to be
@@ -43,36 +51,38 @@ pub type StoreResult<T> = std::result::Result<T, StoreError>;
 /// A place where processes share the token: implement it to keep the token in a store you already run.
 ///
 /// x8 calls it from any thread, including its background refresh thread, and from several threads at once
-/// (one client's fetch and another's, or a fetch and a rejected token). Every method should be quick and
-/// bounded (use short timeouts): a slow store delays token fetches. An error is never passed on to x8's
-/// caller: x8 logs a warning and fetches the token itself.
+/// (one client's fetch and another's, or a fetch and a rejected token). Every method gets the `deadline` by
+/// which it must be done: a slow store delays token fetches, so bound every network exchange by it (or by
+/// something shorter) and give up with an error when it passes. x8 gives each call at most a second, and
+/// before a fetch at most half of the time left, so that a store that hangs still leaves time to fetch
+/// without it. An error is never passed on to x8's caller: x8 logs a warning and fetches the token itself.
 pub trait SharedStore: Send + Sync {
     /// Where the token is kept, for log messages: e.g. "Redis at 10.0.0.5:6379". Must not hold a password.
     fn describe(&self) -> String;
 
     /// The record stored under `key`, or `None`.
-    fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>>;
+    fn load(&self, key: &str, deadline: Deadline) -> StoreResult<Option<Zeroizing<String>>>;
 
     /// Stores `record` under `key`, replacing any other; the store may forget it after `ttl` (the token's
     /// time to expiry).
-    fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()>;
+    fn store(&self, key: &str, record: &str, ttl: Duration, deadline: Deadline) -> StoreResult<()>;
 
     /// Tries to take the lock that lets one process fetch for all: `Ok(true)` when taken, `Ok(false)` when
     /// someone else holds it. It must free itself after `ttl` even if its holder dies. Without an
     /// implementation there is no lock (`Ok(true)`): processes starting together may each fetch once.
-    fn lock(&self, _key: &str, _ttl: Duration) -> StoreResult<bool> {
+    fn lock(&self, _key: &str, _ttl: Duration, _deadline: Deadline) -> StoreResult<bool> {
         Ok(true)
     }
 
     /// Releases the lock taken by `lock`. Called once after each successful `lock`.
-    fn unlock(&self, _key: &str) -> StoreResult<()> {
+    fn unlock(&self, _key: &str, _deadline: Deadline) -> StoreResult<()> {
         Ok(())
     }
 
     /// Removes the record under `key` if it is still exactly `record` (the API refused its token); leaves a
     /// newer one alone. Optional: without it, x8 stops using the refused token in this process and the next
     /// fetch replaces the record.
-    fn remove(&self, _key: &str, _record: &str) -> StoreResult<()> {
+    fn remove(&self, _key: &str, _record: &str, _deadline: Deadline) -> StoreResult<()> {
         Ok(())
     }
 }

@@ -9,10 +9,11 @@
 //!   the record is still the refused one.
 //! - One connection per client, opened on first use and dropped on any error, so the next call reconnects (a
 //!   kept connection found dead, as after a Redis restart, is replaced at once and the command sent again).
-//!   Connecting (TCP, TLS handshake, AUTH, SELECT) and then each command are each bounded as a whole by
-//!   [`REDIS_TIMEOUT`], however slowly Redis drips its bytes; a value over 64 KiB is refused from its length
-//!   alone. A Redis that is down, unreachable or hostile costs a token fetch a fraction of a second before the
-//!   client fetches on its own.
+//!   Every exchange (connecting: TCP, TLS handshake, AUTH, SELECT; then each command), and the wait for the
+//!   connection itself, ends by the deadline of the call it serves, however slowly Redis drips its bytes; a
+//!   value over 64 KiB is refused from its length alone. The store protocol (`StoreSource`) gives each call at
+//!   most a second, and before a fetch at most half of the time left, so a Redis that is down, unreachable or
+//!   hostile costs a fetch at most that, and a slow but working one is no longer cut off at 200 ms.
 //! - `rediss://` is TLS (rustls, the same stack and roots as the HTTPS transport), checked against the
 //!   client's CA bundle (`x8_options_set_ca_file`) when one is set, else the built-in Mozilla roots: the token
 //!   and the AUTH password never cross the network in clear.
@@ -25,7 +26,7 @@
 
 use parking_lot::Mutex;
 use std::io::{self, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -37,11 +38,7 @@ use super::record::MAX_RECORD_BYTES;
 use super::resp::{exchange, is_too_large, Reply, TimedStream};
 use super::{SharedStore, StoreResult};
 use crate::error::{Error, ErrorKind, Result};
-
-/// Bound on connecting to Redis (TCP, TLS, AUTH, SELECT), and then on each command as a whole. Redis answers
-/// in well under a millisecond on a LAN; a Redis that does not answer in this time is treated as down for this
-/// call.
-pub const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
+use crate::rt::clock::Deadline;
 
 /// Deletes KEYS[1] only if it still holds ARGV[1].
 const DELETE_IF_EQUAL: &str =
@@ -308,9 +305,8 @@ impl RedisStore {
         })
     }
 
-    /// A new connection, logged in and on the right db, within `REDIS_TIMEOUT`.
-    fn connect(&self) -> io::Result<Connection> {
-        let deadline = Instant::now() + REDIS_TIMEOUT;
+    /// A new connection, logged in and on the right db, by `deadline`.
+    fn connect(&self, deadline: Instant) -> io::Result<Connection> {
         let mut connection = match &self.target.place {
             #[cfg(unix)]
             Place::Unix(path) => Connection::Unix(UnixStream::connect(path)?),
@@ -324,7 +320,7 @@ impl RedisStore {
             Place::Tcp { host, port, .. } => {
                 let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
                 let mut found = None;
-                for addr in (host.as_str(), *port).to_socket_addrs()? {
+                for addr in resolve_within(host, *port, deadline, system_lookup)? {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
@@ -371,26 +367,35 @@ impl RedisStore {
     /// Sends one command on the connection, connecting first if needed; any error drops the connection. A
     /// connection kept from an earlier call that turns out to be dead (Redis restarted, a proxy closed it) is
     /// replaced and the command sent once more on a new one; a timeout is not retried.
-    fn command(&self, args: &[&[u8]]) -> io::Result<Reply> {
-        let mut slot = self.connection.lock();
+    ///
+    /// All of it by `deadline`: waiting for the connection (another call of this client may be using it), the
+    /// connecting, and the exchange.
+    fn command(&self, args: &[&[u8]], deadline: Deadline) -> io::Result<Reply> {
+        let deadline = deadline.instant();
+        let Some(mut slot) = self.connection.try_lock_until(deadline) else {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the Redis connection stayed busy with another call",
+            ));
+        };
         let reused = slot.is_some();
-        match self.run(&mut slot, args) {
-            Err(e) if reused && is_dead_connection(&e) => self.run(&mut slot, args),
+        match self.run(&mut slot, args, deadline) {
+            Err(e) if reused && is_dead_connection(&e) => self.run(&mut slot, args, deadline),
             outcome => outcome,
         }
     }
 
-    fn run(&self, slot: &mut Option<Connection>, args: &[&[u8]]) -> io::Result<Reply> {
+    fn run(
+        &self,
+        slot: &mut Option<Connection>,
+        args: &[&[u8]],
+        deadline: Instant,
+    ) -> io::Result<Reply> {
         let connection = match slot {
             Some(c) => c,
-            None => slot.insert(self.connect()?),
+            None => slot.insert(self.connect(deadline)?),
         };
-        let result = exchange(
-            connection,
-            args,
-            Instant::now() + REDIS_TIMEOUT,
-            MAX_RECORD_BYTES,
-        );
+        let result = exchange(connection, args, deadline, MAX_RECORD_BYTES);
         if result.is_err() {
             // After a timeout a reply may still be on its way: never reuse such a connection.
             *slot = None;
@@ -401,6 +406,41 @@ impl RedisStore {
     fn lock_key(key: &str) -> String {
         format!("{key}:lock")
     }
+}
+
+type Lookup = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
+
+fn system_lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    Ok((host, port).to_socket_addrs()?.collect())
+}
+
+/// The addresses of `host`, by `deadline`. The system's resolver has no timeout of its own (glibc waits 5 s
+/// per attempt and server, so a DNS server that is down held a Redis call for 10 s and more whatever its
+/// deadline): a name is looked up on a thread of its own, waited for until the deadline, and left to finish
+/// alone after that. IP literals need no lookup.
+fn resolve_within(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    lookup: Lookup,
+) -> io::Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let name = host.to_owned();
+    std::thread::Builder::new()
+        .name("x8-redis-lookup".into())
+        .spawn(move || {
+            let _ = tx.send(lookup(&name, port));
+        })?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    rx.recv_timeout(left).unwrap_or_else(|_| {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("looking up {host} took longer than the call's deadline"),
+        ))
+    })
 }
 
 fn is_dead_connection(e: &io::Error) -> bool {
@@ -437,8 +477,8 @@ impl SharedStore for RedisStore {
         self.shown.clone()
     }
 
-    fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
-        match self.command(&[b"GET", key.as_bytes()]) {
+    fn load(&self, key: &str, deadline: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
+        match self.command(&[b"GET", key.as_bytes()], deadline) {
             // Left unread (the connection is dropped with it). Reported as a record that is not one, so that the
             // store's protocol warns and replaces it rather than every process fetching on its own forever.
             Err(e) if is_too_large(&e) => Ok(Some(Zeroizing::new(String::new()))),
@@ -453,59 +493,71 @@ impl SharedStore for RedisStore {
         }
     }
 
-    fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
+    fn store(&self, key: &str, record: &str, ttl: Duration, deadline: Deadline) -> StoreResult<()> {
         let ms = millis(ttl);
-        match self.command(&[
-            b"SET",
-            key.as_bytes(),
-            record.as_bytes(),
-            b"PX",
-            ms.as_bytes(),
-        ])? {
+        match self.command(
+            &[
+                b"SET",
+                key.as_bytes(),
+                record.as_bytes(),
+                b"PX",
+                ms.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Status(_) => Ok(()),
             other => Err(unexpected(other)),
         }
     }
 
-    fn lock(&self, key: &str, ttl: Duration) -> StoreResult<bool> {
+    fn lock(&self, key: &str, ttl: Duration, deadline: Deadline) -> StoreResult<bool> {
         let ms = millis(ttl);
         let lock = Self::lock_key(key);
-        match self.command(&[
-            b"SET",
-            lock.as_bytes(),
-            self.owner.as_bytes(),
-            b"NX",
-            b"PX",
-            ms.as_bytes(),
-        ])? {
+        match self.command(
+            &[
+                b"SET",
+                lock.as_bytes(),
+                self.owner.as_bytes(),
+                b"NX",
+                b"PX",
+                ms.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Status(_) => Ok(true),
             Reply::Nil => Ok(false),
             other => Err(unexpected(other)),
         }
     }
 
-    fn unlock(&self, key: &str) -> StoreResult<()> {
+    fn unlock(&self, key: &str, deadline: Deadline) -> StoreResult<()> {
         let lock = Self::lock_key(key);
-        match self.command(&[
-            b"EVAL",
-            DELETE_IF_EQUAL.as_bytes(),
-            b"1",
-            lock.as_bytes(),
-            self.owner.as_bytes(),
-        ])? {
+        match self.command(
+            &[
+                b"EVAL",
+                DELETE_IF_EQUAL.as_bytes(),
+                b"1",
+                lock.as_bytes(),
+                self.owner.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Int(_) => Ok(()),
             other => Err(unexpected(other)),
         }
     }
 
-    fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
-        match self.command(&[
-            b"EVAL",
-            DELETE_IF_EQUAL.as_bytes(),
-            b"1",
-            key.as_bytes(),
-            record.as_bytes(),
-        ])? {
+    fn remove(&self, key: &str, record: &str, deadline: Deadline) -> StoreResult<()> {
+        match self.command(
+            &[
+                b"EVAL",
+                DELETE_IF_EQUAL.as_bytes(),
+                b"1",
+                key.as_bytes(),
+                record.as_bytes(),
+            ],
+            deadline,
+        )? {
             Reply::Int(_) => Ok(()),
             other => Err(unexpected(other)),
         }
@@ -547,6 +599,38 @@ mod tests {
         assert_eq!(unix.describe(), "Redis at /run/redis.sock db 2");
     }
 
+    /// A DNS server that does not answer cannot hold a call past its deadline; a literal needs no lookup.
+    #[test]
+    fn a_name_lookup_that_hangs_is_bounded_by_the_deadline() {
+        fn hangs(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
+            std::thread::sleep(Duration::from_secs(30));
+            Ok(Vec::new())
+        }
+        fn answers(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+            Ok(vec![SocketAddr::from(([10, 0, 0, 5], port))])
+        }
+        let started = Instant::now();
+        let e = resolve_within(
+            "redis.internal",
+            6379,
+            Instant::now() + Duration::from_millis(200),
+            hangs,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        // Generous: the bound is 200 ms, the lookup takes 30 s.
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let far = Instant::now() + Duration::from_secs(5);
+        assert_eq!(
+            resolve_within("redis.internal", 6379, far, answers).unwrap(),
+            [SocketAddr::from(([10, 0, 0, 5], 6379))]
+        );
+        assert_eq!(
+            resolve_within("::1", 6380, far, hangs).unwrap(),
+            [SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 6380))]
+        );
+    }
+
     #[test]
     fn a_redis_that_is_not_there_fails_fast() {
         // A port nothing listens on: refused at once; the call must not hang either way.
@@ -556,8 +640,11 @@ mod tests {
         };
         let store = RedisStore::open(&format!("redis://127.0.0.1:{port}")).unwrap();
         let started = std::time::Instant::now();
-        assert!(store.load("x8:token:k").is_err());
-        assert!(store.lock("x8:token:k", Duration::from_secs(1)).is_err());
+        let d = || Deadline::after(Duration::from_secs(1));
+        assert!(store.load("x8:token:k", d()).is_err());
+        assert!(store
+            .lock("x8:token:k", Duration::from_secs(1), d())
+            .is_err());
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

@@ -141,6 +141,28 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
     String::from_utf8(line).map_err(|_| protocol("Redis sent a line that is not UTF-8"))
 }
 
+/// Redis's error text with every long unbroken run of characters replaced by `[…]`. Redis quotes a command's
+/// arguments back in some errors ("ERR unknown command 'EVAL', with args beginning with: …", as a
+/// Redis-compatible server without scripting answers a `remove`), and those arguments are the record, with
+/// the access token in it, and for AUTH the password; the text then goes to the log. Redis's own words are
+/// short; a token, a record or a password of note are not (a record's JSON begins with 29 characters before
+/// the token's first).
+fn without_echoes(text: &str) -> String {
+    const LONGEST_WORD: usize = 24;
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(if word.chars().count() >= LONGEST_WORD {
+            "[…]"
+        } else {
+            word
+        });
+    }
+    out
+}
+
 fn read_reply(reader: &mut impl BufRead, max_value: usize) -> io::Result<Reply> {
     let line = read_line(reader)?;
     let (kind, rest) = line.split_at(line.len().min(1));
@@ -148,7 +170,7 @@ fn read_reply(reader: &mut impl BufRead, max_value: usize) -> io::Result<Reply> 
         "+" => Ok(Reply::Status(rest.to_owned())),
         "-" => Err(io::Error::other(format!(
             "Redis answered {}",
-            crate::error::truncate_for_message(rest, 200)
+            crate::error::truncate_for_message(&without_echoes(rest), 200)
         ))),
         ":" => rest
             .parse()
@@ -158,8 +180,10 @@ fn read_reply(reader: &mut impl BufRead, max_value: usize) -> io::Result<Reply> 
             let len: i64 = rest
                 .parse()
                 .map_err(|_| protocol("Redis sent a malformed length"))?;
-            if len < 0 {
-                return Ok(Reply::Nil);
+            match len {
+                -1 => return Ok(Reply::Nil),
+                ..=-2 => return Err(protocol("Redis sent a negative length")),
+                _ => {}
             }
             if len as u64 > max_value as u64 {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, TooLarge(len)));
@@ -254,6 +278,67 @@ mod tests {
         }
         let long = format!("+{}\r\n", "a".repeat(MAX_LINE + 10));
         assert!(run(long.as_bytes(), 10).is_err());
+    }
+
+    /// What a hostile or broken server may send in place of a reply the store asked for: none is taken as an
+    /// answer, none allocates more than the caller's limit, none reads past a length it refused.
+    #[test]
+    fn hostile_lengths_arrays_and_types_are_refused() {
+        for bad in [
+            &b"$-2\r\n"[..],
+            b"$-9223372036854775808\r\n",
+            b"$99999999999999999999999\r\n",
+            b"$ 3\r\nabc\r\n",
+            b"$\r\n",
+            b"*1\r\n$3\r\nabc\r\n",
+            b"*2\r\n*1\r\n*1\r\n:1\r\n:2\r\n",
+            b"*-2\r\n",
+            b"*0\r\n",
+            b"_\r\n",
+            b"#t\r\n",
+            b"=5\r\ntxt:a\r\n",
+            b":1.5\r\n",
+            b":99999999999999999999\r\n",
+            b"\r\n",
+            b"",
+        ] {
+            assert!(run(bad, 100).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        // The largest length there is: refused from the header, nothing allocated or read.
+        let e = run(b"$9223372036854775807\r\n", 65536).unwrap_err();
+        assert!(is_too_large(&e), "{e}");
+        // One byte over the limit, with the value there to be read: still refused unread.
+        let over = format!("$11\r\n{}\r\n", "v".repeat(11));
+        assert!(is_too_large(&run(over.as_bytes(), 10).unwrap_err()));
+        assert_eq!(
+            run(b"$10\r\n0123456789\r\n", 10).unwrap(),
+            Reply::Bulk(zeroize::Zeroizing::new(b"0123456789".to_vec()))
+        );
+    }
+
+    /// An error that quotes the command back (as Redis does for an unknown command) must not carry the record's
+    /// token, or a password, into the message that reaches the log.
+    #[test]
+    fn an_error_quoting_the_command_back_loses_its_long_arguments() {
+        let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4OCJ9.c2lnbmF0dXJl";
+        let record = format!("{{\"format\":1,\"access_token\":\"{token}\",\"token_type\":\"B\"}}");
+        for echoed in [
+            record.clone(),
+            record[..40].to_owned(),
+            "hunter2-but-a-long-password!".to_owned(),
+        ] {
+            let reply = format!(
+                "-ERR unknown command 'EVAL', with args beginning with: 'x' '{echoed}'\r\n"
+            );
+            let e = run(reply.as_bytes(), 10).unwrap_err().to_string();
+            assert!(e.contains("unknown command 'EVAL'"), "{e}");
+            assert!(!e.contains(&token[..8]) && !e.contains("hunter2"), "{e}");
+        }
+        let e = run(b"-NOAUTH Authentication required.\r\n", 10).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Redis answered NOAUTH Authentication required."
+        );
     }
 
     #[test]

@@ -24,6 +24,13 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 /// their own time and fetch themselves.
 const LOCK_TTL_SLACK: Duration = Duration::from_secs(1);
 const LOCK_TTL_MAX: Duration = Duration::from_secs(24 * 3600);
+/// The longest any one store call may take, however long the call it serves may wait: a store slower than
+/// this is treated as down for this fetch. Callers with deadlines of their own shorter than the client's do not
+/// run the fetch (the cache's flight runs under the client's timeout), so without this ceiling a hanging store
+/// would hold the flight for half the client's timeout and time out every such caller; and waiting longer for a
+/// cache than a token request takes defeats the cache. A slow but working store (hundreds of milliseconds) is
+/// still waited for.
+const STORE_CALL_MAX: Duration = Duration::from_secs(1);
 
 /// Closed when the client is freed: from then on the store is not called at all, so a C store's `user_data`
 /// is never used after `x8_client_free` returns (a call in progress is waited for). The same pattern as the
@@ -45,6 +52,9 @@ impl Gate {
 pub struct StoreSource {
     inner: Box<dyn TokenSource>,
     store: Arc<dyn SharedStore>,
+    /// `store.describe()`, asked once: a store's own code runs only inside `call`, where a panic is caught,
+    /// and a `describe` that panicked inside a warning turned a store failure into a failed fetch.
+    shown: String,
     key: String,
     refresh_margin_ms: i64,
     logger: Logger,
@@ -56,6 +66,12 @@ pub struct StoreSource {
     /// The longest lifetime the token endpoint has granted this client (0 before its first fetch): a stored
     /// record claiming more is not believed.
     longest_lifetime_secs: AtomicU64,
+}
+
+/// The deadline of a store call made before the fetch: half of the time left, so that a store that hangs
+/// until then still leaves the other half to fetch without it, and never more than [`STORE_CALL_MAX`].
+fn before_fetch(deadline: Deadline) -> Deadline {
+    deadline.halfway().at_most(STORE_CALL_MAX)
 }
 
 /// Why a load found nothing usable.
@@ -76,9 +92,12 @@ impl StoreSource {
         stats: Arc<Stats>,
         gate: Gate,
     ) -> StoreSource {
+        let shown = catch_unwind(AssertUnwindSafe(|| store.describe()))
+            .unwrap_or_else(|_| "the application's token store".to_owned());
         StoreSource {
             inner,
             store,
+            shown,
             key,
             refresh_margin_ms: refresh_margin.as_millis().min(i64::MAX as u128) as i64,
             logger,
@@ -104,7 +123,7 @@ impl StoreSource {
         self.logger.log(Level::Warn, || {
             format!(
                 "token store {}: {what} failed ({e}); fetching the token without it",
-                self.store.describe()
+                self.shown
             )
         });
     }
@@ -117,8 +136,8 @@ impl StoreSource {
     }
 
     /// The stored record and its token, if it parses and is not one the API refused.
-    fn load_record(&self) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
-        let Some(text) = self.call(|s| s.load(&self.key))? else {
+    fn load_record(&self, deadline: Deadline) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
+        let Some(text) = self.call(|s| s.load(&self.key, deadline))? else {
             return Ok(None);
         };
         // Whatever a store hands back (an application's own store too) is parsed only if it could be a record.
@@ -140,7 +159,7 @@ impl StoreSource {
                 self.logger.log(Level::Warn, || {
                     format!(
                         "token store {}: the record is corrupt; replacing it",
-                        self.store.describe()
+                        self.shown
                     )
                 });
                 Ok(None)
@@ -148,9 +167,9 @@ impl StoreSource {
         }
     }
 
-    /// A usable token from the store.
-    fn load_usable(&self) -> std::result::Result<Fetched, Miss> {
-        match self.load_record() {
+    /// A usable token from the store, asked for within `before_fetch(deadline)`.
+    fn load_usable(&self, deadline: Deadline) -> std::result::Result<Fetched, Miss> {
+        match self.load_record(before_fetch(deadline)) {
             Ok(Some((_, token))) => match usable(
                 token,
                 wall_ms(),
@@ -160,7 +179,7 @@ impl StoreSource {
                 Ok(found) => {
                     Stats::bump(&self.stats.store_hits);
                     self.logger.log(Level::Info, || {
-                        format!("took the shared token from {}", self.store.describe())
+                        format!("took the shared token from {}", self.shown)
                     });
                     Ok(found)
                 }
@@ -169,7 +188,7 @@ impl StoreSource {
                     self.logger.log(Level::Warn, || {
                         format!(
                             "token store {}: ignoring the stored token because {why}; replacing it",
-                            self.store.describe()
+                            self.shown
                         )
                     });
                     Err(Miss::Nothing)
@@ -205,12 +224,13 @@ impl StoreSource {
         if ttl_ms > 0 {
             let record = encode(&fetched.token);
             let ttl = Duration::from_millis(ttl_ms as u64);
-            if let Err(e) = self.call(|s| s.store(&self.key, &record, ttl)) {
+            let bound = deadline.at_most(STORE_CALL_MAX);
+            if let Err(e) = self.call(|s| s.store(&self.key, &record, ttl, bound)) {
                 Stats::bump(&self.stats.store_errors);
                 self.logger.log(Level::Warn, || {
                     format!(
                         "token store {}: storing the token failed ({e}); other processes will fetch their own",
-                        self.store.describe()
+                        self.shown
                     )
                 });
             }
@@ -226,7 +246,7 @@ impl StoreSource {
         let give_up = Instant::now() + deadline.remaining() / 2;
         let mut waited = false;
         loop {
-            match self.call(|s| s.lock(&self.key, ttl)) {
+            match self.call(|s| s.lock(&self.key, ttl, before_fetch(deadline))) {
                 Ok(true) => return Ok(None),
                 Ok(false) => {}
                 Err(e) => {
@@ -238,7 +258,7 @@ impl StoreSource {
                 self.logger.log(Level::Debug, || {
                     format!(
                         "another process is fetching the token for {}; waiting for it",
-                        self.store.describe()
+                        self.shown
                     )
                 });
                 waited = true;
@@ -247,13 +267,13 @@ impl StoreSource {
                 self.logger.log(Level::Warn, || {
                     format!(
                         "token store {}: the lock stayed taken; fetching the token without waiting longer",
-                        self.store.describe()
+                        self.shown
                     )
                 });
                 return Err(Miss::Nothing);
             }
             std::thread::sleep(POLL_INTERVAL);
-            match self.load_usable() {
+            match self.load_usable(deadline) {
                 Ok(found) => return Ok(Some(found)),
                 Err(Miss::Nothing) => {}
                 Err(Miss::Failed) => return Err(Miss::Failed),
@@ -264,7 +284,7 @@ impl StoreSource {
 
 impl TokenSource for StoreSource {
     fn fetch(&self, deadline: Deadline) -> Result<Fetched> {
-        match self.load_usable() {
+        match self.load_usable(deadline) {
             Ok(found) => return Ok(found),
             Err(Miss::Failed) => return self.fetch_direct(deadline),
             Err(Miss::Nothing) => {}
@@ -276,17 +296,18 @@ impl TokenSource for StoreSource {
             Err(Miss::Nothing) => self.fetch_and_store(deadline),
             Ok(None) => {
                 // The lock is ours. The holder before us may have stored a token just now.
-                let outcome = match self.load_usable() {
+                let outcome = match self.load_usable(deadline) {
                     Ok(found) => Ok(found),
                     Err(Miss::Nothing) => self.fetch_and_store(deadline),
                     Err(Miss::Failed) => self.fetch_direct(deadline),
                 };
-                if let Err(e) = self.call(|s| s.unlock(&self.key)) {
+                let bound = deadline.at_most(STORE_CALL_MAX);
+                if let Err(e) = self.call(|s| s.unlock(&self.key, bound)) {
                     Stats::bump(&self.stats.store_errors);
                     self.logger.log(Level::Warn, || {
                         format!(
                             "token store {}: releasing the lock failed ({e}); it frees itself when its TTL ends",
-                            self.store.describe()
+                            self.shown
                         )
                     });
                 }
@@ -297,19 +318,23 @@ impl TokenSource for StoreSource {
 
     fn rejected(&self, token: &Token) {
         *self.refused.lock() = Some(Self::digest(token.access_token()));
+        // On the caller's thread, inside the call that saw the refusal, which has no deadline to give here.
+        let deadline = Deadline::after(STORE_CALL_MAX);
         // Drop the record only if it still holds the refused token: another process may have replaced it.
-        let outcome = self.load_record_unfiltered().and_then(|found| match found {
-            Some((text, stored)) if stored.access_token() == token.access_token() => {
-                self.call(|s| s.remove(&self.key, &text))
-            }
-            _ => Ok(()),
-        });
+        let outcome = self
+            .load_record_unfiltered(deadline)
+            .and_then(|found| match found {
+                Some((text, stored)) if stored.access_token() == token.access_token() => {
+                    self.call(|s| s.remove(&self.key, &text, deadline))
+                }
+                _ => Ok(()),
+            });
         if let Err(e) = outcome {
             Stats::bump(&self.stats.store_errors);
             self.logger.log(Level::Warn, || {
                 format!(
                     "token store {}: removing a refused token failed ({e})",
-                    self.store.describe()
+                    self.shown
                 )
             });
         }
@@ -318,8 +343,11 @@ impl TokenSource for StoreSource {
 
 impl StoreSource {
     /// The stored record and its token, refused or not.
-    fn load_record_unfiltered(&self) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
-        let Some(text) = self.call(|s| s.load(&self.key))? else {
+    fn load_record_unfiltered(
+        &self,
+        deadline: Deadline,
+    ) -> StoreResult<Option<(Zeroizing<String>, Token)>> {
+        let Some(text) = self.call(|s| s.load(&self.key, deadline))? else {
             return Ok(None);
         };
         Ok(match decode(&text) {
@@ -345,6 +373,10 @@ mod tests {
         fail: AtomicBool,
         panic: AtomicBool,
         locks_taken: AtomicUsize,
+        /// The TTL of the last lock taken, and the time each call was given (method, time left).
+        lock_ttl: Mutex<Option<Duration>>,
+        given: Mutex<Vec<(&'static str, Duration)>>,
+        describe_panics: AtomicBool,
     }
 
     impl MemoryStore {
@@ -361,9 +393,13 @@ mod tests {
 
     impl SharedStore for MemoryStore {
         fn describe(&self) -> String {
+            if self.describe_panics.load(Ordering::SeqCst) {
+                panic!("describe bug");
+            }
             "memory".into()
         }
-        fn load(&self, key: &str) -> StoreResult<Option<Zeroizing<String>>> {
+        fn load(&self, key: &str, d: Deadline) -> StoreResult<Option<Zeroizing<String>>> {
+            self.given.lock().push(("load", d.remaining()));
             self.check()?;
             Ok(self
                 .records
@@ -371,14 +407,17 @@ mod tests {
                 .get(key)
                 .map(|(r, _)| Zeroizing::new(r.clone())))
         }
-        fn store(&self, key: &str, record: &str, ttl: Duration) -> StoreResult<()> {
+        fn store(&self, key: &str, record: &str, ttl: Duration, d: Deadline) -> StoreResult<()> {
+            self.given.lock().push(("store", d.remaining()));
             self.check()?;
             self.records
                 .lock()
                 .insert(key.to_owned(), (record.to_owned(), ttl));
             Ok(())
         }
-        fn lock(&self, _key: &str, _ttl: Duration) -> StoreResult<bool> {
+        fn lock(&self, _key: &str, ttl: Duration, d: Deadline) -> StoreResult<bool> {
+            self.given.lock().push(("lock", d.remaining()));
+            *self.lock_ttl.lock() = Some(ttl);
             self.check()?;
             let mut locked = self.locked.lock();
             if *locked {
@@ -388,11 +427,11 @@ mod tests {
             self.locks_taken.fetch_add(1, Ordering::SeqCst);
             Ok(true)
         }
-        fn unlock(&self, _key: &str) -> StoreResult<()> {
+        fn unlock(&self, _key: &str, _: Deadline) -> StoreResult<()> {
             *self.locked.lock() = false;
             Ok(())
         }
-        fn remove(&self, key: &str, record: &str) -> StoreResult<()> {
+        fn remove(&self, key: &str, record: &str, _: Deadline) -> StoreResult<()> {
             self.check()?;
             let mut records = self.records.lock();
             if records.get(key).is_some_and(|(r, _)| r == record) {
@@ -466,6 +505,39 @@ mod tests {
         assert!(!*store.locked.lock(), "the lock is released");
     }
 
+    /// Issue 13, defect 6: the lock lives as long as the holder's fetch may take with its retries (the whole
+    /// of the caller's time, plus slack), so it never lapses mid-fetch and lets a second process fetch too.
+    /// And every store call is given the call's time, cut as the protocol says: at most a second, and before
+    /// the fetch at most half of what is left.
+    #[test]
+    fn the_lock_outlives_the_fetch_and_store_calls_get_the_calls_deadline() {
+        let store = Arc::new(MemoryStore::default());
+        let endpoint = Arc::new(Endpoint::default());
+        let s = source(&store, &endpoint);
+        s.fetch(Deadline::after(Duration::from_secs(30))).unwrap();
+        let ttl = store.lock_ttl.lock().unwrap();
+        assert!(ttl >= Duration::from_secs(30), "{ttl:?}");
+        let given = store.given.lock().clone();
+        let names: Vec<_> = given.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, ["load", "lock", "load", "store"]);
+        assert!(
+            given.iter().all(|(_, left)| *left <= STORE_CALL_MAX),
+            "{given:?}"
+        );
+        assert!(
+            given[0].1 > STORE_CALL_MAX / 2,
+            "a long call is not cut short: {given:?}"
+        );
+        // A short call: each store call before the fetch gets at most half of what is left.
+        store.given.lock().clear();
+        store.records.lock().clear();
+        s.fetch(Deadline::after(Duration::from_millis(400)))
+            .unwrap();
+        let given = store.given.lock().clone();
+        assert!(given[0].1 <= Duration::from_millis(200), "{given:?}");
+        assert!(given[1].1 <= Duration::from_millis(200), "{given:?}");
+    }
+
     #[test]
     fn a_waiter_takes_the_holders_token_instead_of_fetching() {
         let store = Arc::new(MemoryStore::default());
@@ -520,12 +592,41 @@ mod tests {
         assert_eq!(s.stats.store_errors.load(Ordering::SeqCst), 3);
     }
 
+    /// The store's `describe` runs in warnings: one that panics must not turn a failing store into a failed
+    /// fetch (it ran outside the store's catch_unwind, in the log message of every failure).
+    #[test]
+    fn a_store_whose_describe_panics_never_fails_a_fetch() {
+        let store = Arc::new(MemoryStore::default());
+        store.describe_panics.store(true, Ordering::SeqCst);
+        store.fail.store(true, Ordering::SeqCst);
+        let endpoint = Arc::new(Endpoint::default());
+        let warnings = Arc::new(Mutex::new(Vec::new()));
+        let seen = warnings.clone();
+        let s = StoreSource::new(
+            Box::new(endpoint.clone()),
+            store.clone(),
+            KEY.into(),
+            Duration::from_secs(300),
+            Logger::new(
+                Arc::new(move |_, m: &str| seen.lock().push(m.to_owned())),
+                Level::Debug,
+            ),
+            Arc::default(),
+            Gate::open(),
+        );
+        assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "tok1");
+        assert!(warnings
+            .lock()
+            .iter()
+            .any(|m| m.contains("the application's token store")));
+    }
+
     #[test]
     fn corrupt_records_are_replaced() {
         let store = Arc::new(MemoryStore::default());
         let endpoint = Arc::new(Endpoint::default());
         store
-            .store(KEY, "{\"format\":1,\"acc", Duration::ZERO)
+            .store(KEY, "{\"format\":1,\"acc", Duration::ZERO, deadline())
             .unwrap();
         let got = source(&store, &endpoint).fetch(deadline()).unwrap();
         assert!(store
@@ -551,7 +652,9 @@ mod tests {
                 received,
             )
             .unwrap();
-            store.store(KEY, &encode(&t), Duration::ZERO).unwrap();
+            store
+                .store(KEY, &encode(&t), Duration::ZERO, deadline())
+                .unwrap();
         };
         let s = source(&store, &endpoint);
         // Before any fetch of its own, a 10-year lifetime is beyond the 24 h cap.
@@ -576,7 +679,9 @@ mod tests {
         // An honest record is still shared.
         let honest =
             Token::new("honest".into(), "B".into(), vec![], 1799, None, wall_ms()).unwrap();
-        store.store(KEY, &encode(&honest), Duration::ZERO).unwrap();
+        store
+            .store(KEY, &encode(&honest), Duration::ZERO, deadline())
+            .unwrap();
         assert_eq!(s.fetch(deadline()).unwrap().token.access_token(), "honest");
     }
 
@@ -589,7 +694,9 @@ mod tests {
         a.rejected(&first);
         assert!(store.records.lock().is_empty(), "removed from the store");
         // A store that kept it (no remove, or a remove that lost a race) still never hands it back here.
-        store.store(KEY, &encode(&first), Duration::ZERO).unwrap();
+        store
+            .store(KEY, &encode(&first), Duration::ZERO, deadline())
+            .unwrap();
         assert_eq!(a.fetch(deadline()).unwrap().token.access_token(), "tok2");
         // A record that holds a newer token than the refused one is left alone.
         a.rejected(&first);
