@@ -147,6 +147,41 @@ typedef enum {
 #define X8_LOG_DEBUG 4
 
 /**
+ * Client authentication style for x8_options_set_client_auth: 8x8's `Basic base64(id:secret)`, raw (default).
+ */
+#define X8_CLIENT_AUTH_BASIC 0
+
+/**
+ * RFC 6749 §2.3.1: `Basic` with the id and secret form-urlencoded before base64 (an id may then hold ':').
+ */
+#define X8_CLIENT_AUTH_BASIC_RFC6749 1
+
+/**
+ * `client_secret_post`: the id and secret in the form body, no Authorization header.
+ */
+#define X8_CLIENT_AUTH_POST 2
+
+/**
+ * Trusted roots for x8_options_set_tls_roots: the platform's verifier (the OS store; default).
+ */
+#define X8_ROOTS_PLATFORM 0
+
+/**
+ * Trusted roots: Mozilla's roots compiled into x8, whatever the system holds.
+ */
+#define X8_ROOTS_COMPILED_IN 1
+
+/**
+ * CA file mode for x8_options_set_ca_mode: its certificates are trusted besides the roots (default).
+ */
+#define X8_CA_ADD 0
+
+/**
+ * CA file mode: only its certificates are trusted.
+ */
+#define X8_CA_REPLACE 1
+
+/**
  * An `x8_token_store` callback succeeded. (Any negative return is a failure.)
  */
 #define X8_STORE_OK 0
@@ -318,6 +353,14 @@ typedef struct {
    * Shared-store operations that failed; the client fetched the token itself each time.
    */
   uint64_t store_errors;
+  /**
+   * API requests sent again after a 429 or 503 (opt-in API retries, idempotent methods only).
+   */
+  uint64_t api_retries;
+  /**
+   * API requests that waited for the client-side rate limit before being sent.
+   */
+  uint64_t rate_limit_waits;
 } x8_stats;
 
 /**
@@ -532,8 +575,9 @@ x8_status x8_client_new(const char *client_id,
 
 /**
  * Like `x8_client_new`, with the key from the environment: `X8_CLIENT_ID` and `X8_CLIENT_SECRET` (required),
- * and `X8_BASE_URL`, `X8_TOKEN_URL`, and one of `X8_TOKEN_CACHE` / `X8_REDIS_URL` (optional; they override
- * `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
+ * and `X8_BASE_URL`, `X8_TOKEN_URL`, one of `X8_TOKEN_CACHE` / `X8_REDIS_URL`, `X8_CLIENT_AUTH`,
+ * `X8_TOKEN_SCOPE`, `X8_TLS_ROOTS`, `X8_CA_FILE`, `X8_CA_MODE`, `X8_API_RETRIES` and `X8_RATE_LIMIT`
+ * (optional; they override `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
  */
 x8_status x8_client_new_from_env(const x8_options *opts,
                                  x8_client **out,
@@ -605,6 +649,15 @@ x8_status x8_client_invalidate_token(const x8_client *client,
                                      const char *rejected,
                                      bool *dropped,
                                      x8_error **err);
+
+/**
+ * Counts, in `x8_stats.replays_after_401`, a request that the caller's own HTTP client sent again with a new
+ * token after the API rejected x8's (the Go RoundTripper and the .NET handler do this after
+ * `x8_client_invalidate_token`), so the counter covers every replay, not only those of `x8_request`.
+ * Errors: X8_STATUS_INVALID_ARGUMENT for NULL. Any thread.
+ */
+x8_status x8_client_count_replay(const x8_client *client,
+                                 x8_error **err);
 
 /**
  * Fills `*stats` with the client's counters (see `x8_stats`; set `stats->size` first): only the whole fields
@@ -735,8 +788,9 @@ x8_status x8_options_set_refresh_margin_ms(x8_options *opts,
 x8_status x8_options_set_user_agent(x8_options *opts, const char *user_agent, x8_error **err);
 
 /**
- * A PEM file of CA certificates to trust instead of the built-in Mozilla roots (for corporate TLS inspection
- * or a test CA). Read by `x8_client_new`.
+ * A PEM file of CA certificates to trust (for corporate TLS inspection or a test CA): besides the roots by
+ * default, or instead of them (`x8_options_set_ca_mode`). Read by `x8_client_new` (X8_STATUS_CONFIG when it
+ * cannot be read or holds no certificate). Also `X8_CA_FILE` for `x8_client_new_from_env`.
  */
 x8_status x8_options_set_ca_file(x8_options *opts,
                                  const char *path,
@@ -799,6 +853,92 @@ x8_status x8_options_set_log_callback(x8_options *opts,
                                       void *user_data,
                                       int32_t max_level,
                                       x8_error **err);
+
+/**
+ * How the client authenticates at the token endpoint: X8_CLIENT_AUTH_BASIC (8x8's raw
+ * `Basic base64(id:secret)`, the default), X8_CLIENT_AUTH_BASIC_RFC6749 (RFC 6749 §2.3.1: id and secret
+ * form-urlencoded before base64; an id may then hold ':') or X8_CLIENT_AUTH_POST (`client_secret_post`: both in
+ * the form body). Also `X8_CLIENT_AUTH` (basic, basic-rfc6749, post). Errors: X8_STATUS_INVALID_ARGUMENT for
+ * another value.
+ */
+x8_status x8_options_set_client_auth(x8_options *opts,
+                                     int32_t style,
+                                     x8_error **err);
+
+/**
+ * An OAuth `scope` sent with each token request (none by default: 8x8 needs none); "" sends none again.
+ * Also `X8_TOKEN_SCOPE`. Checked by `x8_client_new` (X8_STATUS_CONFIG for control characters).
+ */
+x8_status x8_options_set_token_scope(x8_options *opts,
+                                     const char *scope,
+                                     x8_error **err);
+
+/**
+ * Adds a form parameter to each token request (`audience`, `resource`...) for servers that need one; none are
+ * sent by default. The same name given again replaces its value. Errors: X8_STATUS_CONFIG for an empty name,
+ * control characters, or a parameter x8 sets itself (grant_type, client_id, client_secret, scope: use
+ * `x8_options_set_token_scope`).
+ */
+x8_status x8_options_add_token_param(x8_options *opts,
+                                     const char *name,
+                                     const char *value,
+                                     x8_error **err);
+
+/**
+ * Adds a header sent with every request of the client, e.g. `X-Tenant-Info` for a multi-tenant customer or
+ * QM's `pbx`; a header of the same name given per call (`x8_request_opts.headers`) replaces it, and the same
+ * name added again replaces its value. Errors: X8_STATUS_INVALID_ARGUMENT for what a per-call header may not
+ * be (an invalid name, CR/LF/NUL, or a header x8 sets itself: Authorization, Host, Content-Length,
+ * Transfer-Encoding).
+ */
+x8_status x8_options_add_default_header(x8_options *opts,
+                                        const char *name,
+                                        const char *value,
+                                        x8_error **err);
+
+/**
+ * Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
+ * store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a Linux without any
+ * bundle falls back to the compiled-in roots with a warning; macOS builds, cross-built without a macOS SDK, use
+ * the compiled-in roots) or X8_ROOTS_COMPILED_IN (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:
+ * X8_STATUS_INVALID_ARGUMENT for another value.
+ */
+x8_status x8_options_set_tls_roots(x8_options *opts,
+                                   int32_t roots,
+                                   x8_error **err);
+
+/**
+ * What the CA file (`x8_options_set_ca_file`) does: X8_CA_ADD (default: trusted besides the roots) or
+ * X8_CA_REPLACE (only its certificates are trusted). Also `X8_CA_MODE` (add, replace). Errors:
+ * X8_STATUS_INVALID_ARGUMENT for another value.
+ */
+x8_status x8_options_set_ca_mode(x8_options *opts,
+                                 int32_t mode,
+                                 x8_error **err);
+
+/**
+ * Opt-in API retries (default 0: each request is sent once): an API request with an idempotent method (GET,
+ * HEAD, PUT, DELETE, OPTIONS) answered 429 or 503 is sent again up to `max_retries` times (at most 20), after
+ * the reply's `Retry-After` (seconds or an HTTP date) or else a jittered backoff with the delays of
+ * `x8_options_set_retries`, within the call's timeout: a wait that would pass it returns the 429/503 at once.
+ * POST and PATCH are never retried. Counted in `x8_stats.api_retries`. Also `X8_API_RETRIES`.
+ */
+x8_status x8_options_set_api_retries(x8_options *opts,
+                                     uint32_t max_retries,
+                                     x8_error **err);
+
+/**
+ * A client-side rate limit: at most `requests` API requests start in any `interval_ms` (for one client and
+ * its copies; 8x8 publishes limits such as 10 calls per 60 s). A caller beyond it waits its turn, in the order
+ * callers came, rather than earn a 429; one whose turn would come after its call's deadline gets
+ * X8_STATUS_TIMEOUT at once and nothing is sent. `requests` 0 removes the limit (the default). Waits are
+ * counted in `x8_stats.rate_limit_waits`. Also `X8_RATE_LIMIT` ("10/60": 10 per 60 s). Errors:
+ * X8_STATUS_INVALID_ARGUMENT for an interval of 0 or over 24 hours, or more than 100000 requests.
+ */
+x8_status x8_options_set_rate_limit(x8_options *opts,
+                                    uint32_t requests,
+                                    uint32_t interval_ms,
+                                    x8_error **err);
 
 /**
  * Frees a string the library handed out through a `char **` out parameter (`x8_client_token_string`,

@@ -185,7 +185,7 @@ windows_exports() {
   # Only DLLs every Windows has: no mingw runtime (libgcc_s_seh-1.dll, libwinpthread-1.dll) to ship beside it.
   dlls=$(x86_64-w64-mingw32-objdump -p "$pkg/bin/x8.dll" | sed -n 's/^\tDLL Name: //p' | tr 'A-Z' 'a-z' | sort -u)
   echo "x8.dll imports: $(echo "$dlls" | tr '\n' ' ')"
-  if grep -vE '^(kernel32|ntdll|ws2_32|advapi32|userenv|bcrypt|bcryptprimitives|msvcrt|api-ms-win-[a-z0-9-]+)\.dll$' <<<"$dlls"; then
+  if grep -vE '^(kernel32|ntdll|ws2_32|advapi32|userenv|bcrypt|bcryptprimitives|crypt32|msvcrt|api-ms-win-[a-z0-9-]+)\.dll$' <<<"$dlls"; then
     echo "x8.dll imports DLLs beyond Windows' own"
     rc=1
   fi

@@ -109,7 +109,7 @@ static_libs() {
   *-linux-gnu.*) echo "-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc" ;;
   *-linux-musl) echo "-lc" ;;
   *-macos) echo "-lSystem -lc -lm" ;;
-  *-windows-gnu) echo "-lws2_32 -lntdll -luserenv -lbcrypt -ladvapi32 -lkernel32" ;;
+  *-windows-gnu) echo "-lws2_32 -lntdll -luserenv -lbcrypt -ladvapi32 -lcrypt32 -lkernel32" ;;
   esac
 }
 

@@ -9,11 +9,13 @@ use crate::config::headers::validate_header;
 use crate::config::origin::refuse_control_chars;
 use crate::config::{Credentials, Options, Settings, SharedStoreSetting};
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::throttle::ApiRetries;
 use crate::http::Response;
 use crate::http::Transport;
 use crate::oauth::TokenEndpoint;
 use crate::rt::clock::Deadline;
 use crate::rt::fork;
+use crate::rt::limiter::{RateLimiter, Turn};
 use crate::rt::log::Level;
 use crate::rt::stats::{Stats, StatsSnapshot};
 #[cfg(unix)]
@@ -53,6 +55,9 @@ struct Inner {
     cache: Arc<TokenCache>,
     transport: Arc<Transport>,
     stats: Arc<Stats>,
+    /// The client-side rate limit every API request waits for, if one is set.
+    limiter: Option<RateLimiter>,
+    api_retries: ApiRetries,
     /// Shut by `close_callbacks`: the shared store is not called after that.
     store_gate: Gate,
     fork_generation: u64,
@@ -96,20 +101,30 @@ impl Client {
             jitter: true,
         };
         let cache = TokenCache::new(source, policy, stats.clone(), o.logger.clone());
+        let limiter = o
+            .rate_limit
+            .map(|l| RateLimiter::new(l.requests, l.interval));
+        let api_retries = ApiRetries {
+            max: o.api_retries,
+            base_delay: o.retry_base_delay,
+            max_delay: o.retry_max_delay,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 settings,
                 cache,
                 transport,
                 stats,
+                limiter,
+                api_retries,
                 store_gate,
                 fork_generation,
             }),
         })
     }
 
-    /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE` and
-    /// `X8_REDIS_URL` override `options`.
+    /// Credentials from `X8_CLIENT_ID` / `X8_CLIENT_SECRET`; the option variables of `Options::apply_env`
+    /// (`X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TLS_ROOTS`, `X8_RATE_LIMIT`...) override `options`.
     pub fn from_env(mut options: Options) -> Result<Client> {
         options.apply_env()?;
         Client::new(Credentials::from_env()?, options)
@@ -188,6 +203,12 @@ impl Client {
         })
     }
 
+    /// Counts a replay done by the caller's own HTTP client after `invalidate_if_current` (see
+    /// `x8_client_count_replay`).
+    pub fn count_replay(&self) {
+        Stats::bump(&self.inner.stats.replays_after_401);
+    }
+
     /// Stops the diagnostics callback and the shared token store for good (waiting for calls in progress):
     /// after this, nothing this client still runs in the background calls them; a token fetch then goes
     /// straight to the token endpoint. The C API calls it from `x8_client_free`.
@@ -258,13 +279,8 @@ impl Client {
         self.with_replay(deadline, |token| {
             let bearer = bearer(token);
             let headers = self.headers(&bearer, req);
-            let reply = self.inner.transport.open(
-                req.method,
-                url.clone(),
-                &headers,
-                upload.as_deref_mut(),
-                deadline,
-            )?;
+            let reply =
+                self.open_with_retries(req, &url, &headers, upload.as_deref_mut(), deadline)?;
             let status = reply.status;
             let (verdict, reply) = classify_streamed(reply)?;
             Ok(Attempt {
@@ -298,7 +314,10 @@ impl Client {
             validate_header(name, value)?;
         }
         let url = s.api_origin.resolve(&s.api_prefix, req.path)?;
-        let deadline = Deadline::after(req.timeout.unwrap_or(s.options.timeout));
+        let deadline = match req.timeout {
+            Some(t) => Deadline::after(t),
+            None => Deadline::client_timeout(s.options.timeout),
+        };
         Stats::bump(&self.inner.stats.requests);
         Ok((url, deadline))
     }
@@ -387,9 +406,110 @@ impl Client {
     ) -> Result<Response> {
         let bearer = bearer(token);
         let headers = self.headers(&bearer, req);
-        self.inner
-            .transport
-            .send(req.method, url.clone(), &headers, req.body, deadline)
+        let mut attempt = 0;
+        loop {
+            self.wait_for_turn(deadline)?;
+            let reply =
+                self.inner
+                    .transport
+                    .send(req.method, url.clone(), &headers, req.body, deadline)?;
+            let Some(wait) = self
+                .inner
+                .api_retries
+                .wait_before_retry(req.method, &reply, attempt, deadline)
+            else {
+                return Ok(reply);
+            };
+            attempt += 1;
+            Stats::bump(&self.inner.stats.api_retries);
+            self.inner.settings.options.logger.log(Level::Info, || {
+                format!(
+                    "the API answered {} to {} {}; retry {attempt} in {} ms",
+                    reply.status,
+                    req.method,
+                    url.path(),
+                    wait.as_millis()
+                )
+            });
+            drop(reply);
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// `send` for a streamed call: the same rate limit and the same API retries (429/503 with Retry-After), which
+    /// go by the status and headers alone, before any of the body is handed out; never once the upload's source
+    /// has given a byte.
+    fn open_with_retries(
+        &self,
+        req: &Request,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        mut upload: Option<&mut crate::http::Upload>,
+        deadline: Deadline,
+    ) -> Result<crate::http::Streamed> {
+        let mut attempt = 0;
+        loop {
+            self.wait_for_turn(deadline)?;
+            let reply = self.inner.transport.open(
+                req.method,
+                url.clone(),
+                headers,
+                upload.as_deref_mut(),
+                deadline,
+            )?;
+            if upload.as_ref().is_some_and(|up| up.started()) || !matches!(reply.status, 429 | 503)
+            {
+                return Ok(reply);
+            }
+            let head = Response {
+                status: reply.status,
+                headers: reply.headers.clone(),
+                body: Vec::new(),
+            };
+            let Some(wait) = self
+                .inner
+                .api_retries
+                .wait_before_retry(req.method, &head, attempt, deadline)
+            else {
+                return Ok(reply);
+            };
+            attempt += 1;
+            Stats::bump(&self.inner.stats.api_retries);
+            self.inner.settings.options.logger.log(Level::Info, || {
+                format!(
+                    "the API answered {} to {} {}; retry {attempt} in {} ms",
+                    reply.status,
+                    req.method,
+                    url.path(),
+                    wait.as_millis()
+                )
+            });
+            drop(reply);
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Waits for a turn of the client's rate limit, if it has one; TIMEOUT when the turn would come after the
+    /// call's deadline (nothing is sent then).
+    fn wait_for_turn(&self, deadline: Deadline) -> Result<()> {
+        let Some(limiter) = &self.inner.limiter else {
+            return Ok(());
+        };
+        match limiter.acquire(deadline) {
+            Turn::Now => Ok(()),
+            Turn::Waited(_) => {
+                Stats::bump(&self.inner.stats.rate_limit_waits);
+                Ok(())
+            }
+            Turn::TooLate(wait) => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the client's rate limit has no free turn before the call's deadline (the next is in {} ms); \
+                     nothing was sent",
+                    wait.as_millis()
+                ),
+            )),
+        }
     }
 }
 

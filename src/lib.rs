@@ -48,8 +48,9 @@ mod layers;
 
 pub use client::{Client, Request};
 pub use config::{
-    ClientAuth, Credentials, Options, ProxySetting, SharedStoreSetting, DEFAULT_BASE_URL,
-    ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_URL, ENV_TOKEN_CACHE, ENV_TOKEN_URL,
+    CaMode, ClientAuth, Credentials, Options, ProxySetting, RateLimit, SharedStoreSetting,
+    TlsRoots, DEFAULT_BASE_URL, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_URL,
+    ENV_TOKEN_CACHE, ENV_TOKEN_URL,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use http::{Response, Streamed, Upload};

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::config::{ClientAuth, Credentials, Settings};
 use crate::error::{redact, truncate_for_message, Error, ErrorKind, Result};
+use crate::http::throttle::{backoff, parse_retry_after};
 use crate::http::Response;
 use crate::http::Transport;
 use crate::rt::clock::wall_ms;
@@ -191,15 +192,9 @@ impl TokenEndpoint {
         }
     }
 
-    /// Exponential backoff with "equal jitter": half the delay is fixed, half random, so retries from many
-    /// processes spread out without any of them retrying at once.
+    /// Exponential backoff with equal jitter (see `throttle::backoff`).
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.max_delay);
-        let half = exp / 2;
-        half + half.mul_f64(fastrand::f64())
+        backoff(self.base_delay, self.max_delay, attempt)
     }
 }
 
@@ -349,41 +344,4 @@ fn token_form(credentials: &Credentials, settings: &Settings) -> Zeroizing<Strin
         form.push_str(value);
     }
     form
-}
-
-/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the past means "now".
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs.min(24 * 3600)));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_seconds_and_dates() {
-        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::ZERO)
-        );
-        let future =
-            httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
-        let d = parse_retry_after(&future).unwrap();
-        assert!(
-            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
-            "{d:?}"
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-        assert_eq!(parse_retry_after("-1"), None);
-    }
 }

@@ -81,7 +81,10 @@ impl Client {
             validate_header(name, value)?;
         }
         let options = self.options();
-        let deadline = Deadline::after(timeout.unwrap_or(options.timeout));
+        let deadline = match timeout {
+            Some(t) => Deadline::after(t),
+            None => Deadline::client_timeout(options.timeout),
+        };
         let shown = without_query(url);
         options
             .logger

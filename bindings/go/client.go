@@ -200,6 +200,17 @@ func (c *Client) InvalidateToken(rejected string) (bool, error) {
 	return bool(dropped), err
 }
 
+// countReplay counts, in Stats().ReplaysAfter401, a request the Transport sent again with a new token.
+func (c *Client) countReplay() {
+	_ = c.use(func(p *C.x8_client) error {
+		var cerr *C.x8_error
+		if status := C.x8_client_count_replay(p, &cerr); status != C.X8_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	})
+}
+
 // HasProduct reports whether the current token (fetched if needed) carries the API product, e.g.
 // "analytics realtime-api" (ignoring ASCII case).
 func (c *Client) HasProduct(product string) (bool, error) {
@@ -234,6 +245,8 @@ type Stats struct {
 	TokenSecondsLeft    int64  // seconds the cached token has left (before its safety margin); -1 when none
 	StoreHits           uint64 // tokens taken from the shared token store (cache file, Redis) instead of fetched
 	StoreErrors         uint64 // shared-store operations that failed; the client fetched the token itself each time
+	APIRetries          uint64 // API requests sent again after a 429 or 503 (WithAPIRetries)
+	RateLimitWaits      uint64 // API requests that waited for the client-side rate limit (WithRateLimit)
 }
 
 // Stats returns the client's counters. Cheap: libx8 reads them atomically.
@@ -260,6 +273,8 @@ func (c *Client) Stats() (Stats, error) {
 			TokenSecondsLeft:    int64(cs.token_seconds_left),
 			StoreHits:           uint64(cs.store_hits),
 			StoreErrors:         uint64(cs.store_errors),
+			APIRetries:          uint64(cs.api_retries),
+			RateLimitWaits:      uint64(cs.rate_limit_waits),
 		}
 		return nil
 	})

@@ -24,5 +24,5 @@ package x8
 // #cgo LDFLAGS: -lx8
 // #cgo linux LDFLAGS: -lgcc_s -lutil -lrt -lpthread -lm -ldl
 // #cgo darwin LDFLAGS: -lSystem -lm
-// #cgo windows LDFLAGS: -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp -lbcrypt
+// #cgo windows LDFLAGS: -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp -lbcrypt -lcrypt32
 import "C"

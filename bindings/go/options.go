@@ -41,6 +41,38 @@ const (
 	defaultTimeout = 30 * time.Second
 )
 
+// ClientAuth is how the client authenticates at the token endpoint (WithClientAuth).
+type ClientAuth int32
+
+const (
+	ClientAuthBasic        ClientAuth = C.X8_CLIENT_AUTH_BASIC         // 8x8's raw Basic base64(id:secret) (default)
+	ClientAuthBasicRFC6749 ClientAuth = C.X8_CLIENT_AUTH_BASIC_RFC6749 // RFC 6749 §2.3.1: id and secret form-encoded first
+	ClientAuthPost         ClientAuth = C.X8_CLIENT_AUTH_POST          // client_secret_post: both in the form body
+)
+
+// TLSRoots is which roots HTTPS trusts (WithTLSRoots).
+type TLSRoots int32
+
+const (
+	RootsPlatform   TLSRoots = C.X8_ROOTS_PLATFORM    // the platform's verifier: the OS store (default)
+	RootsCompiledIn TLSRoots = C.X8_ROOTS_COMPILED_IN // Mozilla's roots built into libx8
+)
+
+// CAMode is what the CA file does to the roots (WithCAMode).
+type CAMode int32
+
+const (
+	CAAdd     CAMode = C.X8_CA_ADD     // trusted besides the roots (default)
+	CAReplace CAMode = C.X8_CA_REPLACE // only its certificates are trusted
+)
+
+type pair struct{ name, value string }
+
+type rateLimit struct {
+	requests uint32
+	interval time.Duration
+}
+
 // Option configures a Client (see NewClient). Options left out keep libx8's defaults.
 type Option func(*config)
 
@@ -58,6 +90,13 @@ type config struct {
 	retries                                     *retries
 	replayOn401                                 *bool
 	tokenCache, redisURL                        *string
+	clientAuth                                  *ClientAuth
+	tokenScope                                  *string
+	tokenParams, defaultHeaders                 []pair
+	tlsRoots                                    *TLSRoots
+	caMode                                      *CAMode
+	apiRetries                                  *uint32
+	rateLimit                                   *rateLimit
 	store                                       TokenStore
 	logger                                      func(level int, msg string)
 	logLevel                                    int
@@ -84,8 +123,44 @@ func WithRefreshMargin(d time.Duration) Option { return func(c *config) { c.refr
 // WithUserAgent sets the User-Agent header (default "x8/<version>").
 func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = &ua } }
 
-// WithCAFile trusts the CA certificates of a PEM file instead of the built-in Mozilla roots.
+// WithCAFile trusts the CA certificates of a PEM file (a corporate or test CA), besides the roots by default
+// (see WithCAMode).
 func WithCAFile(path string) Option { return func(c *config) { c.caFile = &path } }
+
+// WithCAMode sets what the CA file does: CAAdd (default) or CAReplace.
+func WithCAMode(mode CAMode) Option { return func(c *config) { c.caMode = &mode } }
+
+// WithTLSRoots chooses the roots HTTPS trusts: RootsPlatform (default: the OS store, on Linux the system bundle
+// or SSL_CERT_FILE) or RootsCompiledIn (Mozilla's roots built into libx8).
+func WithTLSRoots(roots TLSRoots) Option { return func(c *config) { c.tlsRoots = &roots } }
+
+// WithClientAuth sets how the credentials go to the token endpoint (default ClientAuthBasic, 8x8's).
+func WithClientAuth(style ClientAuth) Option { return func(c *config) { c.clientAuth = &style } }
+
+// WithTokenScope sends an OAuth scope with each token request (none by default; 8x8 needs none).
+func WithTokenScope(scope string) Option { return func(c *config) { c.tokenScope = &scope } }
+
+// WithTokenParam adds a form parameter to each token request (audience, resource...).
+func WithTokenParam(name, value string) Option {
+	return func(c *config) { c.tokenParams = append(c.tokenParams, pair{name, value}) }
+}
+
+// WithDefaultHeader sends a header with every request of the client (X-Tenant-Info, QM's pbx); a header of the
+// same name given to Do replaces it. Authorization, Host and the framing headers are refused by NewClient.
+func WithDefaultHeader(name, value string) Option {
+	return func(c *config) { c.defaultHeaders = append(c.defaultHeaders, pair{name, value}) }
+}
+
+// WithAPIRetries retries an idempotent API request (GET, HEAD, PUT, DELETE, OPTIONS) answered 429 or 503 up to
+// max times (default 0, at most 20), after Retry-After or a jittered backoff, within the call's deadline; POST
+// and PATCH never. Counted in Stats().APIRetries.
+func WithAPIRetries(max uint32) Option { return func(c *config) { c.apiRetries = &max } }
+
+// WithRateLimit lets at most requests API requests start per interval; callers wait their turn within their
+// deadline (ErrTimeout, nothing sent, when it would come too late). Counted in Stats().RateLimitWaits.
+func WithRateLimit(requests uint32, interval time.Duration) Option {
+	return func(c *config) { c.rateLimit = &rateLimit{requests, interval} }
+}
 
 // WithProxy sets the HTTP(S) proxy, e.g. "http://proxy:3128". By default HTTPS_PROXY, ALL_PROXY, NO_PROXY...
 // are honoured; "" disables proxies altogether.
@@ -214,6 +289,26 @@ func (cfg *config) apply(opts *C.x8_options, loggerID, storeID uintptr) error {
 		defer C.free(unsafe.Pointer(cs))
 		return check(set(cs))
 	}
+	setPairs := func(name string, pairs []pair, add func(n, v *C.char) C.x8_status) error {
+		for _, p := range pairs {
+			cn, err := cString(name+" name", p.name)
+			if err != nil {
+				return err
+			}
+			cv, err := cString(name+" value", p.value)
+			if err != nil {
+				C.free(unsafe.Pointer(cn))
+				return err
+			}
+			status := add(cn, cv)
+			C.free(unsafe.Pointer(cn))
+			C.free(unsafe.Pointer(cv))
+			if err := check(status); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	setMS := func(name string, d *time.Duration, set func(C.uint32_t) C.x8_status) error {
 		if d == nil {
 			return nil
@@ -284,6 +379,49 @@ func (cfg *config) apply(opts *C.x8_options, loggerID, storeID uintptr) error {
 				return err
 			}
 			return check(C.x8_options_set_retries(opts, C.uint32_t(cfg.retries.max), base, maxDelay, &cerr))
+		},
+		func() error {
+			if cfg.clientAuth == nil {
+				return nil
+			}
+			return check(C.x8_options_set_client_auth(opts, C.int32_t(*cfg.clientAuth), &cerr))
+		},
+		func() error {
+			return setString("WithTokenScope", cfg.tokenScope, func(s *C.char) C.x8_status { return C.x8_options_set_token_scope(opts, s, &cerr) })
+		},
+		func() error {
+			return setPairs("WithTokenParam", cfg.tokenParams, func(n, v *C.char) C.x8_status { return C.x8_options_add_token_param(opts, n, v, &cerr) })
+		},
+		func() error {
+			return setPairs("WithDefaultHeader", cfg.defaultHeaders, func(n, v *C.char) C.x8_status { return C.x8_options_add_default_header(opts, n, v, &cerr) })
+		},
+		func() error {
+			if cfg.tlsRoots == nil {
+				return nil
+			}
+			return check(C.x8_options_set_tls_roots(opts, C.int32_t(*cfg.tlsRoots), &cerr))
+		},
+		func() error {
+			if cfg.caMode == nil {
+				return nil
+			}
+			return check(C.x8_options_set_ca_mode(opts, C.int32_t(*cfg.caMode), &cerr))
+		},
+		func() error {
+			if cfg.apiRetries == nil {
+				return nil
+			}
+			return check(C.x8_options_set_api_retries(opts, C.uint32_t(*cfg.apiRetries), &cerr))
+		},
+		func() error {
+			if cfg.rateLimit == nil {
+				return nil
+			}
+			ms, err := millis("WithRateLimit interval", cfg.rateLimit.interval)
+			if err != nil {
+				return err
+			}
+			return check(C.x8_options_set_rate_limit(opts, C.uint32_t(cfg.rateLimit.requests), ms, &cerr))
 		},
 		func() error {
 			if cfg.replayOn401 == nil {

@@ -37,7 +37,7 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if originOf(req.URL) != rt.client.origin {
 		return rt.base.RoundTrip(req)
 	}
-	resp, err := rt.send(req, req.Body)
+	resp, sent, err := rt.send(req, req.Body)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -48,27 +48,32 @@ func (rt *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return resp, nil
 	}
-	if err := rt.client.Invalidate(); err != nil {
+	// Only the token this request carried: a successor another goroutine already fetched stays.
+	if _, err := rt.client.InvalidateToken(sent); err != nil {
 		closeBody(body)
 		return resp, nil // closed meanwhile: the caller gets the 401 it would have got without a replay
 	}
+	rt.client.countReplay()
 	// Read what is left of the rejected response so that its connection can be reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	return rt.send(req, body)
+	resp, _, err = rt.send(req, body)
+	return resp, err
 }
 
-// send sends a clone of req with body and a bearer token. Like any RoundTripper it closes body, also on error.
-func (rt *roundTripper) send(req *http.Request, body io.ReadCloser) (*http.Response, error) {
+// send sends a clone of req with body and a bearer token, and returns the token it sent. Like any
+// RoundTripper it closes body, also on error.
+func (rt *roundTripper) send(req *http.Request, body io.ReadCloser) (*http.Response, string, error) {
 	token, err := rt.client.AccessToken(req.Context())
 	if err != nil {
 		closeBody(body)
-		return nil, err
+		return nil, "", err
 	}
 	out := req.Clone(req.Context())
 	out.Body = body
 	out.Header.Set("Authorization", "Bearer "+token)
-	return rt.base.RoundTrip(out)
+	resp, err := rt.base.RoundTrip(out)
+	return resp, token, err
 }
 
 // replayBody returns a fresh copy of req's body for a second attempt, and false when there is none to be had.

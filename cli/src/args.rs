@@ -22,7 +22,10 @@ Other settings: --base-url, else X8_BASE_URL, else base_url in the file, else ht
   --token-url, else X8_TOKEN_URL, else token_url. --ca-file overrides ca_file. --client-auth, else
   X8_CLIENT_AUTH, else client_auth; X8_TOKEN_SCOPE overrides scope. A token shared with other processes:
   --token-cache / X8_TOKEN_CACHE (this host) or --redis / X8_REDIS_URL (many hosts); a broken store only
-  means fetching a token of our own.
+  means fetching a token of our own. Trust: --tls-roots / X8_TLS_ROOTS (platform, the default, or
+  compiled-in), --ca-mode / X8_CA_MODE (add, the default, or replace) for the CA file. Throttling:
+  --api-retries / X8_API_RETRIES (429/503 of GET and other idempotent calls retried after Retry-After; 3 with
+  --all-pages, else 0) and --rate-limit / X8_RATE_LIMIT (e.g. 10/60: at most 10 requests a minute).
 
 Exit codes:
   0  success
@@ -66,9 +69,25 @@ pub struct GlobalArgs {
     /// before base64) or post (client_secret_post) [default: $X8_CLIENT_AUTH, else client_auth, else basic]
     #[arg(long, global = true, value_name = "STYLE", value_parser = parse_client_auth)]
     pub client_auth: Option<x8::ClientAuth>,
-    /// PEM file of CA certificates to trust instead of the built-in roots (corporate TLS inspection)
+    /// PEM file of CA certificates to trust (corporate TLS inspection), besides the roots unless
+    /// --ca-mode replace
     #[arg(long, global = true, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+    /// What the CA file does: add (to the roots) or replace (them) [default: $X8_CA_MODE, else add]
+    #[arg(long, global = true, value_name = "MODE", value_parser = parse_ca_mode)]
+    pub ca_mode: Option<x8::CaMode>,
+    /// Roots HTTPS trusts: platform (the system's store) or compiled-in (Mozilla's, built into x8)
+    /// [default: $X8_TLS_ROOTS, else platform]
+    #[arg(long, global = true, value_name = "ROOTS", value_parser = parse_tls_roots)]
+    pub tls_roots: Option<x8::TlsRoots>,
+    /// Retries of a GET (or other idempotent call) answered 429 or 503, after its Retry-After, within
+    /// --timeout [default: $X8_API_RETRIES, else 3 with --all-pages, else 0]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub api_retries: Option<u32>,
+    /// At most REQUESTS API requests per SECONDS (e.g. 10/60); calls wait their turn within --timeout
+    /// [default: $X8_RATE_LIMIT, else none]
+    #[arg(long, global = true, value_name = "REQUESTS/SECONDS", value_parser = parse_rate_limit)]
+    pub rate_limit: Option<x8::RateLimit>,
     /// Folder of the token cache shared by this host's processes, so each run reuses one token
     /// [default: $X8_TOKEN_CACHE, else none]
     #[arg(long, global = true, value_name = "DIR")]
@@ -89,6 +108,18 @@ pub struct GlobalArgs {
     /// Tell on stderr what happens (token fetches, retries, HTTP status); -vv for more
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
+}
+
+fn parse_ca_mode(name: &str) -> Result<x8::CaMode, String> {
+    x8::CaMode::from_name(name).map_err(|e| e.message().to_owned())
+}
+
+fn parse_tls_roots(name: &str) -> Result<x8::TlsRoots, String> {
+    x8::TlsRoots::from_name(name).map_err(|e| e.message().to_owned())
+}
+
+fn parse_rate_limit(text: &str) -> Result<x8::RateLimit, String> {
+    x8::RateLimit::parse(text).map_err(|e| e.message().to_owned())
 }
 
 fn parse_client_auth(name: &str) -> Result<x8::ClientAuth, String> {

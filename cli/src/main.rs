@@ -63,14 +63,15 @@ fn clap_outcome(e: &clap::Error) -> ExitCode {
 
 fn run(args: &Args, redactor: &Arc<Redactor>) -> Result<(), Failure> {
     let verbose = args.global.verbose > 0;
-    let client = || setup::client(&args.global, redactor);
+    let client = || setup::client(&args.global, redactor, false);
+    let calling = |paging| setup::client(&args.global, redactor, paging);
     match &args.command {
         Command::Token(a) => token_cmd::token(&client()?, a),
         Command::Products(a) => token_cmd::products(&client()?, a),
         Command::Check(a) => token_cmd::check(&client()?, a),
         // The call's inputs (headers, --data) are read before the client is built: a typo fails with exit 2
         // without needing credentials or a token.
-        Command::Get(a) => call::Call::get(a, verbose)?.run(&client()?),
-        Command::Request(a) => call::Call::request(a, verbose)?.run(&client()?),
+        Command::Get(a) => call::Call::get(a, verbose)?.run(&calling(a.call.all_pages)?),
+        Command::Request(a) => call::Call::request(a, verbose)?.run(&calling(a.call.all_pages)?),
     }
 }

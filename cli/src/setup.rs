@@ -18,7 +18,16 @@ pub const ENV_CLIENT_SECRET: &str = "X8_CLIENT_SECRET";
 /// Connecting should take well under the whole call's budget.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Client, Failure> {
+/// API retries when `--all-pages` reads a listing and neither `--api-retries` nor `X8_API_RETRIES` says
+/// otherwise: a long listing is what meets an API's rate limit, and one 429 should not end it.
+const ALL_PAGES_API_RETRIES: u32 = 3;
+
+/// The client of a command; `paging` when it reads a listing with `--all-pages`.
+pub fn client(
+    global: &GlobalArgs,
+    redactor: &Arc<Redactor>,
+    paging: bool,
+) -> Result<x8::Client, Failure> {
     // With the whole key in the environment, the file is read for its other settings only.
     let need = if env_text(ENV_CLIENT_ID)?.is_some() && env_text(ENV_CLIENT_SECRET)?.is_some() {
         config::Need::SettingsOnly
@@ -47,6 +56,9 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
         }
         options.token_scope = file.scope.clone();
     }
+    if paging {
+        options.api_retries = ALL_PAGES_API_RETRIES;
+    }
     // X8_BASE_URL / X8_TOKEN_URL, read by the library so that the CLI and programs agree on their meaning.
     options.apply_env()?;
     if let Some(url) = &global.base_url {
@@ -60,6 +72,18 @@ pub fn client(global: &GlobalArgs, redactor: &Arc<Redactor>) -> Result<x8::Clien
     }
     if let Some(path) = &global.ca_file {
         options.ca_file = Some(path.clone());
+    }
+    if let Some(mode) = global.ca_mode {
+        options.ca_mode = mode;
+    }
+    if let Some(roots) = global.tls_roots {
+        options.tls_roots = roots;
+    }
+    if let Some(n) = global.api_retries {
+        options.api_retries = n;
+    }
+    if let Some(limit) = global.rate_limit {
+        options.rate_limit = Some(limit);
     }
     // A store named by a flag replaces the one named in the environment.
     if let Some(dir) = &global.token_cache {

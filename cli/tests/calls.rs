@@ -247,3 +247,64 @@ fn include_and_all_pages_do_not_mix() {
         .code(2);
     assert_eq!(emu.stats().token_requests, 0);
 }
+
+#[test]
+fn all_pages_waits_out_a_429_and_the_rate_limit_spreads_the_pages() {
+    let emu = emulator();
+    // The second page is throttled once: --all-pages retries it after its Retry-After.
+    emu.push_fault(FaultTarget::Api, Fault::Delay { ms: 0 }, 1);
+    emu.push_fault(
+        FaultTarget::Api,
+        Fault::Status {
+            status: 429,
+            retry_after: Some("1".into()),
+            body: None,
+        },
+        1,
+    );
+    let started = std::time::Instant::now();
+    let out = X8::on(&emu)
+        .args([
+            "get",
+            &format!("{QUEUES}?size=3"),
+            "--all-pages",
+            "--rate-limit",
+            "2/1",
+        ])
+        .run();
+    out.ok();
+    assert_eq!(out.json().as_array().unwrap().len(), 7);
+    assert_eq!(emu.stats().api_requests, 4, "three pages and one retry");
+    // Four requests at two a second, one of them after a Retry-After of 1 s.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+
+    // Without --all-pages a 429 is the answer (exit 6), unless retries are asked for.
+    emu.push_fault(
+        FaultTarget::Api,
+        Fault::Status {
+            status: 429,
+            retry_after: Some("0".into()),
+            body: None,
+        },
+        1,
+    );
+    X8::on(&emu).args(["get", QUEUES]).run().code(6);
+    emu.push_fault(
+        FaultTarget::Api,
+        Fault::Status {
+            status: 429,
+            retry_after: Some("0".into()),
+            body: None,
+        },
+        1,
+    );
+    X8::on(&emu)
+        .args(["get", QUEUES, "--api-retries", "1"])
+        .run()
+        .ok();
+    X8::on(&emu)
+        .args(["get", QUEUES, "--rate-limit", "ten"])
+        .run()
+        .code(2)
+        .stderr_has("REQUESTS/SECONDS");
+}

@@ -156,7 +156,7 @@ impl Task for TokenCache {
             Job::Flight { background } => {
                 let guard = FlightGuard::new(self);
                 let _ = self.run_flight(
-                    Deadline::after(self.policy.fetch_timeout),
+                    Deadline::client_timeout(self.policy.fetch_timeout),
                     background,
                     guard,
                 );
@@ -478,7 +478,11 @@ impl TokenCache {
             return;
         }
         let guard = FlightGuard::new(self);
-        let _ = self.run_flight(Deadline::after(self.policy.fetch_timeout), true, guard);
+        let _ = self.run_flight(
+            Deadline::client_timeout(self.policy.fetch_timeout),
+            true,
+            guard,
+        );
     }
 
     fn fetch_blocking(&self, deadline: Deadline) -> Result<Arc<Token>> {

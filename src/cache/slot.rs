@@ -3,10 +3,16 @@
 //! thread-local storage: they read a sequence number, copy the words, and check the number did not move. The
 //! bytes live in atomic words, so a reader racing a writer reads stale words (and retries), never undefined
 //! memory. Writers are rare (one per token lifetime) and serialised by the cache's flight lock.
+//!
+//! The words are a copy of a live token, so on Unix they live in `DontDumpPages` like the token itself: kept out
+//! of core dumps (Linux) and wiped when the slot is dropped. Elsewhere, or if mapping fails, they are on the heap
+//! and zeroed on drop.
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 
+#[cfg(unix)]
+use crate::token::DontDumpPages;
 use crate::token::MAX_TOKEN_LEN;
 
 const WORDS: usize = MAX_TOKEN_LEN.div_ceil(8);
@@ -16,7 +22,48 @@ pub struct TokenSlot {
     len: AtomicUsize,
     refresh_at: AtomicU64,
     expires_at: AtomicU64,
-    words: Box<[AtomicU64]>,
+    words: Words,
+}
+
+/// The token's words: in pages kept out of core dumps, or (off Unix, or when mapping fails) on the heap.
+enum Words {
+    #[cfg(unix)]
+    Pages(DontDumpPages),
+    Heap(Box<[AtomicU64]>),
+}
+
+impl Words {
+    fn new() -> Words {
+        #[cfg(unix)]
+        if let Some(pages) = DontDumpPages::zeroed(WORDS * std::mem::size_of::<AtomicU64>()) {
+            return Words::Pages(pages);
+        }
+        Words::Heap((0..WORDS).map(|_| AtomicU64::new(0)).collect())
+    }
+
+    #[inline]
+    fn get(&self) -> &[AtomicU64] {
+        match self {
+            #[cfg(unix)]
+            // SAFETY: the mapping is page-aligned (so aligned for AtomicU64), holds at least WORDS words, is
+            // zero-filled (a valid AtomicU64 0), lives as long as `self`, and is only ever accessed atomically.
+            Words::Pages(pages) => unsafe {
+                std::slice::from_raw_parts(pages.as_ptr().cast::<AtomicU64>(), WORDS)
+            },
+            Words::Heap(words) => words,
+        }
+    }
+}
+
+impl Drop for Words {
+    fn drop(&mut self) {
+        // Pages wipe themselves; heap words are zeroed here (atomic stores are not elided as dead stores).
+        match self {
+            #[cfg(unix)]
+            Words::Pages(_) => {}
+            Words::Heap(words) => words.iter().for_each(|w| w.store(0, Ordering::Relaxed)),
+        }
+    }
 }
 
 /// What a reader found.
@@ -37,7 +84,7 @@ impl Default for TokenSlot {
             len: AtomicUsize::new(0),
             refresh_at: AtomicU64::new(0),
             expires_at: AtomicU64::new(0),
-            words: (0..WORDS).map(|_| AtomicU64::new(0)).collect(),
+            words: Words::new(),
         }
     }
 }
@@ -52,7 +99,7 @@ impl TokenSlot {
         for (i, chunk) in token.chunks(8).enumerate() {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
-            self.words[i].store(u64::from_ne_bytes(word), Ordering::Relaxed);
+            self.words.get()[i].store(u64::from_ne_bytes(word), Ordering::Relaxed);
         }
         self.len.store(token.len(), Ordering::Relaxed);
         self.refresh_at.store(refresh_at, Ordering::Relaxed);
@@ -85,7 +132,7 @@ impl TokenSlot {
             let expires_at = self.expires_at.load(Ordering::Relaxed);
             let fits = len != 0 && len <= MAX_TOKEN_LEN && len < out.len();
             let words = if fits { len.div_ceil(8) } else { 0 };
-            for (dst, word) in copy[..words].iter_mut().zip(self.words.iter()) {
+            for (dst, word) in copy[..words].iter_mut().zip(self.words.get().iter()) {
                 dst.write(word.load(Ordering::Relaxed));
             }
             // The data loads above must complete before the sequence is read again.
@@ -149,6 +196,15 @@ mod tests {
         assert!(small.iter().all(|b| *b == 7));
         slot.clear();
         assert_eq!(slot.read_into(5, &mut buf), SlotRead::Empty);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_tokens_copy_is_kept_out_of_core_dumps() {
+        let slot = TokenSlot::default();
+        slot.publish(b"a-live-token", u64::MAX, u64::MAX);
+        let addr = slot.words.get().as_ptr() as usize;
+        assert!(crate::token::is_marked_dont_dump(addr));
     }
 
     #[test]

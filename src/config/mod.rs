@@ -17,6 +17,7 @@ pub mod origin;
 mod settings;
 
 pub use credentials::Credentials;
+pub(crate) use settings::check_token_param;
 pub use settings::Settings;
 pub(crate) use settings::REDIS_MISSING;
 
@@ -31,19 +32,26 @@ pub const ENV_TOKEN_CACHE: &str = "X8_TOKEN_CACHE";
 pub const ENV_REDIS_URL: &str = "X8_REDIS_URL";
 pub const ENV_CLIENT_AUTH: &str = "X8_CLIENT_AUTH";
 pub const ENV_TOKEN_SCOPE: &str = "X8_TOKEN_SCOPE";
+pub const ENV_TLS_ROOTS: &str = "X8_TLS_ROOTS";
+pub const ENV_CA_FILE: &str = "X8_CA_FILE";
+pub const ENV_CA_MODE: &str = "X8_CA_MODE";
+pub const ENV_API_RETRIES: &str = "X8_API_RETRIES";
+pub const ENV_RATE_LIMIT: &str = "X8_RATE_LIMIT";
 
-/// How the client proves who it is at the token endpoint (RFC 6749 §2.3.1).
+/// How the client proves who it is at the token endpoint (RFC 6749 §2.3.1). The discriminants are the C API's
+/// `X8_CLIENT_AUTH_*` (src/ffi/constants.rs checks them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(i32)]
 pub enum ClientAuth {
     /// 8x8's: `Authorization: Basic base64(id ":" secret)` with the id and secret as they are (what 8x8's
     /// document shows). An id holding ':' cannot be sent this way.
     #[default]
-    Basic,
+    Basic = 0,
     /// RFC 6749 §2.3.1: the id and secret form-urlencoded before base64, for servers that insist on it (then
     /// an id may hold ':').
-    BasicRfc6749,
+    BasicRfc6749 = 1,
     /// `client_secret_post`: `client_id` and `client_secret` in the form body, no Authorization header.
-    Post,
+    Post = 2,
 }
 
 impl ClientAuth {
@@ -61,6 +69,13 @@ impl ClientAuth {
             .map_or("basic", |(n, _)| *n)
     }
 
+    pub fn from_code(code: i32) -> Option<ClientAuth> {
+        Self::NAMES
+            .iter()
+            .map(|(_, a)| *a)
+            .find(|a| *a as i32 == code)
+    }
+
     pub fn from_name(name: &str) -> Result<ClientAuth> {
         Self::NAMES
             .iter()
@@ -74,6 +89,126 @@ impl ClientAuth {
                     ),
                 )
             })
+    }
+}
+
+/// Which certificate authorities a client trusts for HTTPS. The discriminants are the C API's `X8_ROOTS_*`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum TlsRoots {
+    /// The operating system's verifier (rustls-platform-verifier): the system store on Windows, the system
+    /// bundle on Linux (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set). A corporate CA installed there is trusted.
+    /// Where the system has no CA bundle at all, the compiled-in roots are used instead, with a warning. On
+    /// macOS (built without the Security framework, see Cargo.toml) the compiled-in roots.
+    #[default]
+    Platform = 0,
+    /// Mozilla's roots compiled into x8 (webpki-roots), whatever the system holds.
+    CompiledIn = 1,
+}
+
+impl TlsRoots {
+    pub const NAMES: [(&'static str, TlsRoots); 2] = [
+        ("platform", TlsRoots::Platform),
+        ("compiled-in", TlsRoots::CompiledIn),
+    ];
+
+    pub fn name(self) -> &'static str {
+        named(&Self::NAMES, self)
+    }
+
+    pub fn from_name(name: &str) -> Result<TlsRoots> {
+        from_name(
+            &Self::NAMES,
+            name,
+            "a trust store (X8_TLS_ROOTS): use platform or compiled-in",
+        )
+    }
+
+    pub fn from_code(code: i32) -> Option<TlsRoots> {
+        Self::NAMES
+            .iter()
+            .map(|(_, r)| *r)
+            .find(|r| *r as i32 == code)
+    }
+}
+
+/// What a CA file (`Options::ca_file`) does to the roots. The discriminants are the C API's `X8_CA_*`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum CaMode {
+    /// Its certificates are trusted besides the roots (`TlsRoots`): one corporate CA is enough.
+    #[default]
+    Add = 0,
+    /// Only its certificates are trusted.
+    Replace = 1,
+}
+
+impl CaMode {
+    pub const NAMES: [(&'static str, CaMode); 2] =
+        [("add", CaMode::Add), ("replace", CaMode::Replace)];
+
+    pub fn name(self) -> &'static str {
+        named(&Self::NAMES, self)
+    }
+
+    pub fn from_name(name: &str) -> Result<CaMode> {
+        from_name(
+            &Self::NAMES,
+            name,
+            "a CA file mode (X8_CA_MODE): use add or replace",
+        )
+    }
+
+    pub fn from_code(code: i32) -> Option<CaMode> {
+        Self::NAMES
+            .iter()
+            .map(|(_, m)| *m)
+            .find(|m| *m as i32 == code)
+    }
+}
+
+fn named<T: PartialEq + Copy>(names: &[(&'static str, T)], value: T) -> &'static str {
+    names
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("", |(n, _)| *n)
+}
+
+fn from_name<T: Copy>(names: &[(&'static str, T)], name: &str, what: &str) -> Result<T> {
+    names
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+        .map(|(_, v)| *v)
+        .ok_or_else(|| Error::new(ErrorKind::Config, format!("{name:?} is not {what}")))
+}
+
+/// A client-side rate limit: at most `requests` API requests start in any `interval` (a sliding window).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub interval: Duration,
+}
+
+impl RateLimit {
+    /// `N/SECONDS` as `X8_RATE_LIMIT` and the CLI take it: "10/60" is 10 requests per minute, "5/1" five a
+    /// second; the seconds may have a fraction ("5/0.5").
+    pub fn parse(text: &str) -> Result<RateLimit> {
+        let bad = || {
+            Error::new(
+                ErrorKind::Config,
+                format!("{text:?} is not a rate limit: write REQUESTS/SECONDS, e.g. 10/60 for 10 a minute"),
+            )
+        };
+        let (n, secs) = text.trim().split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let secs: f64 = secs.trim().parse().map_err(|_| bad())?;
+        if requests == 0 || !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
+            return Err(bad());
+        }
+        Ok(RateLimit {
+            requests,
+            interval: Duration::from_secs_f64(secs),
+        })
     }
 }
 
@@ -163,8 +298,12 @@ pub struct Options {
     /// A token is treated as expired this long before the server's expiry, to absorb latency and clock drift.
     pub expiry_safety: Duration,
     pub user_agent: String,
-    /// PEM file of CA certificates to trust instead of the built-in Mozilla roots (corporate TLS inspection).
+    /// Which roots HTTPS trusts: the platform's verifier (default) or the compiled-in Mozilla roots.
+    pub tls_roots: TlsRoots,
+    /// PEM file of CA certificates to trust (corporate TLS inspection, a test CA), besides the roots or instead
+    /// of them (`ca_mode`).
     pub ca_file: Option<PathBuf>,
+    pub ca_mode: CaMode,
     pub proxy: ProxySetting,
     pub max_body_bytes: u64,
     /// Retries of a failed token fetch (5xx, 429, network), after the first attempt.
@@ -173,6 +312,13 @@ pub struct Options {
     pub retry_max_delay: Duration,
     /// Replay a request once with a new token when the API says the token is invalid or expired.
     pub replay_on_401: bool,
+    /// Retries of an idempotent API request answered 429 or 503 (after `Retry-After`, else a jittered backoff
+    /// from `retry_base_delay` to `retry_max_delay`), within the call's deadline. 0 (the default) sends each
+    /// request once; POST and PATCH are never retried.
+    pub api_retries: u32,
+    /// Makes callers wait their turn (within their deadline) rather than send more than this many requests per
+    /// interval. None (the default) sends at once.
+    pub rate_limit: Option<RateLimit>,
     /// Where the token is shared with other processes, if anywhere: one choice, so two stores cannot be set.
     pub shared_store: SharedStoreSetting,
     /// How the credentials go to the token endpoint; 8x8's raw Basic by default.
@@ -198,13 +344,17 @@ impl fmt::Debug for Options {
             .field("refresh_margin", &self.refresh_margin)
             .field("expiry_safety", &self.expiry_safety)
             .field("user_agent", &self.user_agent)
+            .field("tls_roots", &self.tls_roots)
             .field("ca_file", &self.ca_file)
+            .field("ca_mode", &self.ca_mode)
             .field("proxy", &self.proxy)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_retries", &self.max_retries)
             .field("retry_base_delay", &self.retry_base_delay)
             .field("retry_max_delay", &self.retry_max_delay)
             .field("replay_on_401", &self.replay_on_401)
+            .field("api_retries", &self.api_retries)
+            .field("rate_limit", &self.rate_limit)
             .field("shared_store", &self.shared_store)
             .field("client_auth", &self.client_auth)
             .field("token_scope", &self.token_scope)
@@ -225,13 +375,17 @@ impl Default for Options {
             refresh_margin: Duration::from_secs(300),
             expiry_safety: Duration::from_secs(30),
             user_agent: concat!("x8/", env!("CARGO_PKG_VERSION")).to_owned(),
+            tls_roots: TlsRoots::Platform,
             ca_file: None,
+            ca_mode: CaMode::Add,
             proxy: ProxySetting::FromEnvironment,
             max_body_bytes: 64 * 1024 * 1024,
             max_retries: 3,
             retry_base_delay: Duration::from_millis(250),
             retry_max_delay: Duration::from_secs(8),
             replay_on_401: true,
+            api_retries: 0,
+            rate_limit: None,
             shared_store: SharedStoreSetting::InProcess,
             client_auth: ClientAuth::Basic,
             token_scope: None,
@@ -250,8 +404,9 @@ impl Options {
         Ok(opts)
     }
 
-    /// Applies `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE`, `X8_REDIS_URL`, `X8_CLIENT_AUTH` and
-    /// `X8_TOKEN_SCOPE` over what is set.
+    /// Applies `X8_BASE_URL`, `X8_TOKEN_URL`, `X8_TOKEN_CACHE`, `X8_REDIS_URL`, `X8_CLIENT_AUTH`,
+    /// `X8_TOKEN_SCOPE`, `X8_TLS_ROOTS`, `X8_CA_FILE`, `X8_CA_MODE`, `X8_API_RETRIES` and `X8_RATE_LIMIT` over what
+    /// is set.
     pub fn apply_env(&mut self) -> Result<()> {
         // A shared store named in the environment replaces the one in the options; naming two is an error.
         match (env_var(ENV_TOKEN_CACHE)?, env_var(ENV_REDIS_URL)?) {
@@ -280,6 +435,26 @@ impl Options {
         }
         if let Some(scope) = env_var(ENV_TOKEN_SCOPE)? {
             self.token_scope = Some(scope);
+        }
+        if let Some(roots) = env_var(ENV_TLS_ROOTS)? {
+            self.tls_roots = TlsRoots::from_name(&roots)?;
+        }
+        if let Some(path) = env_var(ENV_CA_FILE)? {
+            self.ca_file = Some(PathBuf::from(path));
+        }
+        if let Some(mode) = env_var(ENV_CA_MODE)? {
+            self.ca_mode = CaMode::from_name(&mode)?;
+        }
+        if let Some(n) = env_var(ENV_API_RETRIES)? {
+            self.api_retries = n.trim().parse().map_err(|_| {
+                Error::new(
+                    ErrorKind::Config,
+                    format!("{ENV_API_RETRIES}={n:?} is not a number of retries"),
+                )
+            })?;
+        }
+        if let Some(limit) = env_var(ENV_RATE_LIMIT)? {
+            self.rate_limit = Some(RateLimit::parse(&limit)?);
         }
         Ok(())
     }

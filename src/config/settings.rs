@@ -60,6 +60,23 @@ impl Settings {
                 "at most 20 retries; the overall timeout bounds them anyway".into(),
             ));
         }
+        if options.api_retries > 20 {
+            return Err(config_err(
+                "at most 20 API retries; the call's deadline bounds them anyway".into(),
+            ));
+        }
+        if let Some(limit) = options.rate_limit {
+            if limit.requests == 0
+                || limit.requests > 100_000
+                || limit.interval.is_zero()
+                || limit.interval > MAX_TIMEOUT
+            {
+                return Err(config_err(
+                    "a rate limit needs 1 to 100000 requests per interval of 1 ms to 24 hours"
+                        .into(),
+                ));
+            }
+        }
         if options.retry_base_delay > options.retry_max_delay {
             return Err(config_err(
                 "the retry base delay must not exceed the maximum delay".into(),
@@ -129,19 +146,26 @@ fn check_token_form(options: &Options) -> Result<()> {
         }
     }
     for (name, value) in &options.token_params {
-        if name.is_empty() || !is_header_value_safe(name) || !is_header_value_safe(value) {
-            return Err(config_err(format!(
-                "token request parameter {name:?}: names must be non-empty and neither may hold control characters"
-            )));
-        }
-        if RESERVED_TOKEN_PARAMS
-            .iter()
-            .any(|r| r.eq_ignore_ascii_case(name))
-        {
-            return Err(config_err(format!(
-                "token request parameter {name:?} is set by x8 itself (use the scope option for scope)"
-            )));
-        }
+        check_token_param(name, value)?;
+    }
+    Ok(())
+}
+
+/// One extra form parameter of the token request (also checked by `x8_options_add_token_param` as it is added).
+pub fn check_token_param(name: &str, value: &str) -> Result<()> {
+    let config_err = |m: String| Error::new(ErrorKind::Config, m);
+    if name.is_empty() || !is_header_value_safe(name) || !is_header_value_safe(value) {
+        return Err(config_err(format!(
+            "token request parameter {name:?}: names must be non-empty and neither may hold control characters"
+        )));
+    }
+    if RESERVED_TOKEN_PARAMS
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+    {
+        return Err(config_err(format!(
+            "token request parameter {name:?} is set by x8 itself (use the scope option for scope)"
+        )));
     }
     Ok(())
 }
@@ -235,6 +259,24 @@ mod tests {
             },
             Options {
                 shared_store: SharedStoreSetting::CacheDir("".into()),
+                ..Options::default()
+            },
+            Options {
+                api_retries: 21,
+                ..Options::default()
+            },
+            Options {
+                rate_limit: Some(super::super::RateLimit {
+                    requests: 0,
+                    interval: Duration::from_secs(1),
+                }),
+                ..Options::default()
+            },
+            Options {
+                rate_limit: Some(super::super::RateLimit {
+                    requests: 5,
+                    interval: Duration::ZERO,
+                }),
                 ..Options::default()
             },
         ];

@@ -68,8 +68,9 @@ pub extern "C" fn x8_client_new(
 }
 
 /// Like `x8_client_new`, with the key from the environment: `X8_CLIENT_ID` and `X8_CLIENT_SECRET` (required),
-/// and `X8_BASE_URL`, `X8_TOKEN_URL`, and one of `X8_TOKEN_CACHE` / `X8_REDIS_URL` (optional; they override
-/// `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
+/// and `X8_BASE_URL`, `X8_TOKEN_URL`, one of `X8_TOKEN_CACHE` / `X8_REDIS_URL`, `X8_CLIENT_AUTH`,
+/// `X8_TOKEN_SCOPE`, `X8_TLS_ROOTS`, `X8_CA_FILE`, `X8_CA_MODE`, `X8_API_RETRIES` and `X8_RATE_LIMIT`
+/// (optional; they override `opts`). X8_STATUS_CONFIG names a missing variable. Thread safety: any thread (it reads the environment, so not concurrently with setenv).
 #[no_mangle]
 pub extern "C" fn x8_client_new_from_env(
     opts: *const x8_options,
@@ -196,6 +197,21 @@ pub extern "C" fn x8_client_invalidate_token(
             .inner
             .invalidate_if_current(str_arg(rejected, "rejected")?)?;
         set_if_asked(dropped, was_dropped);
+        Ok(())
+    })
+}
+
+/// Counts, in `x8_stats.replays_after_401`, a request that the caller's own HTTP client sent again with a new
+/// token after the API rejected x8's (the Go RoundTripper and the .NET handler do this after
+/// `x8_client_invalidate_token`), so the counter covers every replay, not only those of `x8_request`.
+/// Errors: X8_STATUS_INVALID_ARGUMENT for NULL. Any thread.
+#[no_mangle]
+pub extern "C" fn x8_client_count_replay(
+    client: *const x8_client,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    boundary(err, || {
+        handle(client, "client")?.inner.count_replay();
         Ok(())
     })
 }

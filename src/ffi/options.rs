@@ -9,7 +9,11 @@ use super::args::{handle, handle_mut, str_arg};
 use super::boundary::{boundary, boundary_or};
 use super::error::{x8_error, x8_status};
 use super::own::{c_string, give, take, Boxed, UserData};
-use crate::config::{Options, ProxySetting, SharedStoreSetting};
+use crate::config::headers::validate_header;
+use crate::config::{
+    check_token_param, CaMode, ClientAuth, Options, ProxySetting, RateLimit, SharedStoreSetting,
+    TlsRoots,
+};
 use crate::error::{Error, Result};
 use crate::rt::log::{Level, Logger};
 
@@ -145,8 +149,9 @@ pub extern "C" fn x8_options_set_user_agent(
     })
 }
 
-/// A PEM file of CA certificates to trust instead of the built-in Mozilla roots (for corporate TLS inspection
-/// or a test CA). Read by `x8_client_new`.
+/// A PEM file of CA certificates to trust (for corporate TLS inspection or a test CA): besides the roots by
+/// default, or instead of them (`x8_options_set_ca_mode`). Read by `x8_client_new` (X8_STATUS_CONFIG when it
+/// cannot be read or holds no certificate). Also `X8_CA_FILE` for `x8_client_new_from_env`.
 #[no_mangle]
 pub extern "C" fn x8_options_set_ca_file(
     opts: *mut x8_options,
@@ -291,6 +296,181 @@ pub extern "C" fn x8_options_set_log_callback(
         Ok(())
     })
 }
+
+/// How the client authenticates at the token endpoint: X8_CLIENT_AUTH_BASIC (8x8's raw
+/// `Basic base64(id:secret)`, the default), X8_CLIENT_AUTH_BASIC_RFC6749 (RFC 6749 §2.3.1: id and secret
+/// form-urlencoded before base64; an id may then hold ':') or X8_CLIENT_AUTH_POST (`client_secret_post`: both in
+/// the form body). Also `X8_CLIENT_AUTH` (basic, basic-rfc6749, post). Errors: X8_STATUS_INVALID_ARGUMENT for
+/// another value.
+#[no_mangle]
+pub extern "C" fn x8_options_set_client_auth(
+    opts: *mut x8_options,
+    style: i32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        o.client_auth = ClientAuth::from_code(style)
+            .ok_or_else(|| Error::invalid(format!("{style} is not an X8_CLIENT_AUTH_* style")))?;
+        Ok(())
+    })
+}
+
+/// An OAuth `scope` sent with each token request (none by default: 8x8 needs none); "" sends none again.
+/// Also `X8_TOKEN_SCOPE`. Checked by `x8_client_new` (X8_STATUS_CONFIG for control characters).
+#[no_mangle]
+pub extern "C" fn x8_options_set_token_scope(
+    opts: *mut x8_options,
+    scope: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        let scope = str_arg(scope, "scope")?;
+        o.token_scope = (!scope.is_empty()).then(|| scope.to_owned());
+        Ok(())
+    })
+}
+
+/// Adds a form parameter to each token request (`audience`, `resource`...) for servers that need one; none are
+/// sent by default. The same name given again replaces its value. Errors: X8_STATUS_CONFIG for an empty name,
+/// control characters, or a parameter x8 sets itself (grant_type, client_id, client_secret, scope: use
+/// `x8_options_set_token_scope`).
+#[no_mangle]
+pub extern "C" fn x8_options_add_token_param(
+    opts: *mut x8_options,
+    name: *const c_char,
+    value: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        let (name, value) = (str_arg(name, "name")?, str_arg(value, "value")?);
+        check_token_param(name, value)?;
+        set_pair(&mut o.token_params, name, value, false);
+        Ok(())
+    })
+}
+
+/// Adds a header sent with every request of the client, e.g. `X-Tenant-Info` for a multi-tenant customer or
+/// QM's `pbx`; a header of the same name given per call (`x8_request_opts.headers`) replaces it, and the same
+/// name added again replaces its value. Errors: X8_STATUS_INVALID_ARGUMENT for what a per-call header may not
+/// be (an invalid name, CR/LF/NUL, or a header x8 sets itself: Authorization, Host, Content-Length,
+/// Transfer-Encoding).
+#[no_mangle]
+pub extern "C" fn x8_options_add_default_header(
+    opts: *mut x8_options,
+    name: *const c_char,
+    value: *const c_char,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        let (name, value) = (str_arg(name, "name")?, str_arg(value, "value")?);
+        validate_header(name, value)?;
+        set_pair(&mut o.default_headers, name, value, true);
+        Ok(())
+    })
+}
+
+/// Sets `name` to `value` in `pairs`, replacing an earlier value of that name.
+fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str, ignore_case: bool) {
+    let same = |n: &String| {
+        if ignore_case {
+            n.eq_ignore_ascii_case(name)
+        } else {
+            n == name
+        }
+    };
+    match pairs.iter_mut().find(|(n, _)| same(n)) {
+        Some(pair) => pair.1 = value.to_owned(),
+        None => pairs.push((name.to_owned(), value.to_owned())),
+    }
+}
+
+/// Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
+/// store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a Linux without any
+/// bundle falls back to the compiled-in roots with a warning; macOS builds, cross-built without a macOS SDK, use
+/// the compiled-in roots) or X8_ROOTS_COMPILED_IN (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:
+/// X8_STATUS_INVALID_ARGUMENT for another value.
+#[no_mangle]
+pub extern "C" fn x8_options_set_tls_roots(
+    opts: *mut x8_options,
+    roots: i32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        o.tls_roots = TlsRoots::from_code(roots)
+            .ok_or_else(|| Error::invalid(format!("{roots} is not an X8_ROOTS_* value")))?;
+        Ok(())
+    })
+}
+
+/// What the CA file (`x8_options_set_ca_file`) does: X8_CA_ADD (default: trusted besides the roots) or
+/// X8_CA_REPLACE (only its certificates are trusted). Also `X8_CA_MODE` (add, replace). Errors:
+/// X8_STATUS_INVALID_ARGUMENT for another value.
+#[no_mangle]
+pub extern "C" fn x8_options_set_ca_mode(
+    opts: *mut x8_options,
+    mode: i32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        o.ca_mode = CaMode::from_code(mode)
+            .ok_or_else(|| Error::invalid(format!("{mode} is not an X8_CA_* mode")))?;
+        Ok(())
+    })
+}
+
+/// Opt-in API retries (default 0: each request is sent once): an API request with an idempotent method (GET,
+/// HEAD, PUT, DELETE, OPTIONS) answered 429 or 503 is sent again up to `max_retries` times (at most 20), after
+/// the reply's `Retry-After` (seconds or an HTTP date) or else a jittered backoff with the delays of
+/// `x8_options_set_retries`, within the call's timeout: a wait that would pass it returns the 429/503 at once.
+/// POST and PATCH are never retried. Counted in `x8_stats.api_retries`. Also `X8_API_RETRIES`.
+#[no_mangle]
+pub extern "C" fn x8_options_set_api_retries(
+    opts: *mut x8_options,
+    max_retries: u32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        if max_retries > 20 {
+            return Err(Error::invalid("API retries must be at most 20"));
+        }
+        o.api_retries = max_retries;
+        Ok(())
+    })
+}
+
+/// A client-side rate limit: at most `requests` API requests start in any `interval_ms` (for one client and
+/// its copies; 8x8 publishes limits such as 10 calls per 60 s). A caller beyond it waits its turn, in the order
+/// callers came, rather than earn a 429; one whose turn would come after its call's deadline gets
+/// X8_STATUS_TIMEOUT at once and nothing is sent. `requests` 0 removes the limit (the default). Waits are
+/// counted in `x8_stats.rate_limit_waits`. Also `X8_RATE_LIMIT` ("10/60": 10 per 60 s). Errors:
+/// X8_STATUS_INVALID_ARGUMENT for an interval of 0 or over 24 hours, or more than 100000 requests.
+#[no_mangle]
+pub extern "C" fn x8_options_set_rate_limit(
+    opts: *mut x8_options,
+    requests: u32,
+    interval_ms: u32,
+    err: *mut *mut x8_error,
+) -> x8_status {
+    options_boundary(opts, err, |o| {
+        if requests == 0 {
+            o.rate_limit = None;
+            return Ok(());
+        }
+        if requests > MAX_RATE_LIMIT_REQUESTS || interval_ms == 0 || interval_ms > 86_400_000 {
+            return Err(Error::invalid(
+                "a rate limit needs 1 to 100000 requests per 1 ms to 24 hours",
+            ));
+        }
+        o.rate_limit = Some(RateLimit {
+            requests,
+            interval: Duration::from_millis(u64::from(interval_ms)),
+        });
+        Ok(())
+    })
+}
+
+/// The limiter keeps one timestamp per request of its window.
+const MAX_RATE_LIMIT_REQUESTS: u32 = 100_000;
 
 pub(crate) fn options_arg(opts: *const x8_options) -> Result<Options> {
     if opts.is_null() {

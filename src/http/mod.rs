@@ -1,11 +1,10 @@
 //! HTTP over ureq: one pooled agent per client (keep-alive, so a token fetch or API call rarely pays a new TCP
 //! and TLS handshake), bounded in time and size, with ureq's errors mapped onto ours.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::http;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::Certificate;
 use ureq::ProxyProtocol;
 
 use crate::config::origin::is_loopback_host;
@@ -18,6 +17,8 @@ mod response;
 mod shared;
 mod stream;
 mod tcp;
+pub mod throttle;
+mod tls;
 
 pub use response::{apigee_errorcode, Response, MAX_FAULT_BODY};
 pub use stream::{Streamed, Upload};
@@ -42,7 +43,7 @@ pub fn method_is_supported(method: &str) -> bool {
     METHODS.iter().any(|(m, _)| *m == method)
 }
 
-fn method_is_idempotent(method: &str) -> bool {
+pub(crate) fn method_is_idempotent(method: &str) -> bool {
     METHODS
         .iter()
         .any(|(m, idempotent)| *m == method && *idempotent)
@@ -54,7 +55,17 @@ pub struct Transport {
     /// Without a proxy, for loopback and http:// targets; `None` when there is no proxy (then `agent` is direct).
     direct: Option<ureq::Agent>,
     default_timeout: Duration,
+    connect_timeout: Duration,
     max_body_bytes: u64,
+}
+
+/// Which limit bounded an exchange, so that a timeout can say which one passed.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits {
+    connect: Duration,
+    /// The client's timeout, or None when the call's own deadline was the shorter (a per-call timeout, a Go
+    /// context, a .NET token, time spent fetching the token).
+    client: Option<Duration>,
 }
 
 /// The largest header block a response may have (ureq's default is 64 KiB; 8x8's replies carry about 1 KiB).
@@ -68,12 +79,6 @@ const CONNECTION_OUTPUT_BUFFER: usize = 16 * 1024;
 impl Transport {
     pub fn new(settings: &Settings) -> Result<Transport> {
         let o = &settings.options;
-        let tls = match &o.ca_file {
-            None => TlsConfig::builder().build(),
-            Some(path) => TlsConfig::builder()
-                .root_certs(load_ca_bundle(path)?)
-                .build(),
-        };
         let proxy = match &o.proxy {
             ProxySetting::FromEnvironment => ureq::Proxy::try_from_env(),
             ProxySetting::Disabled => None,
@@ -98,9 +103,19 @@ impl Transport {
             }
             other => other,
         };
-        // Shared with every client of the process with the same CA setting (the rustls config and its parsed
-        // roots are built once), and one name cache for all (see shared.rs).
-        let tls_shared = shared::tls(o.ca_file.as_deref());
+        // Shared with every client of the process with the same trust setting (the rustls config and its
+        // roots or platform verifier are built once), and one name cache for all (see shared.rs).
+        let trust = tls::Trust {
+            roots: o.tls_roots,
+            ca_file: o.ca_file.clone().map(|path| (path, o.ca_mode)),
+        };
+        let tls_shared = shared::tls(&trust, || {
+            let certs = match &o.ca_file {
+                Some(path) => load_ca_bundle(path)?,
+                None => Vec::new(),
+            };
+            tls::client_config(&trust, certs, &o.logger)
+        })?;
         let resolver = shared::resolver();
         let agent = |proxy: Option<ureq::Proxy>| {
             let config = ureq::Agent::config_builder()
@@ -112,7 +127,6 @@ impl Transport {
                 .max_redirects(0)
                 .max_redirects_will_error(false)
                 .user_agent(o.user_agent.as_str())
-                .tls_config(tls.clone())
                 .proxy(proxy)
                 // Every pooled connection keeps its buffers while idle: ureq's 128 KiB each way made an idle
                 // client cost ~270 KiB (issue 15). A response's header block must fit the input buffer.
@@ -137,6 +151,7 @@ impl Transport {
             agent: agent(proxy),
             direct,
             default_timeout: o.timeout,
+            connect_timeout: o.connect_timeout,
             max_body_bytes: o.max_body_bytes,
         })
     }
@@ -185,9 +200,9 @@ impl Transport {
         <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
     {
         let mut body = Payload::Bytes(body.unwrap_or(&[]));
-        let (status, headers, mut reply) =
+        let (status, headers, mut reply, limits) =
             self.exchange(method, url, headers, &mut body, deadline)?;
-        let body = read_limited(reply.body_mut(), max_body.min(self.max_body_bytes))?;
+        let body = read_limited(reply.body_mut(), max_body.min(self.max_body_bytes), limits)?;
         Ok(Response {
             status,
             headers,
@@ -213,11 +228,13 @@ impl Transport {
             Some(up) => Payload::Stream(up),
             None => Payload::Bytes(&[]),
         };
-        let (status, headers, reply) = self.exchange(method, url, headers, &mut body, deadline)?;
+        let (status, headers, reply, limits) =
+            self.exchange(method, url, headers, &mut body, deadline)?;
         Ok(Streamed::new(
             status,
             headers,
             Box::new(reply.into_body().into_reader()),
+            limits,
         ))
     }
 
@@ -248,6 +265,10 @@ impl Transport {
         let method = http::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::invalid(format!("{method:?} is not a valid HTTP method")))?;
         let agent = self.agent_for(&uri);
+        let limits = Limits {
+            connect: self.connect_timeout,
+            client: deadline.client_limit(),
+        };
         let response = match self.run(agent, &method, &uri, headers, body, deadline) {
             // The server had closed the pooled connection before the request reached it (a load balancer's
             // short keep-alive): nothing was processed, so an idempotent request goes again, once, on a new
@@ -266,7 +287,7 @@ impl Transport {
         let response = match response {
             Ok(r) => r,
             // The upload's source failed: its own words, not the transport's.
-            Err(e) => return Err(body.take_failure().unwrap_or_else(|| map_error(e))),
+            Err(e) => return Err(body.take_failure().unwrap_or_else(|| map_error(e, limits))),
         };
         let status = response.status().as_u16();
         let headers = response
@@ -279,7 +300,7 @@ impl Transport {
                 )
             })
             .collect();
-        Ok((status, headers, response))
+        Ok((status, headers, response, limits))
     }
 
     /// One attempt: builds the request and runs it on `agent` within what is left of `deadline`.
@@ -345,7 +366,12 @@ impl Transport {
 }
 
 /// A reply's status, its headers (as `Response` has them) and the reply with its body unread.
-type Exchanged = (u16, Vec<(String, String)>, http::Response<ureq::Body>);
+type Exchanged = (
+    u16,
+    Vec<(String, String)>,
+    http::Response<ureq::Body>,
+    Limits,
+);
 
 /// What a request sends: bytes it holds (which can be sent again), or a streamed upload.
 enum Payload<'a, 'b> {
@@ -388,7 +414,7 @@ const MAX_PREALLOCATED_BODY: u64 = 1 << 20;
 /// Reads the body to its end (which returns the connection to the pool) but no further than `limit` bytes: an
 /// endless or oversized body is cut off with a clear error instead of eating memory. The buffer is sized from
 /// Content-Length (and the NUL the C API appends), so that it is not grown and copied step by step.
-fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
+fn read_limited(body: &mut ureq::Body, limit: u64, limits: Limits) -> Result<Vec<u8>> {
     use std::io::Read;
     let expected = body
         .content_length()
@@ -400,7 +426,7 @@ fn read_limited(body: &mut ureq::Body, limit: u64) -> Result<Vec<u8>> {
         .limit(limit)
         .reader()
         .read_to_end(&mut buf)
-        .map_err(|e| map_error(ureq::Error::from(e)))?;
+        .map_err(|e| map_error(ureq::Error::from(e), limits))?;
     Ok(buf)
 }
 
@@ -411,7 +437,9 @@ pub(crate) fn too_large(limit: u64) -> Error {
     )
 }
 
-fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
+fn load_ca_bundle(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>> {
     let config = |m: String| Error::new(ErrorKind::Config, m);
     let pem = std::fs::read(path)
         .map_err(|e| config(format!("cannot read CA bundle {}: {e}", path.display())))?;
@@ -434,13 +462,31 @@ fn load_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
             path.display()
         )));
     }
-    Ok(RootCerts::Specific(Arc::new(certs)))
+    Ok(certs
+        .iter()
+        .map(|c| rustls::pki_types::CertificateDer::from(c.der().to_vec()))
+        .collect())
 }
 
-pub(crate) fn map_error(e: ureq::Error) -> Error {
+/// "timed out (receive response): the client's timeout (30000 ms) passed": the stage, and which limit.
+fn timeout_message(which: ureq::Timeout, limits: Limits) -> String {
+    use ureq::Timeout as T;
+    let limit = match (which, limits.client) {
+        (T::Connect, _) => format!("the connect timeout ({} ms)", limits.connect.as_millis()),
+        (_, Some(client)) => format!("the client's timeout ({} ms)", client.as_millis()),
+        (_, None) => "the call's timeout".to_owned(),
+    };
+    let stage = match which {
+        T::Global | T::PerCall => String::new(),
+        other => format!(" ({other})"),
+    };
+    format!("timed out{stage}: {limit} passed")
+}
+
+pub(crate) fn map_error(e: ureq::Error, limits: Limits) -> Error {
     use ureq::Error as U;
     let (kind, message) = match &e {
-        U::Timeout(which) => (ErrorKind::Timeout, format!("timed out ({which})")),
+        U::Timeout(which) => (ErrorKind::Timeout, timeout_message(*which, limits)),
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
             (ErrorKind::Timeout, format!("timed out: {io}"))
         }
@@ -505,6 +551,27 @@ fn header_value_owning(owner: zeroize::Zeroizing<Vec<u8>>) -> Option<http::Heade
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_says_which_limit_passed() {
+        let limits = |client| Limits {
+            connect: Duration::from_secs(10),
+            client,
+        };
+        let client = limits(Some(Duration::from_secs(30)));
+        assert_eq!(
+            timeout_message(ureq::Timeout::Global, client),
+            "timed out: the client's timeout (30000 ms) passed"
+        );
+        assert_eq!(
+            timeout_message(ureq::Timeout::RecvResponse, limits(None)),
+            "timed out (receive response): the call's timeout passed"
+        );
+        assert_eq!(
+            timeout_message(ureq::Timeout::Connect, client),
+            "timed out (connect): the connect timeout (10000 ms) passed"
+        );
+    }
 
     /// The header value is the wiped buffer itself: had `from_maybe_shared` copied it (as `from_str` does,
     /// into a buffer freed unwiped), the pointer would differ.

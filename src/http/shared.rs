@@ -1,5 +1,6 @@
-//! State every client of a process can share instead of building its own (issue 15): the TLS connector, whose
-//! rustls `ClientConfig` and parsed root store are built on its first handshake, one per CA setting; and the
+//! State every client of a process can share instead of building its own (issue 15): the TLS connector with its
+//! rustls `ClientConfig` and root store (or platform verifier), one per trust setting (roots, CA file and its
+//! mode: see `tls::Trust`), built by the first client with that setting; and the
 //! resolver with its cache of looked-up names. Each is built by the first client that needs it, shared by every
 //! later one with the same setting, and released with the last of them (nothing stays allocated once every
 //! client is freed). Connection pools stay per client: they hold the client's own sockets.
@@ -10,22 +11,21 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError, Weak};
 
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{
-    ConnectionDetails, Connector, NextTimeout, RustlsConnector, Transport,
-};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, NextTimeout, Transport};
 
 use super::resolver::CachingResolver;
+use super::tls::{TlsConnector, Trust};
+use crate::error::Result as X8Result;
 use crate::rt::fork::{self, ForkHooks};
 
 #[derive(Default)]
 struct Registry {
-    tls: Vec<(Option<PathBuf>, Weak<TlsEntry>)>,
+    tls: Vec<(Trust, Weak<TlsEntry>)>,
     resolver: Weak<ResolverEntry>,
 }
 
@@ -66,7 +66,7 @@ fn registry_unhooked() -> MutexGuard<'static, Registry> {
 }
 
 struct TlsEntry {
-    connector: RustlsConnector,
+    connector: TlsConnector,
 }
 
 impl Drop for TlsEntry {
@@ -79,8 +79,7 @@ impl Drop for TlsEntry {
     }
 }
 
-/// The TLS connector for clients with this CA setting (`None`: the built-in roots). ureq's connector builds its
-/// rustls config on the first handshake and keeps it while the TLS settings it was built from stay the same.
+/// The TLS connector for clients with this trust setting.
 #[derive(Clone)]
 pub struct SharedTls(Arc<TlsEntry>);
 
@@ -90,27 +89,31 @@ impl fmt::Debug for SharedTls {
     }
 }
 
-pub fn tls(ca_file: Option<&Path>) -> SharedTls {
-    let key = ca_file.map(Path::to_path_buf);
+/// The shared connector for `trust`, built with `build` (which reads the CA file and makes the rustls
+/// configuration) when no live client has the same setting.
+pub fn tls(
+    trust: &Trust,
+    build: impl FnOnce() -> X8Result<Arc<rustls::ClientConfig>>,
+) -> X8Result<SharedTls> {
     let mut reg = registry();
     if let Some(entry) = reg
         .tls
         .iter()
-        .find(|(k, _)| *k == key)
+        .find(|(k, _)| k == trust)
         .and_then(|(_, e)| e.upgrade())
     {
-        return SharedTls(entry);
+        return Ok(SharedTls(entry));
     }
     let entry = Arc::new(TlsEntry {
-        connector: RustlsConnector::default(),
+        connector: TlsConnector { config: build()? },
     });
     reg.tls.retain(|(_, e)| e.strong_count() > 0);
-    reg.tls.push((key, Arc::downgrade(&entry)));
-    SharedTls(entry)
+    reg.tls.push((trust.clone(), Arc::downgrade(&entry)));
+    Ok(SharedTls(entry))
 }
 
 impl<In: Transport> Connector<In> for SharedTls {
-    type Out = <RustlsConnector as Connector<In>>::Out;
+    type Out = <TlsConnector as Connector<In>>::Out;
 
     fn connect(
         &self,
@@ -166,15 +169,44 @@ impl Resolver for SharedResolver {
 mod tests {
     use super::*;
 
+    use crate::config::{CaMode, TlsRoots};
+    use std::path::PathBuf;
+
+    fn config() -> X8Result<Arc<rustls::ClientConfig>> {
+        let trust = Trust {
+            roots: TlsRoots::CompiledIn,
+            ca_file: None,
+        };
+        super::super::tls::client_config(&trust, Vec::new(), &Default::default())
+    }
+
     #[test]
-    fn clients_with_one_ca_setting_share_one_connector_and_the_last_releases_it() {
-        let path = Path::new("/nonexistent/x8-shared-test-ca.pem");
-        let (a, b) = (tls(Some(path)), tls(Some(path)));
+    fn clients_with_one_trust_setting_share_one_connector_and_the_last_releases_it() {
+        let with = |path: &str, mode| Trust {
+            roots: TlsRoots::Platform,
+            ca_file: Some((PathBuf::from(path), mode)),
+        };
+        let path = "/nonexistent/x8-shared-test-ca.pem";
+        let (a, b) = (
+            tls(&with(path, CaMode::Add), config).unwrap(),
+            tls(&with(path, CaMode::Add), config).unwrap(),
+        );
         assert!(Arc::ptr_eq(&a.0, &b.0));
-        let other = tls(Some(Path::new("/nonexistent/x8-other-ca.pem")));
+        let other = tls(&with("/nonexistent/x8-other-ca.pem", CaMode::Add), config).unwrap();
         assert!(!Arc::ptr_eq(&a.0, &other.0));
+        let replacing = tls(&with(path, CaMode::Replace), config).unwrap();
+        assert!(
+            !Arc::ptr_eq(&a.0, &replacing.0),
+            "the mode is part of the key"
+        );
+        let compiled_in = Trust {
+            roots: TlsRoots::CompiledIn,
+            ca_file: Some((PathBuf::from(path), CaMode::Add)),
+        };
+        let c = tls(&compiled_in, config).unwrap();
+        assert!(!Arc::ptr_eq(&a.0, &c.0), "so are the roots");
         drop((a, b));
-        let again = tls(Some(path));
+        let again = tls(&with(path, CaMode::Add), config).unwrap();
         assert_eq!(
             Arc::strong_count(&again.0),
             1,

@@ -90,6 +90,8 @@ pub struct Streamed {
     /// As in [`super::Response`].
     pub headers: Vec<(String, String)>,
     body: Box<dyn Read + Send>,
+    /// Which limits bounded the call, for a timeout while the body is read to say which one passed.
+    limits: super::Limits,
 }
 
 /// The copy buffer of `Streamed::copy_to`: big enough that a callback or system call per chunk costs little.
@@ -100,11 +102,13 @@ impl Streamed {
         status: u16,
         headers: Vec<(String, String)>,
         body: Box<dyn Read + Send>,
+        limits: super::Limits,
     ) -> Streamed {
         Streamed {
             status,
             headers,
             body,
+            limits,
         }
     }
 
@@ -134,7 +138,7 @@ impl Streamed {
                 Ok(0) => return Ok(total),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(read_error(e)),
+                Err(e) => return Err(read_error(e, self.limits)),
             };
             sink.write_all(&buf[..n]).map_err(|e| {
                 Error::new(
@@ -152,7 +156,7 @@ impl Streamed {
         (&mut self.body)
             .take(n)
             .read_to_end(&mut buf)
-            .map_err(read_error)?;
+            .map_err(|e| read_error(e, self.limits))?;
         Ok(buf)
     }
 
@@ -185,13 +189,18 @@ impl Read for Streamed {
 }
 
 /// An error met reading a body, as one of ours.
-pub fn read_error(e: io::Error) -> Error {
-    super::map_error(ureq::Error::from(e))
+fn read_error(e: io::Error, limits: super::Limits) -> Error {
+    super::map_error(ureq::Error::from(e), limits)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIMITS: super::super::Limits = super::super::Limits {
+        connect: std::time::Duration::from_secs(1),
+        client: None,
+    };
 
     #[test]
     fn a_source_must_give_exactly_its_announced_length() {
@@ -232,12 +241,22 @@ mod tests {
                 Ok(())
             }
         }
-        let mut s = Streamed::new(200, vec![], Box::new(io::Cursor::new(vec![1u8; 10])));
+        let mut s = Streamed::new(
+            200,
+            vec![],
+            Box::new(io::Cursor::new(vec![1u8; 10])),
+            LIMITS,
+        );
         let e = s.copy_to(&mut Full).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Aborted);
         assert!(e.message().contains("disk full"), "{e}");
-        let mut s =
-            Streamed::new(200, vec![], Box::new(io::Cursor::new(vec![1u8; 10]))).unread(vec![0, 0]);
+        let mut s = Streamed::new(
+            200,
+            vec![],
+            Box::new(io::Cursor::new(vec![1u8; 10])),
+            LIMITS,
+        )
+        .unread(vec![0, 0]);
         let mut out = Vec::new();
         assert_eq!(s.copy_to(&mut out).unwrap(), 12);
         assert_eq!(&out[..3], &[0, 0, 1]);

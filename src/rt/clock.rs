@@ -21,13 +21,20 @@ pub fn wall_ms() -> i64 {
     }
 }
 
-/// The point in time by which one whole library call must be done.
+/// The point in time by which one whole library call must be done, and whether it is the client's own timeout
+/// (so that a timeout can say which limit passed).
 #[derive(Clone, Copy, Debug)]
-pub struct Deadline(Instant);
+pub struct Deadline(Instant, Option<Duration>);
 
 impl Deadline {
+    /// A deadline of the call's own (a per-call timeout, a context, what is left of another deadline).
     pub fn after(d: Duration) -> Deadline {
-        Deadline(Instant::now() + d)
+        Deadline(Instant::now() + d, None)
+    }
+
+    /// The client's timeout `d`, from now.
+    pub fn client_timeout(d: Duration) -> Deadline {
+        Deadline(Instant::now() + d, Some(d))
     }
 
     pub fn remaining(&self) -> Duration {
@@ -38,15 +45,25 @@ impl Deadline {
         self.0
     }
 
+    /// The client's timeout when this deadline is it; None for a deadline of the call's own.
+    pub fn client_limit(&self) -> Option<Duration> {
+        self.1
+    }
+
     /// Half of the time left from now, for a step that must leave the rest of the call time to go on without
     /// it (a shared store consulted before a fetch).
     pub fn halfway(&self) -> Deadline {
         Deadline::after(self.remaining() / 2)
     }
 
-    /// The earlier of this deadline and `d` from now.
+    /// The earlier of this deadline and `d` from now (then no longer the client's timeout).
     pub fn at_most(&self, d: Duration) -> Deadline {
-        Deadline(self.0.min(Instant::now() + d))
+        let cap = Instant::now() + d;
+        if cap < self.0 {
+            Deadline(cap, None)
+        } else {
+            *self
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod fork;
+pub mod limiter;
 pub mod log;
 pub mod os;
 pub mod stats;

@@ -82,6 +82,10 @@ pub struct StatsSnapshot {
     pub store_hits: u64,
     /// Shared-store operations that failed; the client fetched the token itself each time.
     pub store_errors: u64,
+    /// API requests sent again after a 429 or 503 (opt-in API retries, idempotent methods only).
+    pub api_retries: u64,
+    /// API requests that waited for the client-side rate limit before being sent.
+    pub rate_limit_waits: u64,
 }
 
 /// A live counter: what `Stats::snapshot` reads.
@@ -138,6 +142,8 @@ live_counters! {
     requests: AtomicU64,
     store_hits: AtomicU64,
     store_errors: AtomicU64,
+    api_retries: AtomicU64,
+    rate_limit_waits: AtomicU64,
 }
 
 impl Stats {
@@ -183,7 +189,7 @@ mod tests {
             .keys()
             .map(|k| k.as_str())
             .collect();
-        assert_eq!(keys.len(), 13, "{keys:?}");
+        assert_eq!(keys.len(), 15, "{keys:?}");
         assert!(!keys.contains(&"size"));
         assert_eq!(json["token_seconds_left"], -1);
     }

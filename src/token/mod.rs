@@ -11,6 +11,10 @@ mod secret_text;
 mod source;
 
 pub use reply::parse_token_reply;
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) use secret_text::is_marked_dont_dump;
+#[cfg(unix)]
+pub use secret_text::DontDumpPages;
 pub use secret_text::SecretText;
 pub use source::{Fetched, TokenSource};
 

@@ -352,6 +352,130 @@ static void stats_into_an_older_smaller_struct_stay_inside_it(void **state) {
     x8_client_free(c);
 }
 
+/* Issue 16: the token form, default headers, client authentication styles, API retries and the rate limit. */
+static x8_options *emulator_options(void) {
+    x8_options *opts = x8_options_new();
+    assert_non_null(opts);
+    assert_int_equal(x8_options_set_base_url(opts, emu.base_url, NULL), X8_STATUS_OK);
+    return opts;
+}
+
+static x8_client *client_from(x8_options *opts, const char *id, const char *secret) {
+    x8_client *c = NULL;
+    x8_error *err = NULL;
+    x8_status st = x8_client_new(id, secret, opts, &c, &err);
+    if (st != X8_STATUS_OK) fprintf(stderr, "x8_client_new: %s\n", x8_error_message(err));
+    assert_int_equal(st, X8_STATUS_OK);
+    x8_options_free(opts);
+    return c;
+}
+
+static void default_headers_scope_and_token_params_are_sent(void **state) {
+    (void)state;
+    x8_options *opts = emulator_options();
+    assert_int_equal(x8_options_add_default_header(opts, "X-Tenant-Info", "acme-tenant", NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_add_default_header(opts, "pbx", "default-pbx", NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_token_scope(opts, "read", NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_add_token_param(opts, "audience", "https://api.example", NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_client_auth(opts, X8_CLIENT_AUTH_BASIC, NULL), X8_STATUS_OK);
+    x8_client *c = client_from(opts, TEST_ID, TEST_SECRET);
+    const char *headers[] = {"pbx: per-call"};
+    x8_request_opts ropts = {.size = sizeof ropts, .headers = headers, .header_count = 1};
+    x8_response *r = NULL;
+    assert_int_equal(x8_request(c, "GET", "/echo/h", &ropts, &r, NULL), X8_STATUS_OK);
+    const char *body = (const char *)x8_response_body(r, NULL);
+    assert_non_null(strstr(body, "acme-tenant"));
+    assert_non_null(strstr(body, "per-call"));
+    assert_null(strstr(body, "default-pbx"));
+    x8_response_free(r);
+    static char sent[65536];
+    assert_int_equal(emulator_admin(&emu, "GET", "/_emulator/token-requests", NULL, sent, sizeof sent), 200);
+    assert_non_null(strstr(sent, "audience"));
+    assert_non_null(strstr(sent, "\"scope\""));
+    x8_client_free(c);
+}
+
+static void the_post_style_gets_a_token_from_an_rfc6749_server(void **state) {
+    (void)state;
+    assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/config", "{\"token_mode\":\"rfc6749\"}", NULL, 0), 200);
+    x8_options *opts = emulator_options();
+    assert_int_equal(x8_options_set_client_auth(opts, X8_CLIENT_AUTH_POST, NULL), X8_STATUS_OK);
+    x8_client *c = client_from(opts, TEST_ID, TEST_SECRET);
+    char token[X8_TOKEN_BUFFER_SIZE];
+    x8_error *err = NULL;
+    x8_status st = x8_get_token(c, token, sizeof token, NULL, &err);
+    if (st != X8_STATUS_OK) fprintf(stderr, "post style: %s\n", x8_error_message(err));
+    assert_int_equal(st, X8_STATUS_OK);
+    x8_client_free(c);
+    assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/config", "{\"token_mode\":\"8x8\"}", NULL, 0), 200);
+}
+
+static void interop_options_refuse_bad_values(void **state) {
+    (void)state;
+    x8_options *opts = x8_options_new();
+    x8_error *err = NULL;
+    assert_int_equal(x8_options_add_default_header(opts, "Authorization", "Bearer x", &err), X8_STATUS_INVALID_ARGUMENT);
+    expect_error(err, X8_STATUS_INVALID_ARGUMENT);
+    err = NULL;
+    assert_int_equal(x8_options_add_default_header(opts, "X-A", "a\r\nEvil: 1", &err), X8_STATUS_INVALID_ARGUMENT);
+    expect_error(err, X8_STATUS_INVALID_ARGUMENT);
+    err = NULL;
+    assert_int_equal(x8_options_add_token_param(opts, "grant_type", "password", &err), X8_STATUS_CONFIG);
+    expect_error(err, X8_STATUS_CONFIG);
+    assert_int_equal(x8_options_set_client_auth(opts, 99, NULL), X8_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(x8_options_set_tls_roots(opts, 7, NULL), X8_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(x8_options_set_ca_mode(opts, -1, NULL), X8_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(x8_options_set_api_retries(opts, 21, NULL), X8_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(x8_options_set_rate_limit(opts, 5, 0, NULL), X8_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(x8_options_set_tls_roots(opts, X8_ROOTS_COMPILED_IN, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_ca_mode(opts, X8_CA_REPLACE, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_options_set_rate_limit(opts, 0, 0, NULL), X8_STATUS_OK); /* off */
+    assert_int_equal(x8_client_count_replay(NULL, NULL), X8_STATUS_INVALID_ARGUMENT);
+    x8_options_free(opts);
+}
+
+static void api_retries_wait_out_a_429_and_a_post_gets_it_back(void **state) {
+    (void)state;
+    x8_options *opts = emulator_options();
+    assert_int_equal(x8_options_set_api_retries(opts, 2, NULL), X8_STATUS_OK);
+    x8_client *c = client_from(opts, TEST_ID, TEST_SECRET);
+    const char *fault = "{\"target\":\"api\",\"kind\":\"status\",\"status\":429,\"retry_after\":\"1\"}";
+    assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/faults", fault, NULL, 0), 200);
+    x8_response *r = NULL;
+    assert_int_equal(x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, &r, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_response_status(r), 200);
+    x8_response_free(r);
+    assert_int_equal(emulator_admin(&emu, "POST", "/_emulator/faults", fault, NULL, 0), 200);
+    x8_request_opts post = {.size = sizeof post, .body = (const uint8_t *)"{}", .body_len = 2};
+    assert_int_equal(x8_request(c, "POST", "/echo/p", &post, &r, NULL), X8_STATUS_OK);
+    assert_int_equal(x8_response_status(r), 429);
+    x8_response_free(r);
+    x8_stats stats = {.size = sizeof stats};
+    assert_int_equal(x8_client_stats(c, &stats, NULL), X8_STATUS_OK);
+    assert_int_equal(stats.api_retries, 1);
+    x8_client_free(c);
+}
+
+static void a_rate_limit_turn_past_the_deadline_times_out_at_once(void **state) {
+    (void)state;
+    x8_options *opts = emulator_options();
+    assert_int_equal(x8_options_set_rate_limit(opts, 1, 60000, NULL), X8_STATUS_OK);
+    x8_client *c = client_from(opts, TEST_ID, TEST_SECRET);
+    x8_response *r = NULL;
+    assert_int_equal(x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", NULL, &r, NULL), X8_STATUS_OK);
+    x8_response_free(r);
+    r = NULL;
+    x8_request_opts ropts = {.size = sizeof ropts, .timeout_ms = 1000};
+    x8_error *err = NULL;
+    assert_int_equal(x8_request(c, "GET", "/analytics/cc/v5/realtime-metrics/queues", &ropts, &r, &err),
+                     X8_STATUS_TIMEOUT);
+    assert_null(r);
+    assert_non_null(strstr(x8_error_message(err), "rate limit"));
+    expect_error(err, X8_STATUS_TIMEOUT);
+    assert_int_equal(emulator_stat(&emu, "api_requests"), 1);
+    x8_client_free(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(stats_into_an_older_smaller_struct_stay_inside_it, reset_emulator),
@@ -371,6 +495,11 @@ int main(void) {
         cmocka_unit_test_setup(a_secret_may_hold_any_character, reset_emulator),
         cmocka_unit_test_setup(the_log_callback_reports_fetches_without_secrets, reset_emulator),
         cmocka_unit_test_setup(stats_respects_the_callers_struct_size, reset_emulator),
+        cmocka_unit_test_setup(default_headers_scope_and_token_params_are_sent, reset_emulator),
+        cmocka_unit_test_setup(the_post_style_gets_a_token_from_an_rfc6749_server, reset_emulator),
+        cmocka_unit_test(interop_options_refuse_bad_values),
+        cmocka_unit_test_setup(api_retries_wait_out_a_429_and_a_post_gets_it_back, reset_emulator),
+        cmocka_unit_test_setup(a_rate_limit_turn_past_the_deadline_times_out_at_once, reset_emulator),
     };
     return cmocka_run_group_tests_name("x8 C API", tests, start_emulator, stop_emulator);
 }

@@ -10,7 +10,7 @@ What counts as a counterpart:
 - a status: Go defines a constant from C.X8_STATUS_...; .NET's X8Status has the CamelCase name with the same
   value; C++ uses the header's x8_status itself.
 - a constant (.NET only: C++ and Go take the header's #defines themselves): the value .NET copies equals the
-  header's (X8_TOKEN_BUFFER_SIZE, X8_LOG_*, X8_STORE_*).
+  header's (X8_TOKEN_BUFFER_SIZE, X8_LOG_*, X8_STORE_*, X8_CLIENT_AUTH_*, X8_ROOTS_*, X8_CA_*).
 - a stats field: C++ aliases x8_stats itself; Go reads it from C.x8_stats into its Stats; .NET's
   NativeMethods.Stats declares it in the header's order (the layout is the ABI) and X8Stats exposes it.
 Run: python3 tests/parity/parity.py (from anywhere). Exit status 1 lists every gap and what to add.
@@ -104,6 +104,13 @@ DOTNET_CONSTANTS = {
     "X8_STORE_NOT_FOUND": ("X8TokenStore.cs", r"\bNotFound = (-?\d+)"),
     "X8_STORE_BUFFER_TOO_SMALL": ("X8TokenStore.cs", r"\bBufferTooSmall = (-?\d+)"),
     "X8_STORE_BUSY": ("X8TokenStore.cs", r"\bBusy = (-?\d+)"),
+    "X8_CLIENT_AUTH_BASIC": ("X8ClientOptions.cs", r"\bBasic = (-?\d+),"),
+    "X8_CLIENT_AUTH_BASIC_RFC6749": ("X8ClientOptions.cs", r"\bBasicRfc6749 = (-?\d+),"),
+    "X8_CLIENT_AUTH_POST": ("X8ClientOptions.cs", r"\bPost = (-?\d+),"),
+    "X8_ROOTS_PLATFORM": ("X8ClientOptions.cs", r"\bPlatform = (-?\d+),"),
+    "X8_ROOTS_COMPILED_IN": ("X8ClientOptions.cs", r"\bCompiledIn = (-?\d+),"),
+    "X8_CA_ADD": ("X8ClientOptions.cs", r"\bAdd = (-?\d+),"),
+    "X8_CA_REPLACE": ("X8ClientOptions.cs", r"\bReplace = (-?\d+),"),
 }
 
 
@@ -111,7 +118,7 @@ def dotnet_constant_gaps(defines):
     src = ROOT / "bindings/dotnet/src"
     gaps = []
     for name, value in sorted(defines.items()):
-        if not name.startswith(("X8_TOKEN_", "X8_LOG_", "X8_STORE_")):
+        if not name.startswith(("X8_TOKEN_", "X8_LOG_", "X8_STORE_", "X8_CLIENT_AUTH_", "X8_ROOTS_", "X8_CA_")):
             continue  # version macros: .NET reads x8_version_num() at run time
         if name not in DOTNET_CONSTANTS:
             gaps.append(("constant", name, f"mirror {name} = {value} in bindings/dotnet/src and add it to "

@@ -300,5 +300,57 @@ TEST_F(ClientTest, QuickstartExampleRunsAgainstTheEmulator) {
     EXPECT_EQ(emulator().stat("api_requests"), 1u);
 }
 
+// Issue 16: client authentication styles, token form, default headers, API retries and the rate limit.
+class RfcServerTest : public EmulatorTest {
+protected:
+    // A secret that form encoding changes, so raw Basic is refused as "not properly encoded".
+    std::vector<std::string> emulator_args() const override {
+        return {"--rfc6749", "--client", "rfc-client:s3cr/t%x"};
+    }
+    x8::Client rfc_client(x8::ClientAuth style) const {
+        x8::Options o = options();
+        o.client_auth(style).token_scope("read").token_param("audience", "https://api.example");
+        return x8::Client("rfc-client", "s3cr/t%x", o);
+    }
+};
+
+TEST_F(RfcServerTest, EachRfcStyleGetsATokenAndRawBasicIsRefused) {
+    EXPECT_FALSE(rfc_client(x8::ClientAuth::basic_rfc6749).token().empty());
+    EXPECT_FALSE(rfc_client(x8::ClientAuth::post).token().empty());
+    const auto e = error_of([&] { rfc_client(x8::ClientAuth::basic).token(); });
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code(), X8_STATUS_AUTH);
+    EXPECT_NE(std::string(e->what()).find("basic-rfc6749"), std::string::npos) << e->what();
+    const HttpReply sent = http_request(emulator().url(), "GET", "/_emulator/token-requests");
+    EXPECT_NE(sent.body.find("audience"), std::string::npos) << sent.body;
+    EXPECT_NE(sent.body.find("\"scope\""), std::string::npos) << sent.body;
+}
+
+TEST_F(ClientTest, DefaultHeadersGoWithEveryRequestAndAuthorizationIsRefused) {
+    x8::Options o = options();
+    o.default_header("X-Tenant-Info", "acme-tenant");
+    const x8::Client c(kClientId, kSecret, o);
+    const x8::Response r = c.get("/echo/headers");
+    ASSERT_EQ(r.status(), 200);
+    EXPECT_NE(std::string(r.body()).find("acme-tenant"), std::string::npos) << r.body();
+    const auto e = error_of([] { x8::Options().default_header("Authorization", "Bearer x"); });
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code(), X8_STATUS_INVALID_ARGUMENT);
+}
+
+TEST_F(ClientTest, A429WithRetryAfterIsWaitedOutWhenApiRetriesAreOn) {
+    x8::Options o = options();
+    o.api_retries(2).rate_limit(100, std::chrono::seconds(1)).tls_roots(x8::TlsRoots::platform);
+    const x8::Client c(kClientId, kSecret, o);
+    ASSERT_EQ(c.get(kQueues).status(), 200);
+    emulator().admin_post("faults", R"({"target":"api","kind":"status","status":429,"retry_after":"1"})");
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(c.get(kQueues).status(), 200);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900));
+    EXPECT_EQ(c.stats().api_retries, 1u);
+    c.count_replay();
+    EXPECT_EQ(c.stats().replays_after_401, 1u);
+}
+
 }  // namespace
 }  // namespace x8test

@@ -48,6 +48,8 @@ namespace X8
             public long TokenSecondsLeft;
             public ulong StoreHits;
             public ulong StoreErrors;
+            public ulong ApiRetries;
+            public ulong RateLimitWaits;
         }
 
         // x8_request_opts: a size field first; the header lines and the body are pinned for the call.
@@ -153,6 +155,33 @@ namespace X8
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_options_set_ca_file(X8OptionsHandle opts, byte[] path, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_ca_mode(X8OptionsHandle opts, int mode, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_tls_roots(X8OptionsHandle opts, int roots, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_client_auth(X8OptionsHandle opts, int style, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_token_scope(X8OptionsHandle opts, byte[] scope, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_add_token_param(X8OptionsHandle opts, byte[] name, byte[] value, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_add_default_header(X8OptionsHandle opts, byte[] name, byte[] value, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_api_retries(X8OptionsHandle opts, uint maxRetries, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_options_set_rate_limit(X8OptionsHandle opts, uint requests, uint intervalMs, out IntPtr err);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern X8Status x8_client_count_replay(X8ClientHandle client, out IntPtr err);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern X8Status x8_options_set_proxy(X8OptionsHandle opts, byte[] proxyUrl, out IntPtr err);

@@ -180,6 +180,15 @@ namespace X8
             Errors.Check(NativeMethods.x8_client_invalidate(handle, out err), err);
         }
 
+        /// <summary>Counts in <see cref="X8Stats.ReplaysAfter401"/> a request your own HTTP stack sent again with
+        /// a new token after <see cref="InvalidateToken"/> (X8TokenHandler does).</summary>
+        public void CountReplay()
+        {
+            ThrowIfDisposed();
+            IntPtr err;
+            Errors.Check(NativeMethods.x8_client_count_replay(handle, out err), err);
+        }
+
         /// <summary>Drops the cached token only if it is still <paramref name="rejected"/>, a token the API
         /// refused (e.g. an HttpClient that attaches <see cref="GetAccessToken"/> itself and got a 401). When many
         /// threads see the same token refused at once, the first call drops it and the others leave its successor

@@ -3,9 +3,39 @@
 // what it keeps). Unset (null) properties keep x8's defaults.
 
 using System;
+using System.Collections.Generic;
 
 namespace X8
 {
+    /// <summary>How the client authenticates at the token endpoint (x8.h's X8_CLIENT_AUTH_*).</summary>
+    public enum X8ClientAuth
+    {
+        /// <summary>8x8's raw <c>Basic base64(id:secret)</c> (default).</summary>
+        Basic = 0,
+        /// <summary>RFC 6749 §2.3.1: id and secret form-urlencoded before base64.</summary>
+        BasicRfc6749 = 1,
+        /// <summary><c>client_secret_post</c>: both in the form body.</summary>
+        Post = 2,
+    }
+
+    /// <summary>Which roots HTTPS trusts (x8.h's X8_ROOTS_*).</summary>
+    public enum X8TlsRoots
+    {
+        /// <summary>The platform's verifier: the OS store, on Linux the system bundle or SSL_CERT_FILE (default).</summary>
+        Platform = 0,
+        /// <summary>Mozilla's roots compiled into x8.</summary>
+        CompiledIn = 1,
+    }
+
+    /// <summary>What <see cref="X8ClientOptions.CaFile"/> does to the roots (x8.h's X8_CA_*).</summary>
+    public enum X8CaMode
+    {
+        /// <summary>Trusted besides the roots (default).</summary>
+        Add = 0,
+        /// <summary>Only its certificates are trusted.</summary>
+        Replace = 1,
+    }
+
     /// <summary>Options for <see cref="X8Client"/>; every property is optional.</summary>
     public sealed class X8ClientOptions
     {
@@ -35,8 +65,36 @@ namespace X8
         /// <summary>The User-Agent header (x8 default "x8/&lt;version&gt;").</summary>
         public string UserAgent { get; set; }
 
-        /// <summary>A PEM file of CA certificates to trust instead of the built-in Mozilla roots.</summary>
+        /// <summary>A PEM file of CA certificates to trust, besides the roots unless <see cref="CaMode"/> says
+        /// Replace.</summary>
         public string CaFile { get; set; }
+
+        /// <summary>What <see cref="CaFile"/> does (x8 default Add).</summary>
+        public X8CaMode? CaMode { get; set; }
+
+        /// <summary>Which roots HTTPS trusts (x8 default Platform).</summary>
+        public X8TlsRoots? TlsRoots { get; set; }
+
+        /// <summary>How the credentials go to the token endpoint (x8 default Basic, 8x8's).</summary>
+        public X8ClientAuth? ClientAuth { get; set; }
+
+        /// <summary>An OAuth scope sent with each token request (none by default; 8x8 needs none).</summary>
+        public string TokenScope { get; set; }
+
+        /// <summary>Extra form parameters of the token request (audience, resource...).</summary>
+        public IDictionary<string, string> TokenParams { get; set; }
+
+        /// <summary>Headers sent with every request of the client (X-Tenant-Info, QM's pbx); a per-call header
+        /// of the same name replaces one. Authorization, Host and the framing headers are refused.</summary>
+        public IDictionary<string, string> DefaultHeaders { get; set; }
+
+        /// <summary>Retries of an idempotent API request answered 429 or 503 (x8 default 0, at most 20), after
+        /// Retry-After or a jittered backoff, within the call's timeout; POST and PATCH never.</summary>
+        public int? ApiRetries { get; set; }
+
+        /// <summary>At most <c>Requests</c> API requests per <c>Interval</c>; callers wait their turn within their
+        /// deadline. null: no limit.</summary>
+        public X8RateLimit RateLimit { get; set; }
 
         /// <summary>HTTP(S) proxy URL. null: the usual environment variables (HTTPS_PROXY, NO_PROXY...);
         /// "" disables proxies.</summary>
@@ -131,6 +189,35 @@ namespace X8
                 }
                 if (ReplayOn401.HasValue)
                     Errors.Check(NativeMethods.x8_options_set_replay_on_401(opts, ReplayOn401.Value, out err), err);
+                if (CaMode.HasValue)
+                    Errors.Check(NativeMethods.x8_options_set_ca_mode(opts, (int)CaMode.Value, out err), err);
+                if (TlsRoots.HasValue)
+                    Errors.Check(NativeMethods.x8_options_set_tls_roots(opts, (int)TlsRoots.Value, out err), err);
+                if (ClientAuth.HasValue)
+                    Errors.Check(NativeMethods.x8_options_set_client_auth(opts, (int)ClientAuth.Value, out err), err);
+                if (TokenScope != null)
+                    Errors.Check(NativeMethods.x8_options_set_token_scope(opts, Utf8.Encode(TokenScope, "TokenScope"), out err), err);
+                if (TokenParams != null)
+                    foreach (var p in TokenParams)
+                        Errors.Check(NativeMethods.x8_options_add_token_param(opts, Utf8.Encode(p.Key, "TokenParams"),
+                            Utf8.Encode(p.Value, "TokenParams"), out err), err);
+                if (DefaultHeaders != null)
+                    foreach (var h in DefaultHeaders)
+                        Errors.Check(NativeMethods.x8_options_add_default_header(opts, Utf8.Encode(h.Key, "DefaultHeaders"),
+                            Utf8.Encode(h.Value, "DefaultHeaders"), out err), err);
+                if (ApiRetries.HasValue)
+                {
+                    if (ApiRetries.Value < 0)
+                        throw new ArgumentOutOfRangeException("ApiRetries", "must not be negative");
+                    Errors.Check(NativeMethods.x8_options_set_api_retries(opts, (uint)ApiRetries.Value, out err), err);
+                }
+                if (RateLimit != null)
+                {
+                    if (RateLimit.Requests < 0)
+                        throw new ArgumentOutOfRangeException("RateLimit", "Requests must not be negative");
+                    Errors.Check(NativeMethods.x8_options_set_rate_limit(opts, (uint)RateLimit.Requests,
+                        Millis.Positive(RateLimit.Interval, "RateLimit.Interval"), out err), err);
+                }
                 if ((TokenCache != null ? 1 : 0) + (RedisUrl != null ? 1 : 0) + (TokenStore != null ? 1 : 0) > 1)
                     throw new ArgumentException("set at most one of TokenCache, RedisUrl and TokenStore");
                 if (TokenCache != null)
@@ -158,6 +245,23 @@ namespace X8
                 throw;
             }
         }
+    }
+
+    /// <summary>A client-side rate limit: at most <see cref="Requests"/> API requests per <see cref="Interval"/>.</summary>
+    public sealed class X8RateLimit
+    {
+        /// <summary>A limit of <paramref name="requests"/> per <paramref name="interval"/>.</summary>
+        public X8RateLimit(int requests, TimeSpan interval)
+        {
+            Requests = requests;
+            Interval = interval;
+        }
+
+        /// <summary>Requests allowed per interval.</summary>
+        public int Requests { get; private set; }
+
+        /// <summary>The interval.</summary>
+        public TimeSpan Interval { get; private set; }
     }
 
     /// <summary>TimeSpan to the uint32 milliseconds x8 takes, rounding up so a tiny timeout never becomes 0.</summary>

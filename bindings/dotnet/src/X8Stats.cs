@@ -21,6 +21,8 @@ namespace X8
             Requests = (long)s.Requests;
             StoreHits = (long)s.StoreHits;
             StoreErrors = (long)s.StoreErrors;
+            ApiRetries = (long)s.ApiRetries;
+            RateLimitWaits = (long)s.RateLimitWaits;
             TokenTimeLeft = s.TokenSecondsLeft < 0 ? (TimeSpan?)null : TimeSpan.FromSeconds(s.TokenSecondsLeft);
         }
 
@@ -48,6 +50,10 @@ namespace X8
         public long StoreHits { get; private set; }
         /// <summary>Shared-store operations that failed; the client fetched the token itself each time.</summary>
         public long StoreErrors { get; private set; }
+        /// <summary>API requests sent again after a 429 or 503 (<see cref="X8ClientOptions.ApiRetries"/>).</summary>
+        public long ApiRetries { get; private set; }
+        /// <summary>API requests that waited for the client-side rate limit (<see cref="X8ClientOptions.RateLimit"/>).</summary>
+        public long RateLimitWaits { get; private set; }
         /// <summary>Time the cached token has left (before x8's safety margin); null when none is cached.</summary>
         public TimeSpan? TokenTimeLeft { get; private set; }
     }

@@ -54,14 +54,12 @@ namespace X8
             if (response.StatusCode != HttpStatusCode.Unauthorized)
                 return response;
 
-            // The API refused the token (revoked, or expired early). Drop it unless a concurrent request already
-            // replaced it, so that many requests failing at once cause one fetch, then send once more.
+            // The API refused the token (revoked, or expired early). Drop that token only (x8 leaves a successor a
+            // concurrent request already fetched), so that many requests failing at once cause one fetch, then
+            // send once more with the current token; the replay is counted in the client's stats.
+            client.InvalidateToken(token);
+            client.CountReplay();
             var current = await client.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
-            if (current == token)
-            {
-                client.Invalidate();
-                current = await client.GetAccessTokenAsync(cancellationToken).ConfigureAwait(false);
-            }
             response.Dispose();
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", current);
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);

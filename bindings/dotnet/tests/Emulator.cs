@@ -102,7 +102,7 @@ namespace X8.Tests
             Admin("POST", "/_emulator/faults", json);
         }
 
-        /// <summary>POST /_emulator/config with the given settings.</summary>
+        /// <summary>POST /_emulator/config with the given settings, e.g. {"token_mode":"rfc6749"}.</summary>
         public void Configure(string json)
         {
             Admin("POST", "/_emulator/config", json);
@@ -112,6 +112,12 @@ namespace X8.Tests
         public string AdminGet(string path)
         {
             return Admin("GET", path, null);
+        }
+
+        /// <summary>What each token request sent (GET /_emulator/token-requests), as JSON.</summary>
+        public string TokenRequests()
+        {
+            return AdminGet("/_emulator/token-requests");
         }
 
         // Connection: close, so the test's own admin traffic never holds one of the emulator's connections open

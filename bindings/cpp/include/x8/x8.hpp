@@ -80,6 +80,25 @@ enum class LogLevel : std::int32_t {
     debug = X8_LOG_DEBUG,
 };
 
+/// How the client authenticates at the token endpoint (x8_options_set_client_auth).
+enum class ClientAuth : std::int32_t {
+    basic = X8_CLIENT_AUTH_BASIC,                  ///< 8x8's raw Basic base64(id:secret) (default)
+    basic_rfc6749 = X8_CLIENT_AUTH_BASIC_RFC6749,  ///< RFC 6749 §2.3.1: id and secret form-encoded first
+    post = X8_CLIENT_AUTH_POST,                    ///< client_secret_post: both in the form body
+};
+
+/// Which roots HTTPS trusts (x8_options_set_tls_roots).
+enum class TlsRoots : std::int32_t {
+    platform = X8_ROOTS_PLATFORM,        ///< the platform's verifier: the OS store (default)
+    compiled_in = X8_ROOTS_COMPILED_IN,  ///< Mozilla's roots built into x8
+};
+
+/// What the CA file does to the roots (x8_options_set_ca_mode).
+enum class CaMode : std::int32_t {
+    add = X8_CA_ADD,          ///< trusted besides the roots (default)
+    replace = X8_CA_REPLACE,  ///< only its certificates are trusted
+};
+
 /// Receives x8's diagnostics. Called from any thread (also x8's background refresh thread), so it must be
 /// thread-safe. Exceptions it throws are swallowed: none may unwind into the library.
 using LogFunction = std::function<void(LogLevel level, std::string_view message)>;
@@ -333,8 +352,35 @@ public:
     /// Token endpoint (default: the base URL's origin + "/oauth/v2/token").
     Options& token_url(std::string_view url) { return set(x8_options_set_token_url, url, "token_url"); }
     Options& user_agent(std::string_view ua) { return set(x8_options_set_user_agent, ua, "user_agent"); }
-    /// A PEM file of CA certificates to trust instead of the built-in roots.
+    /// A PEM file of CA certificates to trust, besides the roots by default (see ca_mode).
     Options& ca_file(std::string_view path) { return set(x8_options_set_ca_file, path, "ca_file"); }
+    Options& ca_mode(CaMode mode) { return set(x8_options_set_ca_mode, static_cast<std::int32_t>(mode)); }
+    /// The platform's verifier (default) or the compiled-in Mozilla roots.
+    Options& tls_roots(TlsRoots roots) { return set(x8_options_set_tls_roots, static_cast<std::int32_t>(roots)); }
+    /// The token endpoint's client authentication (default ClientAuth::basic, 8x8's).
+    Options& client_auth(ClientAuth style) {
+        return set(x8_options_set_client_auth, static_cast<std::int32_t>(style));
+    }
+    /// An OAuth scope for the token request (none by default); "" sends none.
+    Options& token_scope(std::string_view scope) { return set(x8_options_set_token_scope, scope, "token_scope"); }
+    /// An extra form parameter of the token request (audience, resource...).
+    Options& token_param(std::string_view name, std::string_view value) {
+        return set_pair(x8_options_add_token_param, name, value);
+    }
+    /// A header sent with every request of the client (X-Tenant-Info, pbx); a per-call header of the same name
+    /// replaces it. Authorization, Host and the framing headers are refused.
+    Options& default_header(std::string_view name, std::string_view value) {
+        return set_pair(x8_options_add_default_header, name, value);
+    }
+    /// Retries of an idempotent API request answered 429/503 (default 0), after Retry-After or a backoff,
+    /// within the call's timeout; POST and PATCH never.
+    Options& api_retries(std::uint32_t max_retries) { return set(x8_options_set_api_retries, max_retries); }
+    /// At most `requests` API requests per `interval`; callers wait their turn within their deadline. 0 removes it.
+    Options& rate_limit(std::uint32_t requests, std::chrono::milliseconds interval) {
+        const std::uint32_t ms = detail::to_ms(interval, "interval");
+        detail::call([&](x8_error** err) { return x8_options_set_rate_limit(handle_.get(), requests, ms, err); });
+        return *this;
+    }
     /// "http://proxy:3128"; "" disables proxies (by default HTTPS_PROXY etc. are honoured).
     Options& proxy(std::string_view url) { return set(x8_options_set_proxy, url, "proxy"); }
 
@@ -400,6 +446,14 @@ private:
     Options& set(Setter setter, std::string_view text, const char* what) {
         const std::string c = detail::c_string(text, what);
         detail::call([&](x8_error** err) { return setter(handle_.get(), c.c_str(), err); });
+        return *this;
+    }
+
+    template <typename Setter>
+    Options& set_pair(Setter setter, std::string_view name, std::string_view value) {
+        const std::string n = detail::c_string(name, "name");
+        const std::string v = detail::c_string(value, "value");
+        detail::call([&](x8_error** err) { return setter(handle_.get(), n.c_str(), v.c_str(), err); });
         return *this;
     }
 
@@ -656,6 +710,11 @@ public:
 
     void invalidate() const {
         detail::call([&](x8_error** err) { return x8_client_invalidate(handle_.get(), err); });
+    }
+
+    /// Counts in stats().replays_after_401 a request your own HTTP client sent again after invalidate_token.
+    void count_replay() const {
+        detail::call([&](x8_error** err) { return x8_client_count_replay(handle_.get(), err); });
     }
 
     /// The client's counters (cheap atomic reads).
