@@ -335,3 +335,31 @@ fn a_presigned_download_streams_without_a_token() {
         .keys()
         .any(|h| h.eq_ignore_ascii_case("authorization"))));
 }
+
+#[test]
+fn a_503_before_the_body_is_retried_and_only_the_final_body_is_written() {
+    let emu = emulator();
+    let c = client_with(&emu, |o| o.api_retries = 2);
+    let (path, expected) = object(&emu, 1 << 20);
+    c.token(None).unwrap();
+    let unavailable = Fault::Status {
+        status: 503,
+        retry_after: Some("0".to_owned()),
+        body: None,
+    };
+    emu.push_fault(FaultTarget::Api, unavailable.clone(), 1);
+    let mut sink = Hasher::new();
+    let head = c.request_to(&get(&path), None, &mut sink).unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(sink.hex(), expected, "the 503's body was not written");
+    assert_eq!(c.stats().api_retries, 1);
+    // An upload that was read is not sent again: the 503 is the answer.
+    emu.push_fault(FaultTarget::Api, unavailable, 1);
+    let mut source = Pattern { left: 1000 };
+    let mut up = Upload::new(&mut source, Some(1000));
+    let r = c
+        .request_reader(&put("/upload/after-503"), Some(&mut up))
+        .unwrap();
+    assert_eq!(r.status, 503);
+    assert_eq!(c.stats().api_retries, 1);
+}
