@@ -26,6 +26,8 @@ command -v mono >/dev/null || missing+=(mono-runtime)
 [[ -e /usr/lib/mono/4.5/System.Net.Http.dll ]] || missing+=(libmono-system-net-http4.0-cil)
 command -v valgrind >/dev/null || missing+=(valgrind)
 command -v strace >/dev/null || missing+=(strace)
+[[ -x /usr/bin/time ]] || missing+=(time)
+command -v curl >/dev/null || missing+=(curl)
 if ((${#missing[@]})); then
     say "installing ${missing[*]}"
     . "$repo/scripts/lib.sh" # the one package helper of the test, release and bench scripts
@@ -116,6 +118,9 @@ run "7 many clients: rollover of 1,000 keys, 100 ms endpoint" "$build/c/many_cli
 if [[ ${BENCH_QUICK:-} != 1 ]]; then # 45 s each, whatever the scale: the tokens live 30 s
     run "7 many clients: the same rollover time-scaled to 30-minute tokens" "$build/c/many_clients" rollover 1000 2
 fi
+# The CLI is built with the library (cargo build --release puts it beside libx8.so); X8_CLI names another.
+run "8 streamed download: x8 get -o and curl -o" python3 "$here/download.py" "${X8_CLI:-$X8_LIB_DIR/x8}" \
+    "$(awk -v s="$BENCH_SCALE" 'BEGIN {print int(1024 * s)}')" "$BENCH_REPS"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- profiles: instructions inside the measured loops only (callgrind counts them the same on a busy machine) ----

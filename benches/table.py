@@ -172,6 +172,12 @@ def summary(m):
               r["fetches_waited_for"], "", None, "", "0")
         t.add(7, f"{head}: first and N-th renewal at the emulator, s after the first fetch",
               r["first_renewal_s"], "N-th", r["nth_renewal_s"], " s")
+    # 8. Streamed download.
+    for metric, what, unit in (("mb_per_s", "MB/s", " MB/s"), ("peak_rss_kib", "peak RSS", " KiB")):
+        mb = g("download", "x8 get -o (CLI)", 1, "megabytes")
+        t.add(8, f"streamed download of {num(mb)} MiB to a file, {what}", g("download", "x8 get -o (CLI)", 1, metric),
+              "curl -o", g("download", "curl -o", 1, metric), unit,
+              "constant memory (< 30 MB)" if metric == "peak_rss_kib" else "")
     return t
 
 
@@ -272,7 +278,9 @@ Rows: 1 cached token hit; 2 token rollover ({machine['rollover_s']} s with 3-sec
 to fit the time budget); 3 authenticated GET of `/analytics/cc/v5/realtime-metrics/queues?size=5` on keep-alive
 connections; 4 the C boundary from Go (cgo) and .NET (Mono P/Invoke), called directly; 5 memory and size;
 6 token endpoint load from short-lived processes; 7 many API keys in one process (benches/c/many_clients.c:
-thread, RSS, descriptor and in-flight counts, which the machine's load does not move). Go's x/oauth2 sends "BearerToken" as the scheme for 8x8's
+thread, RSS, descriptor and in-flight counts, which the machine's load does not move); 8 a 1 GiB Storage object
+streamed from the emulator to /dev/null by `x8 get -o` and by `curl -o` with the same token (MB/s over the
+wall-clock transfer, peak RSS from GNU time in a run of its own). Go's x/oauth2 sends "BearerToken" as the scheme for 8x8's
 token type, so its request rows force "Bearer"; its rollover row sets the early expiry to 300 ms (x8's safety
 margin for a 3 s token) because the default 10 s would fetch on every call.
 

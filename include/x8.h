@@ -116,6 +116,11 @@ typedef enum {
    */
   X8_STATUS_CANCELLED = 13,
   /**
+   * A streamed transfer was stopped by the caller's side: a body callback (write or read) returned non-zero,
+   * or the sink or source failed. Nothing is retried; the message says which side and after how many bytes.
+   */
+  X8_STATUS_ABORTED = 14,
+  /**
    * A bug in x8 (an internal panic was caught). Please report it with the message.
    */
   X8_STATUS_INTERNAL = 99,
@@ -377,6 +382,18 @@ typedef struct {
 } x8_stats;
 
 /**
+ * The response-body callback of `x8_request_opts.write`. Runs on the thread that called `x8_request`, during
+ * the call, never after it returns; x8 holds no lock of its own while it runs, so it may call any x8 function
+ * (even on the same client) except freeing that client.
+ */
+typedef int (*x8_write_fn)(void *user, const uint8_t *data, size_t len);
+
+/**
+ * The request-body callback of `x8_request_opts.read`; runs as `x8_write_fn` does.
+ */
+typedef int (*x8_read_fn)(void *user, uint8_t *buf, size_t cap, size_t *len);
+
+/**
  * What a request carries besides its method and path, all optional: pass NULL to `x8_request` for none (a
  * plain GET). Set `size` to `sizeof(x8_request_opts)` and zero what you do not use, e.g.
  * `x8_request_opts o = {.size = sizeof o}; o.timeout_ms = 2000;` — x8 reads only the fields that fit in `size`, so
@@ -405,7 +422,8 @@ typedef struct {
    */
   size_t body_len;
   /**
-   * Bound on the whole call in milliseconds (0: the client's timeout).
+   * Bound on the whole call in milliseconds (0: the client's timeout). With `write` or `read` it covers the
+   * whole transfer: set it for a large download or upload.
    */
   uint32_t timeout_ms;
   /**
@@ -413,6 +431,37 @@ typedef struct {
    * call.
    */
   const x8_cancel *cancel;
+  /**
+   * Streams the response body instead of holding it (no `max_body_bytes` limit, constant memory): x8 calls
+   * `write(write_user, data, len)` with each chunk as it arrives (`len` > 0; `data` is borrowed for that
+   * call only). Return 0 to go on; anything else stops the transfer and the call fails with
+   * X8_STATUS_ABORTED. Only the final reply's body is written, whatever its status (the body of a 401
+   * that x8 answers by replaying the request is not); the response `*out` then has the status and headers
+   * and an empty body. NULL: the body is held in the response as usual.
+   */
+  x8_write_fn write;
+  /**
+   * Passed to `write` as is.
+   */
+  void *write_user;
+  /**
+   * Streams the request body instead of `body` (which must then be NULL): x8 calls `read(read_user, buf,
+   * cap, &len)` for each chunk it sends; the callback writes up to `cap` bytes to `buf`, sets `*len` to
+   * how many, and returns 0; `*len` = 0 ends the body. Anything but 0 stops the transfer and the call fails
+   * with X8_STATUS_ABORTED. Once `read` has given a byte the request is never sent again (a source cannot
+   * be rewound): not on a stale pooled connection, and not after a 401 — that reply is returned (the
+   * rejected token is still dropped, so a new call gets a new one). NULL: `body` is sent.
+   */
+  x8_read_fn read;
+  /**
+   * Passed to `read` as is.
+   */
+  void *read_user;
+  /**
+   * With `read`: the upload's length in bytes, sent as Content-Length (a source that gives fewer or more
+   * bytes fails the call with X8_STATUS_ABORTED). 0: unknown, the body is sent chunked.
+   */
+  uint64_t upload_len;
 } x8_request_opts;
 
 /**
@@ -735,13 +784,15 @@ const char *x8_status_str(int32_t status);
  * or a log line (it is shown as `?[query hidden]`).
  *
  * `opts` (NULL for none): `headers` and `timeout_ms` as for `x8_request` (an Authorization header is refused);
- * a body is refused (GET and HEAD carry none). Arguments are borrowed for the call only.
+ * `write`/`write_user` stream the body to a callback as for `x8_request` (presigned recordings are large: no
+ * `max_body_bytes` limit, constant memory; `*out` then has an empty body); a body or `read` is refused (GET and
+ * HEAD carry none). Arguments are borrowed for the call only.
  *
  * On success `*out` is a new response owned by the caller (free with `x8_response_free`); any HTTP status is a
  * success (an expired link is S3's 403). On failure `*out` is NULL. Errors: X8_STATUS_INVALID_ARGUMENT (NULL,
  * non-UTF-8, another method, a body, a malformed or Authorization header, a URL that is not https or
  * loopback http), X8_STATUS_BODY_TOO_LARGE, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS,
- * X8_STATUS_FORKED. Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
+ * X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero). Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
  */
 x8_status x8_fetch_url(const x8_client *client,
                        const char *method,
@@ -974,9 +1025,9 @@ void x8_free(void *ptr);
  * the pager keeps its own reference, so the `x8_cancel` may be freed before the pager.
  *
  * On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
- * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, a style that is
- * not an `x8_page_style` value). The method, path and headers are checked when each page is sent, with
- * `x8_request`'s rules. Thread safety: any thread; the client may be shared, the pager may not.
+ * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write` or
+ * `opts->read` set (pages are held, not streamed), a style that is not an `x8_page_style` value). The method,
+ * path and headers are checked when each page is sent, with `x8_request`'s rules. Thread safety: any thread; the client may be shared, the pager may not.
  */
 x8_status x8_pager_new(const x8_client *client,
                        const char *method,
@@ -1057,12 +1108,17 @@ x8_status x8_page_items(const x8_response *page,
  * request once more (see `x8_options_set_replay_on_401`); a second rejection is returned as the response.
  *
  * On success `*out` is a new response owned by the caller (free with `x8_response_free`); on failure NULL.
+ * Large bodies are streamed through `opts->write` (the response) and `opts->read` (the request), see
+ * `x8_request_opts`.
+ *
  * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
- * header, another origin, absurd sizes, `opts->size` unset), X8_STATUS_NOT_ENTITLED (the key lacks the API's
- * product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of
- * `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself, and
- * X8_STATUS_CANCELLED when `opts->cancel` was triggered (before or during the call: a request blocked on the
- * network returns promptly, its connection closed, never reused).
+ * header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`), X8_STATUS_NOT_ENTITLED
+ * (the key lacks the API's product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the
+ * token errors of `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request
+ * itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero (or `read` broke its
+ * contract: more than `cap` bytes, or not `upload_len` bytes in all), and X8_STATUS_CANCELLED when
+ * `opts->cancel` was triggered (before or during the call: a request blocked on the network returns promptly,
+ * its connection closed, never reused).
  * Thread safety: any thread; many requests may run on one client at once.
  */
 x8_status x8_request(const x8_client *client,

@@ -275,7 +275,76 @@ impl Client {
     /// fault saying so whatever the status), the token is dropped — only if it is still the cached one — and the
     /// request is sent once more with a new token; a second rejection is returned as the response.
     pub fn request(&self, req: &Request) -> Result<Response> {
+        let (url, deadline) = self.prepare(req)?;
+        self.with_replay(deadline, req.cancel, |token| {
+            let reply = self.send(token, req, &url, deadline)?;
+            Ok(Attempt {
+                verdict: classify(reply.status, &reply.body),
+                status: reply.status,
+                reply,
+                replayable: true,
+            })
+        })
+    }
+
+    /// As `request`, but the reply comes back as soon as its status and headers have arrived, with its body
+    /// unread: read it (`std::io::Read`, or `Streamed::copy_to`) as it arrives, in constant memory and with no
+    /// size limit. The call's timeout covers reading the body too: set `req.timeout` for a large download.
+    ///
+    /// `upload`, if given, is the request body, read from its source as it is sent (`req.body` must then be
+    /// `None`). Rules for sending again: a stale pooled connection, or a 401 answering a rejected token, makes
+    /// the request go once more only while the upload's source has not given a byte (it cannot be rewound);
+    /// after that the failure, or the 401, is the answer (the rejected token is still dropped, so the caller's
+    /// own retry gets a new one). A reply's body is never read twice: whatever reaches the caller is the final
+    /// reply's. Error bodies (status 400 and up) of at most 64 KiB are read first to look for Apigee's
+    /// token faults, then handed over whole.
+    pub fn request_reader(
+        &self,
+        req: &Request,
+        mut upload: Option<&mut crate::http::Upload>,
+    ) -> Result<crate::http::Streamed> {
+        if req.body.is_some() && upload.is_some() {
+            return Err(Error::invalid(
+                "a request has either a body or a streamed upload, not both",
+            ));
+        }
+        let (url, deadline) = self.prepare(req)?;
+        self.with_replay(deadline, req.cancel, |token| {
+            let bearer = bearer(token);
+            let headers = self.headers(&bearer, req);
+            let reply =
+                self.open_with_retries(req, &url, &headers, upload.as_deref_mut(), deadline)?;
+            let status = reply.status;
+            let (verdict, reply) = classify_streamed(reply)?;
+            Ok(Attempt {
+                verdict,
+                status,
+                reply,
+                replayable: upload.as_ref().is_none_or(|up| !up.started()),
+            })
+        })
+    }
+
+    /// As `request_reader`, writing the body to `sink` as it arrives. The returned response has the status and
+    /// headers and an empty body. A failing sink ends the call with `Aborted`.
+    pub fn request_to(
+        &self,
+        req: &Request,
+        upload: Option<&mut crate::http::Upload>,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<Response> {
+        // The body is read here, on this thread, so the call's cancel covers it too.
+        crate::http::cancellable(req.cancel, || {
+            let mut reply = self.request_reader(req, upload)?;
+            reply.copy_to(sink)?;
+            Ok(reply.into_head())
+        })
+    }
+
+    /// The checks every request makes before anything is sent: its URL and its deadline.
+    fn prepare(&self, req: &Request) -> Result<(Uri, Deadline)> {
         self.check_fork()?;
+        not_cancelled(req.cancel)?;
         let s = &self.inner.settings;
         validate_method(req.method)?;
         for (name, value) in &req.headers {
@@ -287,34 +356,54 @@ impl Client {
             None => Deadline::client_timeout(s.options.timeout),
         };
         Stats::bump(&self.inner.stats.requests);
-        not_cancelled(req.cancel)?;
+        Ok((url, deadline))
+    }
 
-        let token = self.token_within(deadline, req.cancel)?;
-        let reply = self.send(&token, req, &url, deadline)?;
-        match classify(&reply) {
-            Verdict::Accepted => Ok(reply),
-            Verdict::NotEntitled => Err(not_entitled(&token, &reply)),
+    /// Runs `attempt` with a valid token, and once more with a new one when the API rejected the first (unless
+    /// replays are off or the attempt says it cannot be repeated).
+    fn with_replay<R>(
+        &self,
+        deadline: Deadline,
+        cancel: Option<&Cancel>,
+        mut attempt: impl FnMut(&Token) -> Result<Attempt<R>>,
+    ) -> Result<R> {
+        let s = &self.inner.settings;
+        let token = self.token_within(deadline, cancel)?;
+        let first = attempt(&token)?;
+        match first.verdict {
+            Verdict::Accepted => Ok(first.reply),
+            Verdict::NotEntitled => Err(not_entitled(&token, first.status)),
             Verdict::TokenRejected => {
                 self.inner.cache.invalidate(Some(&token));
                 if !s.options.replay_on_401 {
-                    return Ok(reply);
+                    return Ok(first.reply);
+                }
+                if !first.replayable {
+                    s.options.logger.log(Level::Info, || {
+                        format!(
+                            "the API rejected the token ({}); not replaying: the streamed upload was already read",
+                            first.status
+                        )
+                    });
+                    return Ok(first.reply);
                 }
                 Stats::bump(&self.inner.stats.replays_after_401);
                 s.options.logger.log(Level::Info, || {
                     format!(
                         "the API rejected the token ({}); replaying once with a new token",
-                        reply.status
+                        first.status
                     )
                 });
-                let token = self.token_within(deadline, req.cancel)?;
-                let reply = self.send(&token, req, &url, deadline)?;
-                match classify(&reply) {
-                    Verdict::NotEntitled => Err(not_entitled(&token, &reply)),
+                drop(first);
+                let token = self.token_within(deadline, cancel)?;
+                let again = attempt(&token)?;
+                match again.verdict {
+                    Verdict::NotEntitled => Err(not_entitled(&token, again.status)),
                     Verdict::TokenRejected => {
                         self.inner.cache.invalidate(Some(&token));
-                        Ok(reply)
+                        Ok(again.reply)
                     }
-                    Verdict::Accepted => Ok(reply),
+                    Verdict::Accepted => Ok(again.reply),
                 }
             }
         }
@@ -326,17 +415,11 @@ impl Client {
             .with_token_cancellable(deadline.remaining(), cancel, Arc::clone)
     }
 
-    fn send(
-        &self,
-        token: &Token,
-        req: &Request,
-        url: &Uri,
-        deadline: Deadline,
-    ) -> Result<Response> {
-        let bearer = zeroize::Zeroizing::new(format!("Bearer {}", token.access_token()));
+    /// The headers of one attempt: the bearer token, the client's defaults, the call's own.
+    fn headers<'h>(&'h self, bearer: &'h str, req: &'h Request) -> Vec<(&'h str, &'h str)> {
         let defaults = &self.inner.settings.options.default_headers;
         let mut headers = Vec::with_capacity(req.headers.len() + defaults.len() + 1);
-        headers.push(("Authorization", bearer.as_str()));
+        headers.push(("Authorization", bearer));
         // A per-call header replaces the client's default of the same name.
         headers.extend(
             defaults
@@ -349,6 +432,18 @@ impl Client {
                 .map(|(n, v)| (n.as_str(), v.as_str())),
         );
         headers.extend(req.headers.iter().copied());
+        headers
+    }
+
+    fn send(
+        &self,
+        token: &Token,
+        req: &Request,
+        url: &Uri,
+        deadline: Deadline,
+    ) -> Result<Response> {
+        let bearer = bearer(token);
+        let headers = self.headers(&bearer, req);
         let mut attempt = 0;
         loop {
             self.wait_for_turn(deadline)?;
@@ -364,6 +459,60 @@ impl Client {
                 .inner
                 .api_retries
                 .wait_before_retry(req.method, &reply, attempt, deadline)
+            else {
+                return Ok(reply);
+            };
+            attempt += 1;
+            Stats::bump(&self.inner.stats.api_retries);
+            self.inner.settings.options.logger.log(Level::Info, || {
+                format!(
+                    "the API answered {} to {} {}; retry {attempt} in {} ms",
+                    reply.status,
+                    req.method,
+                    url.path(),
+                    wait.as_millis()
+                )
+            });
+            drop(reply);
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// `send` for a streamed call: the same rate limit and the same API retries (429/503 with Retry-After), which
+    /// go by the status and headers alone, before any of the body is handed out; never once the upload's source
+    /// has given a byte.
+    fn open_with_retries(
+        &self,
+        req: &Request,
+        url: &Uri,
+        headers: &[(&str, &str)],
+        mut upload: Option<&mut crate::http::Upload>,
+        deadline: Deadline,
+    ) -> Result<crate::http::Streamed> {
+        let mut attempt = 0;
+        loop {
+            self.wait_for_turn(deadline)?;
+            let reply = self.inner.transport.open(
+                req.method,
+                url.clone(),
+                headers,
+                upload.as_deref_mut(),
+                deadline,
+                req.cancel,
+            )?;
+            if upload.as_ref().is_some_and(|up| up.started()) || !matches!(reply.status, 429 | 503)
+            {
+                return Ok(reply);
+            }
+            let head = Response {
+                status: reply.status,
+                headers: reply.headers.clone(),
+                body: Vec::new(),
+            };
+            let Some(wait) = self
+                .inner
+                .api_retries
+                .wait_before_retry(req.method, &head, attempt, deadline)
             else {
                 return Ok(reply);
             };
@@ -418,6 +567,30 @@ fn not_cancelled(cancel: Option<&Cancel>) -> Result<()> {
     }
 }
 
+/// One attempt's reply and what `with_replay` needs to know of it.
+struct Attempt<R> {
+    verdict: Verdict,
+    status: u16,
+    reply: R,
+    /// Whether the request can be sent once more (a streamed upload that was read from cannot).
+    replayable: bool,
+}
+
+fn bearer(token: &Token) -> zeroize::Zeroizing<String> {
+    zeroize::Zeroizing::new(format!("Bearer {}", token.access_token()))
+}
+
+/// The verdict on a streamed reply: an error body small enough to be an Apigee fault is read to look, then put
+/// back in front of the rest.
+fn classify_streamed(mut reply: crate::http::Streamed) -> Result<(Verdict, crate::http::Streamed)> {
+    if reply.status < 400 {
+        return Ok((Verdict::Accepted, reply));
+    }
+    let prefix = reply.read_prefix(crate::http::MAX_FAULT_BODY as u64 + 1)?;
+    let verdict = classify(reply.status, &prefix);
+    Ok((verdict, reply.unread(prefix)))
+}
+
 /// Why the shared token-cache file is refused on Windows.
 #[cfg(windows)]
 const FILE_CACHE_ON_WINDOWS: &str = "the shared token-cache file (X8_TOKEN_CACHE, x8_options_set_token_cache) is not \
@@ -459,30 +632,30 @@ fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
     })
 }
 
-fn classify(reply: &Response) -> Verdict {
-    if reply.status < 400 {
+fn classify(status: u16, body: &[u8]) -> Verdict {
+    if status < 400 {
         return Verdict::Accepted;
     }
-    match reply.apigee_errorcode().map(|c| c.to_ascii_lowercase()) {
+    match crate::http::apigee_errorcode(status, body).map(|c| c.to_ascii_lowercase()) {
         Some(code) if code == NO_PRODUCT_FAULT => Verdict::NotEntitled,
         Some(code) if TOKEN_FAULTS.contains(&code.as_str()) => Verdict::TokenRejected,
-        _ if reply.status == 401 => Verdict::TokenRejected,
+        _ if status == 401 => Verdict::TokenRejected,
         _ => Verdict::Accepted,
     }
 }
 
-fn not_entitled(token: &Token, reply: &Response) -> Error {
+fn not_entitled(token: &Token, status: u16) -> Error {
     Error::new(
         ErrorKind::NotEntitled,
         format!(
             "the API answered {} \"no API product match\": this key's token carries [{}], not the product this API needs. \
              Products added to a key in 8x8 Admin Console take a few minutes to replicate; then have the client \
              drop its cached token (its invalidate call) so that the next call fetches one with the new products",
-            reply.status,
+            status,
             token.products().join(", ")
         ),
     )
-    .with_http_status(reply.status)
+    .with_http_status(status)
 }
 
 /// Only the methods of [`crate::http::METHODS`], spelled exactly (methods are case-sensitive): anything else
@@ -507,6 +680,10 @@ fn validate_method(method: &str) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn classify_reply(r: &Response) -> Verdict {
+        classify(r.status, &r.body)
+    }
+
     fn reply(status: u16, body: &str) -> Response {
         Response {
             status,
@@ -521,25 +698,34 @@ mod tests {
         let no_product = r#"{"fault":{"faultstring":"Invalid API call as no apiproduct match found","detail":{"errorcode":"keymanagement.service.InvalidAPICallAsNoApiProductMatchFound"}}}"#;
         let malformed = r#"{"fault":{"faultstring":"Invalid access token","detail":{"errorcode":"oauth.v2.InvalidAccessToken"}}}"#;
         assert!(matches!(
-            classify(&reply(500, expired)),
+            classify_reply(&reply(500, expired)),
             Verdict::TokenRejected
         ));
         assert!(matches!(
-            classify(&reply(400, malformed)),
+            classify_reply(&reply(400, malformed)),
             Verdict::TokenRejected
         ));
-        assert!(matches!(classify(&reply(401, "")), Verdict::TokenRejected));
         assert!(matches!(
-            classify(&reply(401, no_product)),
+            classify_reply(&reply(401, "")),
+            Verdict::TokenRejected
+        ));
+        assert!(matches!(
+            classify_reply(&reply(401, no_product)),
             Verdict::NotEntitled
         ));
         assert!(matches!(
-            classify(&reply(403, no_product)),
+            classify_reply(&reply(403, no_product)),
             Verdict::NotEntitled
         ));
-        assert!(matches!(classify(&reply(500, "{}")), Verdict::Accepted));
-        assert!(matches!(classify(&reply(404, "")), Verdict::Accepted));
-        assert!(matches!(classify(&reply(200, expired)), Verdict::Accepted));
+        assert!(matches!(
+            classify_reply(&reply(500, "{}")),
+            Verdict::Accepted
+        ));
+        assert!(matches!(classify_reply(&reply(404, "")), Verdict::Accepted));
+        assert!(matches!(
+            classify_reply(&reply(200, expired)),
+            Verdict::Accepted
+        ));
     }
 
     #[test]

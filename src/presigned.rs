@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::config::headers::validate_header;
 use crate::config::origin::check_fetch_url;
 use crate::error::{Error, Result};
-use crate::http::Response;
+use crate::http::{Response, Streamed};
 use crate::rt::clock::Deadline;
 use crate::rt::log::Level;
 
@@ -27,6 +27,49 @@ impl Client {
         headers: &[(&str, &str)],
         timeout: Option<Duration>,
     ) -> Result<Response> {
+        let (uri, deadline, shown) = self.prepare_fetch(method, url, headers, timeout)?;
+        self.transport()
+            .send(method, uri, headers, None, deadline, None)
+            .map_err(|e| hide_query(e, url).context(&format!("fetching {shown}")))
+    }
+
+    /// As `fetch_url`, but the reply comes back once its status and headers have arrived, with its body unread
+    /// (constant memory, no size limit: presigned recordings are large). The timeout covers reading the body.
+    pub fn fetch_url_reader(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Option<Duration>,
+    ) -> Result<Streamed> {
+        let (uri, deadline, shown) = self.prepare_fetch(method, url, headers, timeout)?;
+        self.transport()
+            .open(method, uri, headers, None, deadline, None)
+            .map_err(|e| hide_query(e, url).context(&format!("fetching {shown}")))
+    }
+
+    /// As `fetch_url_reader`, writing the body to `sink`; the response returned has an empty body.
+    pub fn fetch_url_to(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Option<Duration>,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<Response> {
+        let mut reply = self.fetch_url_reader(method, url, headers, timeout)?;
+        reply.copy_to(sink)?;
+        Ok(reply.into_head())
+    }
+
+    /// The checks of a token-less fetch: the method, the URL (whose query is never shown), the headers.
+    fn prepare_fetch(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Option<Duration>,
+    ) -> Result<(ureq::http::Uri, Deadline, String)> {
         self.check_fork()?;
         if method != "GET" && method != "HEAD" {
             return Err(Error::invalid(format!(
@@ -46,9 +89,7 @@ impl Client {
         options
             .logger
             .log(Level::Debug, || format!("fetching {shown} without a token"));
-        self.transport()
-            .send(method, uri, headers, None, deadline, None)
-            .map_err(|e| hide_query(e, url).context(&format!("fetching {shown}")))
+        Ok((uri, deadline, shown))
     }
 }
 

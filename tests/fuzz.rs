@@ -91,6 +91,11 @@ proptest! {
             body_len,
             timeout_ms: 200,
             cancel: ptr::null(),
+            write: None,
+            write_user: ptr::null_mut(),
+            read: None,
+            read_user: ptr::null_mut(),
+            upload_len: 0,
         };
         let status = x8_request(client, method.as_ptr(), path.as_ptr(), &opts, &mut out, &mut err);
         // The client's origin has nothing listening, so nothing can succeed; whatever fails must say why.

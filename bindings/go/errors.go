@@ -28,6 +28,7 @@ const (
 	StatusBodyTooLarge    Status = C.X8_STATUS_BODY_TOO_LARGE
 	StatusForked          Status = C.X8_STATUS_FORKED
 	StatusCancelled       Status = C.X8_STATUS_CANCELLED
+	StatusAborted         Status = C.X8_STATUS_ABORTED
 	StatusInternal        Status = C.X8_STATUS_INTERNAL
 )
 
@@ -88,6 +89,7 @@ var (
 	ErrBodyTooLarge    = &Error{Code: StatusBodyTooLarge}    // a response body exceeded WithMaxBodyBytes
 	ErrForked          = &Error{Code: StatusForked}          // a client created before fork() used in the child
 	ErrCancelled       = &Error{Code: StatusCancelled}       // the call's context was cancelled while it ran
+	ErrAborted         = &Error{Code: StatusAborted}         // a streamed transfer's io.Writer or io.Reader failed
 	ErrInternal        = &Error{Code: StatusInternal}        // a bug in libx8; please report it with the message
 )
 

@@ -17,7 +17,8 @@ package x8
 // static x8_status x8go_fetch_url(const x8_client *client, const char *method, const char *url,
 //                                 const char *const *headers, size_t header_count, uint32_t timeout_ms,
 //                                 x8_response **out, x8_error **err) {
-//     x8_request_opts opts = {sizeof opts, headers, header_count, NULL, 0, timeout_ms};
+//     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count,
+//                             .timeout_ms = timeout_ms};
 //     return x8_fetch_url(client, method, url, &opts, out, err);
 // }
 import "C"

@@ -154,7 +154,8 @@ pub enum Command {
     /// GET an API path and print the body; exit 6 on HTTP status >= 400
     #[command(
         after_help = "Examples:\n  x8 get /analytics/cc/v5/realtime-metrics/queues\n  \
-                            x8 get '/analytics/cc/v5/realtime-metrics/queues?size=1000' --all-pages | jq length"
+                            x8 get '/analytics/cc/v5/realtime-metrics/queues?size=1000' --all-pages | jq length\n  \
+                            x8 --timeout 3600 get /storage/uk/v3/objects/ID/content -o recording.wav"
     )]
     Get(GetArgs),
     /// Call an API with any method and print the body; exit 6 on HTTP status >= 400
@@ -203,8 +204,8 @@ pub struct RequestArgs {
     pub method: String,
     /// Path relative to the base URL (may carry a query), or an absolute URL on the same origin
     pub path: String,
-    /// Request body: @FILE reads a file, - (or @-) reads stdin, anything else is sent as is.
-    /// Content-Type defaults to application/json.
+    /// Request body: @FILE reads a file (streamed as it is sent when larger than 1 MiB), - (or @-) reads
+    /// stdin, anything else is sent as is. Content-Type defaults to application/json.
     #[arg(short, long, value_name = "@FILE|-|TEXT", allow_hyphen_values = true)]
     pub data: Option<String>,
     #[command(flatten)]
@@ -225,6 +226,12 @@ pub struct CallArgs {
     /// is a terminal
     #[arg(long, conflicts_with = "include")]
     pub all_pages: bool,
+    /// Write the body to FILE as it arrives (any size, constant memory) instead of stdout, with a progress bar
+    /// on stderr when it is a terminal. On HTTP status >= 400 the file is not created and the body goes to
+    /// stderr; a transfer that fails midway removes the partial file. Raise --timeout for a large download:
+    /// it bounds the whole transfer
+    #[arg(short, long, value_name = "FILE", conflicts_with = "all_pages")]
+    pub output: Option<std::path::PathBuf>,
     /// How the listing pages, for --all-pages: auto (read from the first reply), page-headers (realtime,
     /// historical summary), header-cursor (detailed reports), body-offset (storage), body-links (QM),
     /// page-object (vcc chat)

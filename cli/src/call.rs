@@ -3,10 +3,12 @@
 
 use crate::args::{CallArgs, GetArgs, RequestArgs};
 use crate::exit::{Exit, Failure};
-use crate::input;
+use crate::input::{self, Body};
 use crate::out::{self, write_stdout};
 use crate::paging;
 use crate::progress::Progress;
+use std::io::Write;
+use x8::Response;
 
 /// How much of an error body goes to stderr.
 const ERROR_BODY_MAX: usize = 4096;
@@ -16,8 +18,10 @@ pub struct Call {
     method: String,
     path: String,
     headers: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
+    body: Option<Body>,
     include: bool,
+    /// `-o FILE`.
+    output: Option<std::path::PathBuf>,
     /// `--all-pages`, with the paging style to follow.
     paged: Option<x8::PageStyle>,
     verbose: bool,
@@ -29,7 +33,12 @@ impl Call {
     }
 
     pub fn request(args: &RequestArgs, verbose: bool) -> Result<Call, Failure> {
-        let body = args.data.as_deref().map(input::read_body).transpose()?;
+        let body = match args.data.as_deref() {
+            // A listing's pages each send the body again: it is held, whatever its size.
+            Some(data) if args.call.all_pages => Some(Body::Bytes(input::read_body(data)?)),
+            Some(data) => Some(input::body(data)?),
+            None => None,
+        };
         Call::new(
             &args.method.to_ascii_uppercase(),
             &args.path,
@@ -42,7 +51,7 @@ impl Call {
     fn new(
         method: &str,
         path: &str,
-        body: Option<Vec<u8>>,
+        body: Option<Body>,
         args: &CallArgs,
         verbose: bool,
     ) -> Result<Call, Failure> {
@@ -62,6 +71,7 @@ impl Call {
             headers,
             body,
             include: args.include,
+            output: args.output.clone(),
             paged,
             verbose,
         })
@@ -80,6 +90,9 @@ impl Call {
             )?;
             return write_stdout(&[&json]);
         }
+        if self.output.is_some() || matches!(self.body, Some(Body::File { .. })) {
+            return self.stream(client);
+        }
         let reply = self.send(client, &self.path)?;
         if self.include {
             write_stdout(&[out::head(&reply).as_bytes()])?;
@@ -97,10 +110,77 @@ impl Call {
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .collect(),
-            body: self.body.as_deref(),
+            body: match &self.body {
+                Some(Body::Bytes(b)) => Some(b),
+                _ => None,
+            },
             timeout: None,
             cancel: None,
         }
+    }
+
+    /// A streamed call: the upload read from its file as it is sent, the body written to `-o FILE` (or stdout)
+    /// as it arrives.
+    fn stream(&self, client: &x8::Client) -> Result<(), Failure> {
+        let mut file;
+        let mut upload = match &self.body {
+            Some(Body::File { path, len }) => {
+                file = std::fs::File::open(path).map_err(|e| {
+                    Failure::usage(format!("cannot read the body from {}: {e}", path.display()))
+                })?;
+                Some(x8::Upload::new(&mut file, Some(*len)))
+            }
+            _ => None,
+        };
+        let mut reply = client.request_reader(&self.request_for(&self.path), upload.as_mut())?;
+        let head = Response {
+            status: reply.status,
+            headers: reply.headers.clone(),
+            body: Vec::new(),
+        };
+        self.log_status(&self.path, &head);
+        if self.include {
+            write_stdout(&[out::head(&head).as_bytes()])?;
+        }
+        if reply.status >= 400 {
+            let body = reply
+                .into_response(ERROR_BODY_MAX as u64 * 4)
+                .unwrap_or(head);
+            self.fail_on_status(body, &self.path)?;
+            return Ok(());
+        }
+        let Some(path) = &self.output else {
+            let mut out = std::io::stdout().lock();
+            reply.copy_to(&mut out)?;
+            return write_stdout(&[]);
+        };
+        let len = reply
+            .header("content-length")
+            .and_then(|n| n.parse::<u64>().ok());
+        let file = std::fs::File::create(path).map_err(|e| {
+            Failure::new(
+                Exit::Other,
+                format!("cannot create {}: {e}", path.display()),
+            )
+        })?;
+        let mut progress = Progress::bytes(self.verbose, len);
+        let mut sink = std::io::BufWriter::with_capacity(256 * 1024, progress.wrap(file));
+        let written = reply
+            .copy_to(&mut sink)
+            .map_err(Failure::from)
+            .and_then(|_| {
+                sink.flush().map_err(|e| {
+                    Failure::new(Exit::Other, format!("cannot write {}: {e}", path.display()))
+                })
+            });
+        drop(sink);
+        progress.clear();
+        if let Err(e) = written {
+            // A partial file is not the object: a script must not take it for one.
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn send(&self, client: &x8::Client, path: &str) -> Result<x8::Response, Failure> {

@@ -2,6 +2,7 @@
 //! call, so a typo fails fast with exit 2 and never costs a token fetch.
 
 use std::io::Read;
+use std::path::PathBuf;
 
 use crate::exit::Failure;
 
@@ -20,6 +21,32 @@ pub fn parse_header(text: &str) -> Result<(String, String), Failure> {
         )));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// A request body: in memory, or a file streamed as it is sent.
+pub enum Body {
+    Bytes(Vec<u8>),
+    File { path: PathBuf, len: u64 },
+}
+
+/// Files up to this size are read whole, so that a request the API answers with a 401 can be sent again with
+/// a new token; larger ones are streamed (a stream cannot be replayed: the 401 is then the answer).
+pub const STREAM_ABOVE: u64 = 1 << 20;
+
+/// As `read_body`, except that an `@FILE` of more than `STREAM_ABOVE` bytes is opened later and streamed.
+pub fn body(data: &str) -> Result<Body, Failure> {
+    if let Some(path) = data.strip_prefix('@').filter(|p| *p != "-") {
+        let len = std::fs::metadata(path)
+            .map_err(|e| Failure::usage(format!("cannot read the body from {path}: {e}")))?
+            .len();
+        if len > STREAM_ABOVE {
+            return Ok(Body::File {
+                path: PathBuf::from(path),
+                len,
+            });
+        }
+    }
+    read_body(data).map(Body::Bytes)
 }
 
 /// `@FILE` reads a file, `-` or `@-` reads stdin, anything else is the body itself.

@@ -1,42 +1,68 @@
-//! The `--all-pages` progress line. Drawn only when stderr is a terminal: in a pipe or a log file, a line
-//! rewritten with carriage returns is noise, and scripts read stderr for errors.
+//! Progress on stderr, through indicatif: pages fetched by `--all-pages`, bytes written by `-o FILE` (with
+//! the rate and time left, like curl's). Drawn only when stderr is a terminal (indicatif's stderr target hides
+//! itself otherwise): in a pipe or a log file, a line rewritten in place is noise, and scripts read stderr for
+//! errors.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
-    enabled: bool,
-    drawn: bool,
+    bar: ProgressBar,
 }
 
 impl Progress {
-    /// `quiet` when something else writes whole lines to stderr meanwhile (`-v`): a line rewritten in place
-    /// would be torn by them.
+    /// For `--all-pages`. `quiet` when something else writes whole lines to stderr meanwhile (`-v`): a line
+    /// rewritten in place would be torn by them.
     pub fn on_stderr(quiet: bool) -> Progress {
-        Progress {
-            enabled: !quiet && std::io::stderr().is_terminal(),
-            drawn: false,
-        }
+        let bar = ProgressBar::with_draw_target(None, target(quiet));
+        bar.set_style(
+            ProgressStyle::with_template("x8: fetched page {pos}{msg}").expect("template"),
+        );
+        Progress { bar }
+    }
+
+    /// For a download of `len` bytes (when the reply said).
+    pub fn bytes(quiet: bool, len: Option<u64>) -> Progress {
+        let bar = ProgressBar::with_draw_target(len, target(quiet));
+        let template = match len {
+            Some(_) => {
+                "x8: {bytes:>10} of {total_bytes} {wide_bar} {binary_bytes_per_sec:>12} {eta:>4}"
+            }
+            None => "x8: {bytes:>10} {binary_bytes_per_sec:>12} {elapsed:>4}",
+        };
+        bar.set_style(ProgressStyle::with_template(template).expect("template"));
+        Progress { bar }
     }
 
     /// After each page: `done` pages fetched, of `total` when the listing says. A single page is not worth a
     /// line.
     pub fn show(&mut self, done: u64, total: Option<u64>) {
-        if !self.enabled || total == Some(1) {
+        if total == Some(1) {
             return;
         }
-        match total {
-            Some(total) => eprint!("\r\x1b[2Kx8: fetched page {done} of {total}"),
-            None => eprint!("\r\x1b[2Kx8: fetched page {done}"),
+        self.bar.set_position(done);
+        if let Some(total) = total {
+            self.bar.set_message(format!(" of {total}"));
         }
-        self.drawn = true;
+    }
+
+    /// `sink`, counting what is written through it on the bar.
+    pub fn wrap<W: Write>(&self, sink: W) -> impl Write {
+        self.bar.wrap_write(sink)
     }
 
     /// Wipes the line, so that an error message or the shell prompt starts on a clean line.
     pub fn clear(&mut self) {
-        if self.drawn {
-            eprint!("\r\x1b[2K");
-            self.drawn = false;
-        }
+        self.bar.finish_and_clear();
+    }
+}
+
+fn target(quiet: bool) -> ProgressDrawTarget {
+    if quiet || !io::stderr().is_terminal() {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
     }
 }
 

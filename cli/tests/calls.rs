@@ -225,7 +225,10 @@ fn all_pages_shows_progress_when_stderr_is_a_terminal() {
         "'{}' get '{QUEUES}?size=2' --all-pages",
         env!("CARGO_BIN_EXE_x8")
     );
-    let out = X8::on(&emu).run_program("script", &["-qec", &command, "/dev/null"]);
+    let out = X8::on(&emu)
+        // A terminal that says what it is: with no TERM (or TERM=dumb) the bar is not drawn, as for curl.
+        .env("TERM", "xterm")
+        .run_program("script", &["-qec", &command, "/dev/null"]);
     out.ok();
     assert!(
         out.stdout.contains("fetched page 3 of 4"),

@@ -37,6 +37,9 @@ status_table! {
     /// The caller cancelled the call through its `x8_cancel` (or the binding's context or token): it returned
     /// without an answer, and a request's connection was closed. The token fetch other callers wait for goes on.
     Cancelled = 13 => CANCELLED,
+    /// A streamed transfer was stopped by the caller's side: a body callback (write or read) returned non-zero,
+    /// or the sink or source failed. Nothing is retried; the message says which side and after how many bytes.
+    Aborted = 14 => ABORTED,
     /// A bug in x8 (an internal panic was caught). Please report it with the message.
     Internal = 99 => INTERNAL,
 }

@@ -8,7 +8,7 @@ use super::boundary::boundary;
 use super::client::{timeout_arg, x8_client};
 use super::error::{x8_error, x8_status};
 use super::own::{give, read_sized};
-use super::request::{header_args, x8_request_opts, x8_response};
+use super::request::{header_args, x8_request_opts, x8_response, CSink, EMPTY_OPTS};
 use crate::error::Error;
 
 /// Fetches an absolute URL **without** the client's token: no Authorization header and no 8x8 credential is
@@ -19,13 +19,15 @@ use crate::error::Error;
 /// or a log line (it is shown as `?[query hidden]`).
 ///
 /// `opts` (NULL for none): `headers` and `timeout_ms` as for `x8_request` (an Authorization header is refused);
-/// a body is refused (GET and HEAD carry none). Arguments are borrowed for the call only.
+/// `write`/`write_user` stream the body to a callback as for `x8_request` (presigned recordings are large: no
+/// `max_body_bytes` limit, constant memory; `*out` then has an empty body); a body or `read` is refused (GET and
+/// HEAD carry none). Arguments are borrowed for the call only.
 ///
 /// On success `*out` is a new response owned by the caller (free with `x8_response_free`); any HTTP status is a
 /// success (an expired link is S3's 403). On failure `*out` is NULL. Errors: X8_STATUS_INVALID_ARGUMENT (NULL,
 /// non-UTF-8, another method, a body, a malformed or Authorization header, a URL that is not https or
 /// loopback http), X8_STATUS_BODY_TOO_LARGE, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS,
-/// X8_STATUS_FORKED. Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
+/// X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero). Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
 #[no_mangle]
 pub extern "C" fn x8_fetch_url(
     client: *const x8_client,
@@ -44,21 +46,28 @@ pub extern "C" fn x8_fetch_url(
         } else {
             Some(read_sized(opts)?)
         };
-        let (headers, header_count, body_len, timeout_ms) = opts
-            .map_or((std::ptr::null(), 0, 0, 0), |o| {
-                (o.headers, o.header_count, o.body_len, o.timeout_ms)
-            });
-        if opts.is_some_and(|o| !o.body.is_null()) || body_len != 0 {
+        let o = opts.unwrap_or(EMPTY_OPTS);
+        if !o.body.is_null() || o.body_len != 0 || o.read.is_some() {
             return Err(Error::invalid(
-                "opts->body is set: a presigned URL is fetched with GET or HEAD, which carry no body",
+                "opts->body or opts->read is set: a presigned URL is fetched with GET or HEAD, which carry no body",
             ));
         }
         let method = str_arg(method, "method")?;
         let url = str_arg(url, "url")?;
-        let headers = header_args(headers, header_count)?;
-        let reply = client
-            .inner
-            .fetch_url(method, url, &headers, timeout_arg(timeout_ms))?;
+        let headers = header_args(o.headers, o.header_count)?;
+        let timeout = timeout_arg(o.timeout_ms);
+        let reply = match o.write {
+            None => client.inner.fetch_url(method, url, &headers, timeout)?,
+            Some(write) => {
+                let mut sink = CSink {
+                    write,
+                    user: o.write_user,
+                };
+                client
+                    .inner
+                    .fetch_url_to(method, url, &headers, timeout, &mut sink)?
+            }
+        };
         *out = give(x8_response::from_reply(reply));
         Ok(())
     })

@@ -1,6 +1,6 @@
 //! `x8_request` and `x8_response`: an authenticated API call and its answer.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
 use super::args::{bytes_arg, handle, out_arg, str_arg};
 use super::boundary::{boundary, boundary_or};
@@ -10,6 +10,8 @@ use super::error::{x8_error, x8_status};
 use super::own::{c_string, give, read_sized, take, Boxed, SizedStruct};
 use crate::client::Request;
 use crate::error::{Error, Result};
+use crate::http::Upload;
+use std::io::{Read, Write};
 
 /// Most headers one request may carry; more is a caller bug, not a real request.
 const MAX_HEADERS: usize = 256;
@@ -65,15 +67,49 @@ pub struct x8_request_opts {
     pub body: *const u8,
     /// The body's length in bytes.
     pub body_len: usize,
-    /// Bound on the whole call in milliseconds (0: the client's timeout).
+    /// Bound on the whole call in milliseconds (0: the client's timeout). With `write` or `read` it covers the
+    /// whole transfer: set it for a large download or upload.
     pub timeout_ms: u32,
     /// A handle that cancels the call when triggered (see `x8_cancel`), or NULL. Borrowed: it must outlive the
     /// call.
     pub cancel: *const x8_cancel,
+    /// Streams the response body instead of holding it (no `max_body_bytes` limit, constant memory): x8 calls
+    /// `write(write_user, data, len)` with each chunk as it arrives (`len` > 0; `data` is borrowed for that
+    /// call only). Return 0 to go on; anything else stops the transfer and the call fails with
+    /// X8_STATUS_ABORTED. Only the final reply's body is written, whatever its status (the body of a 401
+    /// that x8 answers by replaying the request is not); the response `*out` then has the status and headers
+    /// and an empty body. NULL: the body is held in the response as usual.
+    pub write: x8_write_fn,
+    /// Passed to `write` as is.
+    pub write_user: *mut c_void,
+    /// Streams the request body instead of `body` (which must then be NULL): x8 calls `read(read_user, buf,
+    /// cap, &len)` for each chunk it sends; the callback writes up to `cap` bytes to `buf`, sets `*len` to
+    /// how many, and returns 0; `*len` = 0 ends the body. Anything but 0 stops the transfer and the call fails
+    /// with X8_STATUS_ABORTED. Once `read` has given a byte the request is never sent again (a source cannot
+    /// be rewound): not on a stale pooled connection, and not after a 401 — that reply is returned (the
+    /// rejected token is still dropped, so a new call gets a new one). NULL: `body` is sent.
+    pub read: x8_read_fn,
+    /// Passed to `read` as is.
+    pub read_user: *mut c_void,
+    /// With `read`: the upload's length in bytes, sent as Content-Length (a source that gives fewer or more
+    /// bytes fails the call with X8_STATUS_ABORTED). 0: unknown, the body is sent chunked.
+    pub upload_len: u64,
 }
 
-// SAFETY: repr(C), `size: usize` first, then pointers, sizes, a u32 and a pointer; all-zero is "no headers, no
-// body, the client's timeout, not cancellable".
+/// The response-body callback of `x8_request_opts.write`. Runs on the thread that called `x8_request`, during
+/// the call, never after it returns; x8 holds no lock of its own while it runs, so it may call any x8 function
+/// (even on the same client) except freeing that client.
+pub type x8_write_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, data: *const u8, len: usize) -> c_int>;
+
+/// The request-body callback of `x8_request_opts.read`; runs as `x8_write_fn` does.
+pub type x8_read_fn = Option<
+    unsafe extern "C" fn(user: *mut c_void, buf: *mut u8, cap: usize, len: *mut usize) -> c_int,
+>;
+
+// SAFETY: repr(C), `size: usize` first, then pointers, sizes, a u32, a pointer, nullable function pointers
+// (`Option<fn>` is a plain pointer, NULL for None) and a u64; all-zero is "no headers, no body, the client's
+// timeout, not cancellable, nothing streamed".
 unsafe impl SizedStruct for x8_request_opts {
     const MIN_SIZE: usize = std::mem::size_of::<usize>();
     const NAME: &'static str = "opts";
@@ -91,12 +127,17 @@ unsafe impl SizedStruct for x8_request_opts {
 /// request once more (see `x8_options_set_replay_on_401`); a second rejection is returned as the response.
 ///
 /// On success `*out` is a new response owned by the caller (free with `x8_response_free`); on failure NULL.
+/// Large bodies are streamed through `opts->write` (the response) and `opts->read` (the request), see
+/// `x8_request_opts`.
+///
 /// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
-/// header, another origin, absurd sizes, `opts->size` unset), X8_STATUS_NOT_ENTITLED (the key lacks the API's
-/// product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the token errors of
-/// `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request itself, and
-/// X8_STATUS_CANCELLED when `opts->cancel` was triggered (before or during the call: a request blocked on the
-/// network returns promptly, its connection closed, never reused).
+/// header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`), X8_STATUS_NOT_ENTITLED
+/// (the key lacks the API's product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the
+/// token errors of `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request
+/// itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero (or `read` broke its
+/// contract: more than `cap` bytes, or not `upload_len` bytes in all), and X8_STATUS_CANCELLED when
+/// `opts->cancel` was triggered (before or during the call: a request blocked on the network returns promptly,
+/// its connection closed, never reused).
 /// Thread safety: any thread; many requests may run on one client at once.
 #[no_mangle]
 pub extern "C" fn x8_request(
@@ -116,48 +157,109 @@ pub extern "C" fn x8_request(
         } else {
             Some(read_sized(opts)?)
         };
-        let (headers, header_count, body, body_len, timeout_ms, cancel) = opts.map_or(
-            (
-                std::ptr::null(),
-                0,
-                std::ptr::null(),
-                0,
-                0,
-                std::ptr::null(),
-            ),
-            |o| {
-                (
-                    o.headers,
-                    o.header_count,
-                    o.body,
-                    o.body_len,
-                    o.timeout_ms,
-                    o.cancel,
-                )
-            },
-        );
+        let o = opts.unwrap_or(EMPTY_OPTS);
         let request = Request {
             method: str_arg(method, "method")?,
             path: str_arg(path, "path")?,
-            headers: header_args(headers, header_count)?,
-            body: bytes_arg(body, body_len, "opts->body")?,
-            timeout: timeout_arg(timeout_ms),
-            cancel: cancel_arg(cancel),
+            headers: header_args(o.headers, o.header_count)?,
+            body: bytes_arg(o.body, o.body_len, "opts->body")?,
+            timeout: timeout_arg(o.timeout_ms),
+            cancel: cancel_arg(o.cancel),
         };
-        let reply = client.inner.request(&request)?;
-        let mut body = reply.body;
-        body.push(0);
-        *out = give(x8_response {
-            status: reply.status,
-            headers: reply
-                .headers
-                .into_iter()
-                .map(|(n, v)| (c_string(n), c_string(v)))
-                .collect(),
-            body,
+        let mut source = o.read.map(|read| CSource {
+            read,
+            user: o.read_user,
         });
+        let mut upload = source
+            .as_mut()
+            .map(|s| Upload::new(s, (o.upload_len > 0).then_some(o.upload_len)));
+        let reply = match (o.write, upload.as_mut()) {
+            (None, None) => client.inner.request(&request)?,
+            (Some(write), upload) => {
+                let mut sink = CSink {
+                    write,
+                    user: o.write_user,
+                };
+                client.inner.request_to(&request, upload, &mut sink)?
+            }
+            // The reply is read here, on this thread: the call's cancel covers it as it covers the upload.
+            (None, Some(upload)) => crate::http::cancellable(request.cancel, || {
+                client
+                    .inner
+                    .request_reader(&request, Some(upload))?
+                    .into_response(client.inner.options().max_body_bytes)
+            })?,
+        };
+        *out = give(x8_response::from_reply(reply));
         Ok(())
     })
+}
+
+pub(crate) const EMPTY_OPTS: x8_request_opts = x8_request_opts {
+    size: std::mem::size_of::<x8_request_opts>(),
+    headers: std::ptr::null(),
+    header_count: 0,
+    body: std::ptr::null(),
+    body_len: 0,
+    timeout_ms: 0,
+    cancel: std::ptr::null(),
+    write: None,
+    write_user: std::ptr::null_mut(),
+    read: None,
+    read_user: std::ptr::null_mut(),
+    upload_len: 0,
+};
+
+/// The caller's `write` callback as a `Write`.
+pub(crate) struct CSink {
+    pub(crate) write: unsafe extern "C" fn(*mut c_void, *const u8, usize) -> c_int,
+    pub(crate) user: *mut c_void,
+}
+
+impl Write for CSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        // SAFETY: the caller's callback with its own pointer; `data` is valid for the call.
+        let rc = unsafe { (self.write)(self.user, data.as_ptr(), data.len()) };
+        if rc != 0 {
+            return Err(std::io::Error::other(format!(
+                "the write callback returned {rc}"
+            )));
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The caller's `read` callback as a `Read`.
+struct CSource {
+    read: unsafe extern "C" fn(*mut c_void, *mut u8, usize, *mut usize) -> c_int,
+    user: *mut c_void,
+}
+
+impl Read for CSource {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut len = 0usize;
+        // SAFETY: the caller's callback with its own pointer; `buf` is writable for `buf.len()` bytes.
+        let rc = unsafe { (self.read)(self.user, buf.as_mut_ptr(), buf.len(), &mut len) };
+        if rc != 0 {
+            return Err(std::io::Error::other(format!(
+                "the read callback returned {rc}"
+            )));
+        }
+        if len > buf.len() {
+            return Err(std::io::Error::other(format!(
+                "the read callback reported {len} bytes into a buffer of {}",
+                buf.len()
+            )));
+        }
+        Ok(len)
+    }
 }
 
 pub(crate) fn header_args<'a>(

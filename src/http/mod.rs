@@ -17,11 +17,13 @@ mod cancel;
 mod resolver;
 mod response;
 mod shared;
+mod stream;
 mod tcp;
 pub mod throttle;
 mod tls;
 
-pub use response::Response;
+pub use response::{apigee_errorcode, Response, MAX_FAULT_BODY};
+pub use stream::{Streamed, Upload};
 use tcp::TcpConnector;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 
@@ -61,7 +63,7 @@ pub struct Transport {
 
 /// Which limit bounded an exchange, so that a timeout can say which one passed.
 #[derive(Clone, Copy)]
-struct Limits {
+pub(crate) struct Limits {
     connect: Duration,
     /// The client's timeout, or None when the call's own deadline was the shorter (a per-call timeout, a Go
     /// context, a .NET token, time spent fetching the token).
@@ -211,9 +213,67 @@ impl Transport {
         http::Uri: TryFrom<U>,
         <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
     {
-        if cancel.is_some_and(Cancel::is_cancelled) {
-            return Err(cancelled_error());
-        }
+        cancellable(cancel, || {
+            let mut body = Payload::Bytes(body.unwrap_or(&[]));
+            let (status, headers, mut reply, limits) =
+                self.exchange(method, url, headers, &mut body, deadline, cancel)?;
+            let body = read_limited(reply.body_mut(), max_body.min(self.max_body_bytes), limits)?;
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+
+    /// Sends one request and returns the reply's status and headers with its body unread (no size limit: the
+    /// caller reads it as it arrives). The upload, if any, is read from its source as it is sent.
+    pub fn open<U>(
+        &self,
+        method: &str,
+        url: U,
+        headers: &[(&str, &str)],
+        upload: Option<&mut Upload>,
+        deadline: Deadline,
+        cancel: Option<&Cancel>,
+    ) -> Result<Streamed>
+    where
+        http::Uri: TryFrom<U>,
+        <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
+    {
+        // The cancel covers sending and the head of the reply here; a caller reading the body on the same
+        // thread puts that in a `cancellable` of its own (`Client::request_to` does).
+        cancellable(cancel, || {
+            let mut body = match upload {
+                Some(up) => Payload::Stream(up),
+                None => Payload::Bytes(&[]),
+            };
+            let (status, headers, reply, limits) =
+                self.exchange(method, url, headers, &mut body, deadline, cancel)?;
+            Ok(Streamed::new(
+                status,
+                headers,
+                Box::new(reply.into_body().into_reader()),
+                limits,
+            ))
+        })
+    }
+
+    /// Sends the request (once more on a stale pooled connection, when that is safe) and returns the reply
+    /// with its body unread.
+    fn exchange<U>(
+        &self,
+        method: &str,
+        url: U,
+        headers: &[(&str, &str)],
+        body: &mut Payload,
+        deadline: Deadline,
+        cancel: Option<&Cancel>,
+    ) -> Result<Exchanged>
+    where
+        http::Uri: TryFrom<U>,
+        <http::Uri as TryFrom<U>>::Error: Into<http::Error>,
+    {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
             return Err(Error::new(
@@ -227,48 +287,31 @@ impl Transport {
         let method = http::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::invalid(format!("{method:?} is not a valid HTTP method")))?;
         let agent = self.agent_for(&uri);
-        let body = body.unwrap_or(&[]);
         let limits = Limits {
             connect: self.connect_timeout,
             client: deadline.client_limit(),
         };
-        let (result, cut) = cancel::scoped(cancel, || {
-            let response = match self.run(agent, &method, &uri, headers, body, deadline) {
-                // The server had closed the pooled connection before the request reached it (a load
-                // balancer's short keep-alive): nothing was processed, so an idempotent request goes again,
-                // once, on a new connection — what curl and browsers do. A POST or PATCH never does: the
-                // failure is returned.
-                Err(e)
-                    if idempotent
-                        && tcp::is_stale_connection(&e)
-                        && !deadline.remaining().is_zero()
-                        && !cancel.is_some_and(Cancel::is_cancelled) =>
-                {
-                    self.run(agent, &method, &uri, headers, body, deadline)
-                }
-                other => other,
-            };
-            self.read_reply(
-                response.map_err(|e| map_error(e, limits))?,
-                max_body,
-                limits,
-            )
-        });
-        // A shut-down socket may read as a clean EOF, which a close-delimited body takes for its end: once a
-        // cancel shut one of the call's sockets down, no answer it got is trusted.
-        if cut || (result.is_err() && cancel.is_some_and(Cancel::is_cancelled)) {
-            return Err(cancelled_error());
-        }
-        result
-    }
-
-    /// The status, headers and (at most `max_body` bytes of) body of a reply.
-    fn read_reply(
-        &self,
-        mut response: http::Response<ureq::Body>,
-        max_body: u64,
-        limits: Limits,
-    ) -> Result<Response> {
+        let response = match self.run(agent, &method, &uri, headers, body, deadline) {
+            // The server had closed the pooled connection before the request reached it (a load balancer's
+            // short keep-alive): nothing was processed, so an idempotent request goes again, once, on a new
+            // connection — what curl and browsers do. A POST or PATCH never does, and neither does a request
+            // whose streamed upload has been read from (it cannot be read again): the failure is returned.
+            Err(e)
+                if idempotent
+                    && body.can_resend()
+                    && tcp::is_stale_connection(&e)
+                    && !deadline.remaining().is_zero()
+                    && !cancel.is_some_and(Cancel::is_cancelled) =>
+            {
+                self.run(agent, &method, &uri, headers, body, deadline)
+            }
+            other => other,
+        };
+        let response = match response {
+            Ok(r) => r,
+            // The upload's source failed: its own words, not the transport's.
+            Err(e) => return Err(body.take_failure().unwrap_or_else(|| map_error(e, limits))),
+        };
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -280,16 +323,7 @@ impl Transport {
                 )
             })
             .collect();
-        let body = read_limited(
-            response.body_mut(),
-            max_body.min(self.max_body_bytes),
-            limits,
-        )?;
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok((status, headers, response, limits))
     }
 
     /// One attempt: builds the request and runs it on `agent` within what is left of `deadline`.
@@ -299,7 +333,7 @@ impl Transport {
         method: &http::Method,
         uri: &http::Uri,
         headers: &[(&str, &str)],
-        body: &[u8],
+        body: &mut Payload,
         deadline: Deadline,
     ) -> std::result::Result<http::Response<ureq::Body>, ureq::Error> {
         let mut builder = http::Request::builder()
@@ -311,7 +345,31 @@ impl Transport {
                 None => builder.header(*name, *value),
             };
         }
-        let request = builder.body(body).map_err(ureq::Error::Http)?;
+        match body {
+            Payload::Bytes(bytes) => {
+                let request = builder.body(*bytes).map_err(ureq::Error::Http)?;
+                self.run_within(agent, request, deadline)
+            }
+            Payload::Stream(upload) => {
+                // Known length: a Content-Length (ureq then sends it as given); unknown: chunked.
+                if let Some(len) = upload.announced_len() {
+                    builder = builder.header(http::header::CONTENT_LENGTH, len);
+                }
+                let source: &mut dyn std::io::Read = &mut **upload;
+                let request = builder
+                    .body(ureq::SendBody::from_reader(source))
+                    .map_err(ureq::Error::Http)?;
+                self.run_within(agent, request, deadline)
+            }
+        }
+    }
+
+    fn run_within<B: ureq::AsSendBody>(
+        &self,
+        agent: &ureq::Agent,
+        request: http::Request<B>,
+        deadline: Deadline,
+    ) -> std::result::Result<http::Response<ureq::Body>, ureq::Error> {
         // The agent's own global timeout covers the usual case; a tighter per-call deadline (a Go context, a
         // .NET CancellationToken, time already spent fetching a token) costs a per-request config copy.
         let remaining = deadline.remaining();
@@ -328,6 +386,58 @@ impl Transport {
         };
         agent.run(request)
     }
+}
+
+/// A reply's status, its headers (as `Response` has them) and the reply with its body unread.
+type Exchanged = (
+    u16,
+    Vec<(String, String)>,
+    http::Response<ureq::Body>,
+    Limits,
+);
+
+/// What a request sends: bytes it holds (which can be sent again), or a streamed upload.
+enum Payload<'a, 'b> {
+    Bytes(&'a [u8]),
+    Stream(&'a mut Upload<'b>),
+}
+
+impl Payload<'_, '_> {
+    fn can_resend(&self) -> bool {
+        match self {
+            Payload::Bytes(_) => true,
+            Payload::Stream(up) => !up.started(),
+        }
+    }
+
+    fn take_failure(&mut self) -> Option<Error> {
+        match self {
+            Payload::Bytes(_) => None,
+            Payload::Stream(up) => up.take_failure(),
+        }
+    }
+}
+
+/// Runs `f` (requests and body reads on this thread) answering to `cancel`: CANCELLED at once when it is
+/// cancelled already, and whatever `f` got is not trusted once a cancel shut one of its sockets down (a shut-down
+/// socket may read as a clean EOF, which a close-delimited body takes for its end).
+pub fn cancellable<R>(cancel: Option<&Cancel>, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    if cancel.is_some_and(Cancel::is_cancelled) {
+        return Err(cancelled_error());
+    }
+    let (result, cut) = cancel::scoped(cancel, f);
+    if cut || (result.is_err() && cancel.is_some_and(Cancel::is_cancelled)) {
+        return Err(cancelled_error());
+    }
+    result
+}
+
+/// What a cancelled call returns.
+pub fn cancelled_error() -> Error {
+    Error::new(
+        ErrorKind::Cancelled,
+        "the call was cancelled by its caller; its connection was closed",
+    )
 }
 
 /// Loopback hosts and plain http:// are always reached directly (see `Transport::agent_for`).
@@ -365,7 +475,7 @@ fn read_limited(body: &mut ureq::Body, limit: u64, limits: Limits) -> Result<Vec
     Ok(buf)
 }
 
-fn too_large(limit: u64) -> Error {
+pub(crate) fn too_large(limit: u64) -> Error {
     Error::new(
         ErrorKind::BodyTooLarge,
         format!("the response body is larger than the configured maximum of {limit} bytes; it was cut off"),
@@ -403,14 +513,6 @@ fn load_ca_bundle(
         .collect())
 }
 
-/// What a cancelled call returns.
-pub fn cancelled_error() -> Error {
-    Error::new(
-        ErrorKind::Cancelled,
-        "the call was cancelled by its caller; its connection was closed",
-    )
-}
-
 /// "timed out (receive response): the client's timeout (30000 ms) passed": the stage, and which limit.
 fn timeout_message(which: ureq::Timeout, limits: Limits) -> String {
     use ureq::Timeout as T;
@@ -426,11 +528,11 @@ fn timeout_message(which: ureq::Timeout, limits: Limits) -> String {
     format!("timed out{stage}: {limit} passed")
 }
 
-fn map_error(e: ureq::Error, limits: Limits) -> Error {
-    use ureq::Error as U;
+pub(crate) fn map_error(e: ureq::Error, limits: Limits) -> Error {
     if cancel::is_cancelled(&e) {
         return cancelled_error();
     }
+    use ureq::Error as U;
     let (kind, message) = match &e {
         U::Timeout(which) => (ErrorKind::Timeout, timeout_message(*which, limits)),
         U::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {

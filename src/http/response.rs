@@ -21,18 +21,27 @@ impl Response {
     /// The Apigee fault code of an error body (`{"fault":{"detail":{"errorcode":"..."}}}`), if it has one.
     /// Only small JSON bodies of error replies are looked at, so successful calls pay nothing.
     pub fn apigee_errorcode(&self) -> Option<String> {
-        if self.status < 400 || self.body.len() > 64 * 1024 {
-            return None;
-        }
-        let first = self.body.iter().find(|b| !b.is_ascii_whitespace())?;
-        if *first != b'{' {
-            return None;
-        }
-        let v: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        v.pointer("/fault/detail/errorcode")
-            .and_then(|c| c.as_str())
-            .map(str::to_owned)
+        apigee_errorcode(self.status, &self.body)
     }
+}
+
+/// The largest error body looked at for an Apigee fault code: a streamed reply reads this much (and one byte)
+/// of an error body before deciding whether the token was refused.
+pub const MAX_FAULT_BODY: usize = 64 * 1024;
+
+/// The Apigee fault code of a reply with this status and body, if it has one (see `Response::apigee_errorcode`).
+pub fn apigee_errorcode(status: u16, body: &[u8]) -> Option<String> {
+    if status < 400 || body.len() > MAX_FAULT_BODY {
+        return None;
+    }
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.pointer("/fault/detail/errorcode")
+        .and_then(|c| c.as_str())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

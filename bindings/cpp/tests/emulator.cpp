@@ -225,4 +225,17 @@ void Emulator::admin_post(const std::string& endpoint, const std::string& json_b
     }
 }
 
+std::string Emulator::add_storage_object(std::uint64_t bytes) const {
+    const HttpReply reply =
+        http_request(url_, "POST", "/_emulator/storage/objects", "{\"bytes\":" + std::to_string(bytes) + "}");
+    const std::string key = "\"id\":\"";
+    const auto at = reply.body.find(key);
+    if (reply.status != 200 || at == std::string::npos) {
+        throw std::runtime_error("adding a storage object failed: " + reply.body);
+    }
+    const auto start = at + key.size();
+    return "/storage/us-west/v3/objects/" + reply.body.substr(start, reply.body.find('"', start) - start) +
+           "/content";
+}
+
 }  // namespace x8test

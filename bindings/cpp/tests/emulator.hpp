@@ -37,6 +37,8 @@ public:
     std::uint64_t stat(const std::string& name) const;
     /// POST to an admin endpoint ("revoke", "faults", ...); throws unless it answers 2xx.
     void admin_post(const std::string& endpoint, const std::string& json_body = "") const;
+    /// Adds a generated Storage object of `bytes` bytes; returns its content path.
+    std::string add_storage_object(std::uint64_t bytes) const;
 
 private:
     void stop() noexcept;

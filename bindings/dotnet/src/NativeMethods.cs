@@ -65,7 +65,19 @@ namespace X8
             public UIntPtr BodyLen;
             public uint TimeoutMs;
             public IntPtr Cancel;
+            public IntPtr Write;
+            public IntPtr WriteUser;
+            public IntPtr Read;
+            public IntPtr ReadUser;
+            public ulong UploadLen;
         }
+
+        // x8_request_opts' body callbacks (see StreamedBody.cs); the function pointers come from static delegates.
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int WriteCallback(IntPtr user, IntPtr data, UIntPtr len);
+
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int ReadCallback(IntPtr user, IntPtr buf, UIntPtr cap, out UIntPtr len);
 
         // x8_token_store and its callbacks (see X8TokenStore.cs); the function pointers come from static delegates.
         [StructLayout(LayoutKind.Sequential)]

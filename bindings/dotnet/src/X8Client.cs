@@ -3,6 +3,7 @@
 // into managed objects, after which the native result is freed at once.
 
 using System;
+using System.IO;
 using System.Collections.Generic;
 using System.Text;
 using System.Threading;
@@ -176,6 +177,58 @@ namespace X8
             TimeSpan? timeout, CancellationToken cancellationToken)
         {
             return Execute(new PreparedRequest(method, path, body, headers, timeout), cancellationToken);
+        }
+
+        /// <summary>
+        /// <see cref="Send"/> for bodies too large to hold. <paramref name="requestBody"/>, if not null, is read as
+        /// it is sent: with its remaining length as Content-Length when it can seek, else chunked.
+        /// <paramref name="responseBody"/>, if not null, receives the body as it arrives (constant memory, no
+        /// MaxBodyBytes limit); the returned response then has the status and headers and an empty Body. Only the
+        /// final reply's body is written, whatever its status: check <see cref="X8Response.StatusCode"/>.
+        /// Once the request body has given a byte the request is never sent again (not after a 401, which is then
+        /// returned). Both streams are used on the calling thread during the call only, and may use this client.
+        /// <paramref name="timeout"/> bounds the whole transfer: give a large download one.
+        /// </summary>
+        /// <exception cref="X8Exception">As <see cref="Send"/>, and Aborted (its InnerException the stream's
+        /// exception) when a stream threw.</exception>
+        public X8Response SendStreamed(string method, string path, Stream requestBody, Stream responseBody,
+            IDictionary<string, string> headers = null, TimeSpan? timeout = null)
+        {
+            var request = new PreparedRequest(method, path, null, headers, timeout);
+            ThrowIfDisposed();
+            using (var body = new StreamedBody(requestBody, responseBody))
+            using (var pinned = new PinnedRequest(request))
+            {
+                body.Attach(ref pinned.Opts);
+                X8ResponseHandle response;
+                IntPtr err;
+                var status = NativeMethods.x8_request(handle, request.Method, request.Path, ref pinned.Opts,
+                    out response, out err);
+                using (response)
+                {
+                    try
+                    {
+                        Errors.Check(status, err);
+                    }
+                    catch (X8Exception e)
+                    {
+                        if (body.Error != null)
+                            throw new X8Exception(e.Status, e.Message, e.HttpStatus, body.Error);
+                        throw;
+                    }
+                    return X8Response.CopyFrom(response);
+                }
+            }
+        }
+
+        /// <summary><see cref="SendStreamed"/> on the thread pool; the streams must not be used elsewhere until the
+        /// task completes. Cancellation is honoured until the native call starts.</summary>
+        public Task<X8Response> SendStreamedAsync(string method, string path, Stream requestBody, Stream responseBody,
+            IDictionary<string, string> headers = null, TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            Millis.PerCall(timeout, "timeout");
+            return RunAsync(() => SendStreamed(method, path, requestBody, responseBody, headers, timeout), cancellationToken);
         }
 
         /// <summary>Drops the cached token so the next call fetches a new one (after products were added to or

@@ -17,6 +17,15 @@ namespace X8
             HttpStatus = httpStatus;
         }
 
+        /// <summary>An exception for <paramref name="status"/> caused by <paramref name="inner"/> (e.g. the
+        /// Stream of a streamed transfer that failed).</summary>
+        public X8Exception(X8Status status, string message, int httpStatus, Exception inner)
+            : base(message, inner)
+        {
+            Status = status;
+            HttpStatus = httpStatus;
+        }
+
         /// <summary>What kind of failure this is.</summary>
         public X8Status Status { get; private set; }
 

@@ -34,6 +34,8 @@ namespace X8
         /// <summary>The call's CancellationToken was cancelled while it ran (surfaced as an OperationCanceledException
         /// whose inner exception carries this status).</summary>
         Cancelled = 13,
+        /// <summary>A streamed transfer was stopped by the caller's side: the body's Stream failed (writing the download or reading the upload).</summary>
+        Aborted = 14,
         /// <summary>A bug in x8 (an internal panic was caught). Please report it with the message.</summary>
         Internal = 99,
     }

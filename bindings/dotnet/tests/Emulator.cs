@@ -86,6 +86,17 @@ namespace X8.Tests
             Admin("POST", "/_emulator/revoke", "");
         }
 
+        /// <summary>Adds a generated Storage object of <paramref name="bytes"/> bytes; returns its content path
+        /// and its SHA-256 (hex).</summary>
+        public string[] AddStorageObject(long bytes)
+        {
+            var created = Admin("POST", "/_emulator/storage/objects", "{\"bytes\":" + bytes + "}");
+            var id = Regex.Match(created, "\"id\"\\s*:\\s*\"([^\"]+)\"").Groups[1].Value;
+            var hash = Admin("GET", "/_emulator/storage/objects/" + id + "/sha256", null);
+            var sha = Regex.Match(hash, "\"sha256\"\\s*:\\s*\"([0-9a-f]+)\"").Groups[1].Value;
+            return new[] { "/storage/us-west/v3/objects/" + id + "/content", sha };
+        }
+
         public void InjectFault(string json)
         {
             Admin("POST", "/_emulator/faults", json);

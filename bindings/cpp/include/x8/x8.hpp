@@ -29,11 +29,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <exception>
 #include <initializer_list>
+#include <istream>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -156,6 +159,36 @@ void call(CCall&& c_call) {
         throw_error(status, err);
     }
     x8_error_free(err);  // NULL on success by contract; freed anyway so nothing can leak
+}
+
+/// One streamed call's callbacks and the first exception either threw (rethrown once x8_request returns: an
+/// exception must not unwind through libx8's Rust frames).
+struct Stream {
+    const std::function<void(const std::uint8_t*, std::size_t)>* sink = nullptr;
+    const std::function<std::size_t(std::uint8_t*, std::size_t)>* source = nullptr;
+    std::exception_ptr error;
+};
+
+inline int stream_write(void* user, const std::uint8_t* data, std::size_t len) noexcept {
+    auto* s = static_cast<Stream*>(user);
+    try {
+        (*s->sink)(data, len);
+        return 0;
+    } catch (...) {
+        s->error = std::current_exception();
+        return 1;
+    }
+}
+
+inline int stream_read(void* user, std::uint8_t* buf, std::size_t cap, std::size_t* len) noexcept {
+    auto* s = static_cast<Stream*>(user);
+    try {
+        *len = (*s->source)(buf, cap);
+        return 0;
+    } catch (...) {
+        s->error = std::current_exception();
+        return 1;
+    }
 }
 
 inline Error invalid_argument(const std::string& message) {
@@ -721,6 +754,57 @@ public:
         return send("GET", path, nullptr, 0, {}, timeout, cancel.native_handle());
     }
 
+    /// Receives a streamed response body, chunk by chunk (at most 64 KiB each; the bytes are borrowed for the
+    /// call). Throw to stop the transfer: the exception comes out of the request call.
+    using BodySink = std::function<void(const std::uint8_t* data, std::size_t len)>;
+    /// Writes up to `cap` bytes of a streamed request body to `buf` and returns how many; 0 ends the body.
+    /// Throw to stop the transfer: the exception comes out of the request call.
+    using BodySource = std::function<std::size_t(std::uint8_t* buf, std::size_t cap)>;
+
+    /// `request` for bodies too large to hold. `upload`, if set, supplies the request body as it is sent:
+    /// `upload_len` bytes (sent as Content-Length; a source giving fewer or more fails with
+    /// X8_STATUS_ABORTED), or 0 when unknown (sent chunked). `download`, if set, receives the response body as
+    /// it arrives, in constant memory and with no max_body_bytes limit; the Response then has the status and
+    /// headers and an empty body. Only the final reply's body is delivered, whatever its status. Once `upload`
+    /// has given a byte the request is never sent again (not after a 401, which is then returned). Both run on
+    /// the calling thread during the call only and may use this client. `timeout` bounds the whole transfer.
+    Response request_streamed(std::string_view method, std::string_view path, const std::vector<Header>& headers,
+                              const BodySource& upload, std::uint64_t upload_len, const BodySink& download,
+                              std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
+        detail::Stream stream;
+        stream.sink = download ? &download : nullptr;
+        stream.source = upload ? &upload : nullptr;
+        return send(method, path, headers.data(), headers.size(), {}, timeout, nullptr, &stream, upload_len);
+    }
+
+    /// GET `path` with the body written to `out` as it arrives (e.g. a std::ofstream opened in binary mode).
+    /// A stream that fails (badbit or failbit) stops the transfer with std::ios_base::failure.
+    Response download(std::string_view path, std::ostream& out, const std::vector<Header>& headers = {},
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
+        const BodySink sink = [&out](const std::uint8_t* data, std::size_t len) {
+            out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(len));
+            if (!out) {
+                throw std::ios_base::failure("x8: writing the response body to the stream failed");
+            }
+        };
+        return request_streamed("GET", path, headers, BodySource(), 0, sink, timeout);
+    }
+
+    /// Sends `in` as the request body as it is read (`len` bytes, or 0 when unknown: chunked); the response
+    /// body is held as by `request`. A stream that goes bad stops the transfer with std::ios_base::failure.
+    Response upload(std::string_view method, std::string_view path, std::istream& in, std::uint64_t len,
+                    const std::vector<Header>& headers = {},
+                    std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
+        const BodySource source = [&in](std::uint8_t* buf, std::size_t cap) -> std::size_t {
+            in.read(reinterpret_cast<char*>(buf), static_cast<std::streamsize>(cap));
+            if (in.bad()) {
+                throw std::ios_base::failure("x8: reading the request body from the stream failed");
+            }
+            return static_cast<std::size_t>(in.gcount());
+        };
+        return request_streamed(method, path, headers, source, len, BodySink(), timeout);
+    }
+
     /// Drops the cached token so the next call fetches a new one (after the key's products changed, or when
     /// the token is known to be revoked).
     /// Drops the cached token only if it is still `rejected`, a token the API refused (e.g. an HTTP client that
@@ -779,8 +863,8 @@ private:
     }
 
     Response send(std::string_view method, std::string_view path, const Header* headers, std::size_t header_count,
-                  std::string_view body, std::chrono::milliseconds timeout,
-                  const x8_cancel* cancel = nullptr) const {
+                  std::string_view body, std::chrono::milliseconds timeout, const x8_cancel* cancel = nullptr,
+                  detail::Stream* stream = nullptr, std::uint64_t upload_len = 0) const {
         const std::string c_method = detail::c_string(method, "method");
         const std::string c_path = detail::c_string(path, "path");
         std::vector<std::string> lines;
@@ -796,17 +880,33 @@ private:
         const auto* body_bytes = reinterpret_cast<const std::uint8_t*>(body.data());
         const std::uint32_t timeout_ms = detail::to_ms(timeout, "timeout");
         x8_response* out = nullptr;
-        detail::call([&](x8_error** err) {
-            x8_request_opts opts{};
-            opts.size = sizeof opts;
-            opts.headers = line_ptrs.empty() ? nullptr : line_ptrs.data();
-            opts.header_count = line_ptrs.size();
-            opts.body = body.empty() ? nullptr : body_bytes;
-            opts.body_len = body.size();
-            opts.timeout_ms = timeout_ms;
-            opts.cancel = cancel;
-            return x8_request(handle_.get(), c_method.c_str(), c_path.c_str(), &opts, &out, err);
-        });
+        x8_request_opts opts{};
+        opts.size = sizeof opts;
+        opts.headers = line_ptrs.empty() ? nullptr : line_ptrs.data();
+        opts.header_count = line_ptrs.size();
+        opts.body = body.empty() ? nullptr : body_bytes;
+        opts.body_len = body.size();
+        opts.timeout_ms = timeout_ms;
+        opts.cancel = cancel;
+        if (stream != nullptr && stream->sink != nullptr) {
+            opts.write = detail::stream_write;
+            opts.write_user = stream;
+        }
+        if (stream != nullptr && stream->source != nullptr) {
+            opts.read = detail::stream_read;
+            opts.read_user = stream;
+            opts.upload_len = upload_len;
+        }
+        x8_error* err = nullptr;
+        const x8_status status = x8_request(handle_.get(), c_method.c_str(), c_path.c_str(), &opts, &out, &err);
+        if (status != X8_STATUS_OK) {
+            if (stream != nullptr && stream->error) {
+                x8_error_free(err);
+                std::rethrow_exception(stream->error);  // the caller's own exception, not X8_STATUS_ABORTED
+            }
+            detail::throw_error(status, err);
+        }
+        x8_error_free(err);
         return Response(out);
     }
 
