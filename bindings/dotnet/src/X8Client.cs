@@ -180,7 +180,7 @@ namespace X8
         }
 
         /// <summary>
-        /// <see cref="Send"/> for bodies too large to hold. <paramref name="requestBody"/>, if not null, is read as
+        /// <see cref="Send(string, string, byte[], IDictionary{string, string}, TimeSpan?)"/> for bodies too large to hold. <paramref name="requestBody"/>, if not null, is read as
         /// it is sent: with its remaining length as Content-Length when it can seek, else chunked.
         /// <paramref name="responseBody"/>, if not null, receives the body as it arrives (constant memory, no
         /// MaxBodyBytes limit); the returned response then has the status and headers and an empty Body. Only the
@@ -189,7 +189,7 @@ namespace X8
         /// returned). Both streams are used on the calling thread during the call only, and may use this client.
         /// <paramref name="timeout"/> bounds the whole transfer: give a large download one.
         /// </summary>
-        /// <exception cref="X8Exception">As <see cref="Send"/>, and Aborted (its InnerException the stream's
+        /// <exception cref="X8Exception">As <see cref="Send(string, string, byte[], IDictionary{string, string}, TimeSpan?)"/>, and Aborted (its InnerException the stream's
         /// exception) when a stream threw.</exception>
         public X8Response SendStreamed(string method, string path, Stream requestBody, Stream responseBody,
             IDictionary<string, string> headers = null, TimeSpan? timeout = null)
