@@ -446,7 +446,7 @@ impl Client {
         let headers = self.headers(&bearer, req);
         let mut attempt = 0;
         loop {
-            self.wait_for_turn(deadline)?;
+            self.wait_for_turn(deadline, req.cancel)?;
             let reply = self.inner.transport.send(
                 req.method,
                 url.clone(),
@@ -474,7 +474,12 @@ impl Client {
                 )
             });
             drop(reply);
-            std::thread::sleep(wait);
+            if crate::rt::cancel::sleep_unless_cancelled(req.cancel, wait) {
+                return Err(Error::new(
+                    ErrorKind::Cancelled,
+                    "the call was cancelled by its caller while it waited to retry",
+                ));
+            }
         }
     }
 
@@ -491,7 +496,7 @@ impl Client {
     ) -> Result<crate::http::Streamed> {
         let mut attempt = 0;
         loop {
-            self.wait_for_turn(deadline)?;
+            self.wait_for_turn(deadline, req.cancel)?;
             let reply = self.inner.transport.open(
                 req.method,
                 url.clone(),
@@ -528,18 +533,27 @@ impl Client {
                 )
             });
             drop(reply);
-            std::thread::sleep(wait);
+            if crate::rt::cancel::sleep_unless_cancelled(req.cancel, wait) {
+                return Err(Error::new(
+                    ErrorKind::Cancelled,
+                    "the call was cancelled by its caller while it waited to retry",
+                ));
+            }
         }
     }
 
     /// Waits for a turn of the client's rate limit, if it has one; TIMEOUT when the turn would come after the
     /// call's deadline (nothing is sent then).
-    fn wait_for_turn(&self, deadline: Deadline) -> Result<()> {
+    fn wait_for_turn(&self, deadline: Deadline, cancel: Option<&Cancel>) -> Result<()> {
         let Some(limiter) = &self.inner.limiter else {
             return Ok(());
         };
-        match limiter.acquire(deadline) {
+        match limiter.acquire(deadline, cancel) {
             Turn::Now => Ok(()),
+            Turn::Cancelled => Err(Error::new(
+                ErrorKind::Cancelled,
+                "the call was cancelled by its caller while it waited for its rate-limit turn; nothing was sent",
+            )),
             Turn::Waited(_) => {
                 Stats::bump(&self.inner.stats.rate_limit_waits);
                 Ok(())

@@ -430,3 +430,100 @@ fn two_callers_with_a_handle_each_both_leave() {
         assert!(at - cancelled_at < PROMPT, "{:?}", at - cancelled_at);
     }
 }
+
+/// Runs `call` with a cancel on another thread, cancels it once `started` says it is waiting, and checks it
+/// returned CANCELLED promptly.
+fn cancelled_promptly(c: &x8::Client, started: impl Fn() -> bool, path: &'static str) -> Duration {
+    let cancel = Cancel::new();
+    let call = {
+        let (c, cancel) = (c.clone(), cancel.clone());
+        thread::spawn(move || {
+            let req = Request {
+                cancel: Some(&cancel),
+                ..get(path)
+            };
+            (c.request(&req), Instant::now())
+        })
+    };
+    let waiting = Instant::now();
+    while !started() {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "the call never started waiting"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let (result, returned_at) = call.join().unwrap();
+    let err = result.expect_err("a cancelled call must not succeed");
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    returned_at - cancelled_at
+}
+
+#[test]
+fn a_cancel_ends_the_wait_before_an_api_retry() {
+    let emu = emulator();
+    let c = client_with(&emu, |o| {
+        o.api_retries = 2;
+        // Longer than the Retry-After: the retry is within the call's deadline, so the call waits for it.
+        o.timeout = Duration::from_secs(60);
+    });
+    c.token(None).unwrap();
+    emu.push_fault(
+        FaultTarget::Api,
+        Fault::Status {
+            status: 429,
+            retry_after: Some("20".to_owned()),
+            body: None,
+        },
+        1,
+    );
+    let before = emu.stats().api_requests;
+    let took = cancelled_promptly(
+        &c,
+        || c.stats().api_retries == 1 && emu.stats().api_requests > before,
+        "/echo/throttled",
+    );
+    assert!(
+        took < PROMPT,
+        "returned {took:?} after the cancel, not after Retry-After"
+    );
+    assert_eq!(
+        emu.stats().api_requests,
+        before + 1,
+        "the retry was not sent"
+    );
+}
+
+#[test]
+fn a_cancel_ends_the_wait_for_a_rate_limit_turn() {
+    let emu = emulator();
+    let c = client_with(&emu, |o| {
+        o.rate_limit = Some(x8::RateLimit {
+            requests: 1,
+            interval: Duration::from_secs(20),
+        });
+        // Longer than the interval: the next turn is within the call's deadline, so the call waits for it.
+        o.timeout = Duration::from_secs(60);
+    });
+    c.request(&get("/echo/first")).unwrap(); // takes the one turn of the next 20 s
+    let waits = c.stats().rate_limit_waits;
+    let before = emu.stats().api_requests;
+    let took = cancelled_promptly(
+        &c,
+        // Counted before it waits; a cancel that comes before the wait begins ends it just the same.
+        || c.stats().requests >= 2,
+        "/echo/second",
+    );
+    assert!(
+        took < PROMPT,
+        "returned {took:?} after the cancel, not at the next turn"
+    );
+    assert_eq!(emu.stats().api_requests, before, "nothing was sent");
+    assert_eq!(
+        c.stats().rate_limit_waits,
+        waits,
+        "a cancelled wait is not a wait served"
+    );
+}

@@ -7,9 +7,10 @@
 //! dropped: dropping the guard waits for a wake-up in progress, so a socket that went back to the pool after
 //! its request is never shut down by a late cancel.
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 type Wake = Box<dyn FnOnce() + Send>;
 
@@ -85,6 +86,32 @@ impl Cancel {
     pub fn same_as(&self, other: &Cancel) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
+}
+
+/// Sleeps for `d`, or until `cancel` is cancelled (a retry's Retry-After, a rate limit's turn: waits of seconds
+/// that a cancel must end at once). Returns whether the call was cancelled.
+pub fn sleep_unless_cancelled(cancel: Option<&Cancel>, d: Duration) -> bool {
+    let Some(cancel) = cancel else {
+        std::thread::sleep(d);
+        return false;
+    };
+    let woken = Arc::new((Mutex::new(false), Condvar::new()));
+    let Some(_registered) = cancel.on_cancel({
+        let woken = woken.clone();
+        move || {
+            *woken.0.lock() = true;
+            woken.1.notify_all();
+        }
+    }) else {
+        return true;
+    };
+    let until = Instant::now() + d;
+    let mut flag = woken.0.lock();
+    while !*flag && !woken.1.wait_until(&mut flag, until).timed_out() {}
+    // Released before the registration is dropped: dropping it waits for a wake-up in progress, which takes
+    // this lock.
+    drop(flag);
+    cancel.is_cancelled()
 }
 
 impl std::fmt::Debug for Cancel {

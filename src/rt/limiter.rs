@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::rt::cancel::{sleep_unless_cancelled, Cancel};
 use crate::rt::clock::Deadline;
 
 pub struct RateLimiter {
@@ -27,6 +28,8 @@ pub enum Turn {
     Waited(Duration),
     /// The next free turn comes after the caller's deadline, in this long; nothing was reserved.
     TooLate(Duration),
+    /// The caller's cancel ended its wait (its reserved turn goes unused).
+    Cancelled,
 }
 
 impl RateLimiter {
@@ -39,7 +42,7 @@ impl RateLimiter {
     }
 
     /// Waits for this caller's turn, at most until `deadline`.
-    pub fn acquire(&self, deadline: Deadline) -> Turn {
+    pub fn acquire(&self, deadline: Deadline, cancel: Option<&Cancel>) -> Turn {
         let turn = match self.reserve(Instant::now(), deadline.instant()) {
             Ok(turn) => turn,
             Err(wait) => return Turn::TooLate(wait),
@@ -48,7 +51,9 @@ impl RateLimiter {
         if turn <= now {
             return Turn::Now;
         }
-        std::thread::sleep(turn - now);
+        if sleep_unless_cancelled(cancel, turn - now) {
+            return Turn::Cancelled;
+        }
         Turn::Waited(turn - now)
     }
 
