@@ -7,8 +7,8 @@ use super::args::{handle, out_arg, str_arg};
 use super::boundary::boundary;
 use super::client::{timeout_arg, x8_client};
 use super::error::{x8_error, x8_status};
-use super::own::{give, read_sized};
-use super::request::{header_args, x8_request_opts, x8_response, CSink, EMPTY_OPTS};
+use super::own::give;
+use super::request::{header_args, opts_arg, x8_request_opts, x8_response, CSink};
 use crate::error::Error;
 
 /// Fetches an absolute URL **without** the client's token: no Authorization header and no 8x8 credential is
@@ -41,12 +41,7 @@ pub extern "C" fn x8_fetch_url(
         let out = out_arg(out, "out")?;
         *out = std::ptr::null_mut();
         let client = handle(client, "client")?;
-        let opts = if opts.is_null() {
-            None
-        } else {
-            Some(read_sized(opts)?)
-        };
-        let o = opts.unwrap_or(EMPTY_OPTS);
+        let o = opts_arg(opts)?;
         if !o.body.is_null() || o.body_len != 0 || o.read.is_some() {
             return Err(Error::invalid(
                 "opts->body or opts->read is set: a presigned URL is fetched with GET or HEAD, which carry no body",

@@ -4,13 +4,12 @@
 
 use std::ffi::c_char;
 
-use super::args::{handle, handle_mut, out_arg, set_if_asked, str_arg};
+use super::args::{handle, handle_mut, out_arg, set_if_asked};
 use super::boundary::{boundary, boundary_or};
 use super::client::{timeout_arg, x8_client};
 use super::error::{x8_error, x8_status};
-use super::own::{give, give_string, read_sized, take, Boxed};
-use super::request::{header_args, x8_request_opts, x8_response};
-use crate::client::Request;
+use super::own::{give, give_string, take, Boxed};
+use super::request::{opts_arg, request_arg, x8_request_opts, x8_response};
 use crate::error::Error;
 use crate::pager::{items_json, PageStyle, Pager};
 
@@ -58,45 +57,14 @@ pub extern "C" fn x8_pager_new(
                 "style {style} is not an x8_page_style value (X8_PAGE_STYLE_AUTO is 0)"
             ))
         })?;
-        let opts = if opts.is_null() {
-            None
-        } else {
-            Some(read_sized(opts)?)
-        };
-        if opts.is_some_and(|o| o.write.is_some() || o.read.is_some()) {
+        let o = opts_arg(opts)?;
+        if o.write.is_some() || o.read.is_some() {
             // Each page is parsed for the next one's position: a page streamed past x8 could not be.
             return Err(Error::invalid(
                 "opts->write or opts->read is set: a pager's pages are held, not streamed",
             ));
         }
-        let (headers, header_count, body, body_len, timeout_ms, cancel) = opts.map_or(
-            (
-                std::ptr::null(),
-                0,
-                std::ptr::null(),
-                0,
-                0,
-                std::ptr::null(),
-            ),
-            |o| {
-                (
-                    o.headers,
-                    o.header_count,
-                    o.body,
-                    o.body_len,
-                    o.timeout_ms,
-                    o.cancel,
-                )
-            },
-        );
-        let request = Request {
-            method: str_arg(method, "method")?,
-            path: str_arg(path, "path")?,
-            headers: header_args(headers, header_count)?,
-            body: super::args::bytes_arg(body, body_len, "opts->body")?,
-            timeout: timeout_arg(timeout_ms),
-            cancel: super::cancel::cancel_arg(cancel),
-        };
+        let request = request_arg(method, path, &o)?;
         let mut pager = Pager::new(&client.inner, &request, style);
         if max_pages != 0 {
             pager = pager.with_max_pages(max_pages);

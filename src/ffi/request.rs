@@ -152,20 +152,8 @@ pub extern "C" fn x8_request(
         let out = out_arg(out, "out")?;
         *out = std::ptr::null_mut();
         let client = handle(client, "client")?;
-        let opts = if opts.is_null() {
-            None
-        } else {
-            Some(read_sized(opts)?)
-        };
-        let o = opts.unwrap_or(EMPTY_OPTS);
-        let request = Request {
-            method: str_arg(method, "method")?,
-            path: str_arg(path, "path")?,
-            headers: header_args(o.headers, o.header_count)?,
-            body: bytes_arg(o.body, o.body_len, "opts->body")?,
-            timeout: timeout_arg(o.timeout_ms),
-            cancel: cancel_arg(o.cancel),
-        };
+        let o = opts_arg(opts)?;
+        let request = request_arg(method, path, &o)?;
         let mut source = o.read.map(|read| CSource {
             read,
             user: o.read_user,
@@ -195,7 +183,32 @@ pub extern "C" fn x8_request(
     })
 }
 
-pub(crate) const EMPTY_OPTS: x8_request_opts = x8_request_opts {
+/// The caller's options (read as far as its `size`), or none set when `opts` is NULL.
+pub(crate) fn opts_arg(opts: *const x8_request_opts) -> Result<x8_request_opts> {
+    if opts.is_null() {
+        Ok(EMPTY_OPTS)
+    } else {
+        read_sized(opts)
+    }
+}
+
+/// The request `x8_request` and each page of `x8_pager_new` send: borrowed from the caller's arguments.
+pub(crate) fn request_arg<'a>(
+    method: *const c_char,
+    path: *const c_char,
+    o: &x8_request_opts,
+) -> Result<Request<'a>> {
+    Ok(Request {
+        method: str_arg(method, "method")?,
+        path: str_arg(path, "path")?,
+        headers: header_args(o.headers, o.header_count)?,
+        body: bytes_arg(o.body, o.body_len, "opts->body")?,
+        timeout: timeout_arg(o.timeout_ms),
+        cancel: cancel_arg(o.cancel),
+    })
+}
+
+const EMPTY_OPTS: x8_request_opts = x8_request_opts {
     size: std::mem::size_of::<x8_request_opts>(),
     headers: std::ptr::null(),
     header_count: 0,
