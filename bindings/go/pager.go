@@ -27,9 +27,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"runtime"
+	"runtime/cgo"
 	"unsafe"
 )
 
@@ -231,6 +233,11 @@ func pageItems(page *C.x8_response) ([]json.RawMessage, error) {
 // 403). Errors: ErrInvalidArgument (another method, an Authorization header, a URL that is not https or
 // loopback http), ErrBodyTooLarge, ErrTransport, ErrTimeout, ErrTLS; never a token error.
 func (c *Client) FetchURL(ctx context.Context, method, url string, headers http.Header) (*Response, error) {
+	return c.fetchURL(ctx, method, url, headers, nil)
+}
+
+// fetchURL is FetchURL, or FetchURLTo when w is not nil.
+func (c *Client) fetchURL(ctx context.Context, method, url string, headers http.Header, w io.Writer) (*Response, error) {
 	timeout, err := c.callTimeout(ctx)
 	if err != nil {
 		return nil, err
@@ -250,6 +257,9 @@ func (c *Client) FetchURL(ctx context.Context, method, url string, headers http.
 	if err != nil {
 		return nil, err
 	}
+	s := &stream{w: w}
+	handle := cgo.NewHandle(s)
+	defer handle.Delete()
 	var resp *Response
 	err = c.use(func(p *C.x8_client) error {
 		var clines **C.char
@@ -258,7 +268,13 @@ func (c *Client) FetchURL(ctx context.Context, method, url string, headers http.
 		}
 		var out *C.x8_response
 		var cerr *C.x8_error
-		if status := C.x8go_fetch_url(p, cmethod, curl, clines, C.size_t(len(lines)), timeout, &out, &cerr); status != C.X8_STATUS_OK {
+		var status C.x8_status
+		if w != nil {
+			status = fetchURLStream(p, cmethod, curl, clines, C.size_t(len(lines)), timeout, handle, &out, &cerr)
+		} else {
+			status = C.x8go_fetch_url(p, cmethod, curl, clines, C.size_t(len(lines)), timeout, &out, &cerr)
+		}
+		if status != C.X8_STATUS_OK {
 			return takeError(status, cerr)
 		}
 		defer C.x8_response_free(out)
@@ -266,7 +282,7 @@ func (c *Client) FetchURL(ctx context.Context, method, url string, headers http.
 		return nil
 	})
 	if err != nil {
-		return nil, withDeadlineCause(ctx, err)
+		return nil, withDeadlineCause(ctx, s.wrap(err))
 	}
 	return resp, nil
 }

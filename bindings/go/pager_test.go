@@ -1,6 +1,7 @@
 package x8
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -218,6 +219,11 @@ func TestFetchURLSendsNoAuthorization(t *testing.T) {
 	}
 	if n := e.stats(t).TokenRequests; n != 0 {
 		t.Fatalf("FetchURL asked for a token (%d requests)", n)
+	}
+	var streamed bytes.Buffer
+	to, err := c.FetchURLTo(ctx, "GET", presigned.PresignedURL, nil, &streamed)
+	if err != nil || to.StatusCode != 200 || len(to.Body) != 0 || !bytes.Equal(streamed.Bytes(), got.Body) {
+		t.Fatalf("FetchURLTo: %v %v, %d bytes written, want %d", err, to, streamed.Len(), len(got.Body))
 	}
 	if _, err := c.FetchURL(ctx, "GET", presigned.PresignedURL, http.Header{"Authorization": {"Bearer x"}}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("an Authorization header must be refused: %v", err)

@@ -23,6 +23,15 @@ package x8
 //     if (upload) { opts.read = x8go_stream_read; opts.read_user = (void *)user; opts.upload_len = upload_len; }
 //     return x8_request(client, method, path, &opts, out, err);
 // }
+//
+// // x8_fetch_url with the write callback (FetchURLTo).
+// static x8_status x8go_fetch_url_stream(const x8_client *client, const char *method, const char *url,
+//                                        const char *const *headers, size_t header_count, uint32_t timeout_ms,
+//                                        uintptr_t user, x8_response **out, x8_error **err) {
+//     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count,
+//                             .timeout_ms = timeout_ms, .write = x8go_stream_write, .write_user = (void *)user};
+//     return x8_fetch_url(client, method, url, &opts, out, err);
+// }
 import "C"
 
 import (
@@ -102,12 +111,37 @@ func (c *Client) DoStream(ctx context.Context, method, path string, headers http
 		return nil
 	})
 	if err != nil {
-		if s.err != nil {
-			err = fmt.Errorf("%w: %w", err, s.err)
-		}
-		return nil, withDeadlineCause(ctx, err)
+		return nil, withDeadlineCause(ctx, s.wrap(err))
 	}
 	return resp, nil
+}
+
+// fetchURLStream calls x8_fetch_url with the write callback, for pager.go's fetchURL (a C function in one
+// file's preamble is not visible from another's).
+func fetchURLStream(p *C.x8_client, method, url *C.char, lines **C.char, count C.size_t, timeout C.uint32_t,
+	handle cgo.Handle, out **C.x8_response, cerr **C.x8_error) C.x8_status {
+	return C.x8go_fetch_url_stream(p, method, url, lines, count, timeout, C.uintptr_t(handle), out, cerr)
+}
+
+// wrap adds the writer's or reader's own failure, if it gave one, to the call's error.
+func (s *stream) wrap(err error) error {
+	if s.err != nil {
+		return fmt.Errorf("%w: %w", err, s.err)
+	}
+	return err
+}
+
+// FetchURLTo is FetchURL for bodies too large to hold: the response body is written to w as it arrives, in
+// chunks of at most 64 KiB, in constant memory and with no WithMaxBodyBytes limit; the returned Response has the
+// status and headers and an empty Body. Whatever the status, its body reaches w (an expired link's 403 too:
+// check StatusCode before trusting what was written). w is called on the calling goroutine during the call only.
+// ctx's deadline bounds the whole transfer. Errors: those of FetchURL but ErrBodyTooLarge, and an error matching
+// both ErrAborted and w's failure (or panic) when w fails.
+func (c *Client) FetchURLTo(ctx context.Context, method, url string, headers http.Header, w io.Writer) (*Response, error) {
+	if w == nil {
+		return nil, invalidArgument("FetchURLTo needs an io.Writer")
+	}
+	return c.fetchURL(ctx, method, url, headers, w)
 }
 
 func flag(b bool) C.int {
