@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,12 @@ TEST_F(PagerTest, APresignedDownloadCarriesNoAuthorization) {
     EXPECT_FALSE(contains(lower, "authorization")) << seen.body;
     EXPECT_EQ(emulator().stat("presigned_requests"), 1u);
     EXPECT_EQ(emulator().stat("token_requests"), 0u);
+
+    std::ostringstream streamed;
+    const x8::Response to = x8::fetch_url_to(c, url, streamed);
+    EXPECT_EQ(to.status(), 200);
+    EXPECT_TRUE(to.body().empty());
+    EXPECT_EQ(streamed.str(), got.body());
 
     const auto with_auth = error_of([&] { x8::fetch_url(c, "GET", url, {{"Authorization", "Bearer x"}}); });
     ASSERT_TRUE(with_auth.has_value());

@@ -5,6 +5,7 @@
 //         std::cout << x8::page_items(page) << "\n";      // the page's items as one JSON array
 //     }
 //     x8::Response file = x8::fetch_url(client, "GET", presigned_url);   // no Authorization header
+//     x8::fetch_url_to(client, presigned_url, ofstream);                 // the same, streamed to a std::ostream
 //
 // Header-only over include/x8.h, like x8.hpp; errors are x8::Error exceptions.
 #ifndef X8_PAGER_HPP
@@ -15,7 +16,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <ios>
 #include <iterator>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -164,35 +167,80 @@ inline std::string page_items(const Response& page, std::size_t* count = nullptr
     return std::string(json.get());
 }
 
-/// Fetches an absolute URL without the client's token — no Authorization header, no 8x8 credential — for the
-/// presigned download links of Storage (?presignUrl=true). GET or HEAD; https, or http on loopback only; the
-/// URL's query never appears in an error. Any HTTP status is a Response. Throws x8::Error.
-inline Response fetch_url(const Client& client, std::string_view method, std::string_view url,
-                          const std::vector<Header>& headers = {},
-                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
-    const std::string c_method = detail::c_string(method, "method");
-    const std::string c_url = detail::c_string(url, "url");
+namespace detail {
+
+/// fetch_url, with the body delivered to `stream`'s sink when it is not null.
+inline Response fetch(const Client& client, std::string_view method, std::string_view url,
+                      const std::vector<Header>& headers, std::chrono::milliseconds timeout, Stream* stream) {
+    const std::string c_method = c_string(method, "method");
+    const std::string c_url = c_string(url, "url");
     std::vector<std::string> lines;
     lines.reserve(headers.size());
     for (const Header& h : headers) {
-        lines.push_back(detail::header_line(h));
+        lines.push_back(header_line(h));
     }
     std::vector<const char*> line_ptrs;
     line_ptrs.reserve(lines.size());
     for (const std::string& line : lines) {
         line_ptrs.push_back(line.c_str());
     }
-    const std::uint32_t timeout_ms = detail::to_ms(timeout, "timeout");
+    x8_request_opts opts{};
+    opts.size = sizeof opts;
+    opts.headers = line_ptrs.empty() ? nullptr : line_ptrs.data();
+    opts.header_count = line_ptrs.size();
+    opts.timeout_ms = to_ms(timeout, "timeout");
+    if (stream != nullptr) {
+        opts.write = stream_write;
+        opts.write_user = stream;
+    }
     x8_response* out = nullptr;
-    detail::call([&](x8_error** err) {
-        x8_request_opts opts{};
-        opts.size = sizeof opts;
-        opts.headers = line_ptrs.empty() ? nullptr : line_ptrs.data();
-        opts.header_count = line_ptrs.size();
-        opts.timeout_ms = timeout_ms;
-        return x8_fetch_url(client.native_handle(), c_method.c_str(), c_url.c_str(), &opts, &out, err);
-    });
+    x8_error* err = nullptr;
+    const x8_status status = x8_fetch_url(client.native_handle(), c_method.c_str(), c_url.c_str(), &opts, &out, &err);
+    if (status != X8_STATUS_OK) {
+        throw_streamed(status, err, stream);
+    }
+    x8_error_free(err);
     return Response(out);
+}
+
+}  // namespace detail
+
+/// Fetches an absolute URL without the client's token — no Authorization header, no 8x8 credential — for the
+/// presigned download links of Storage (?presignUrl=true). GET or HEAD; https, or http on loopback only; the
+/// URL's query never appears in an error. Any HTTP status is a Response. Throws x8::Error.
+inline Response fetch_url(const Client& client, std::string_view method, std::string_view url,
+                          const std::vector<Header>& headers = {},
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+    return detail::fetch(client, method, url, headers, timeout, nullptr);
+}
+
+/// fetch_url GET for bodies too large to hold: the body goes to `sink` as it arrives (in constant memory, no
+/// max_body_bytes limit) and the Response has the status and headers and an empty body. Whatever the status,
+/// its body is delivered (an expired link's 403 too). `sink` runs on the calling thread during the call only;
+/// its exception comes out of the call. `timeout` bounds the whole transfer.
+inline Response fetch_url_to(const Client& client, std::string_view url, const Client::BodySink& sink,
+                             const std::vector<Header>& headers = {},
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+    if (!sink) {
+        throw detail::invalid_argument("fetch_url_to needs a sink");
+    }
+    detail::Stream stream;
+    stream.sink = &sink;
+    return detail::fetch(client, "GET", url, headers, timeout, &stream);
+}
+
+/// fetch_url_to writing the body to `out` (e.g. a std::ofstream opened in binary mode). A stream that fails
+/// (badbit or failbit) stops the transfer with std::ios_base::failure.
+inline Response fetch_url_to(const Client& client, std::string_view url, std::ostream& out,
+                             const std::vector<Header>& headers = {},
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+    const Client::BodySink sink = [&out](const std::uint8_t* data, std::size_t len) {
+        out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(len));
+        if (!out) {
+            throw std::ios_base::failure("x8: writing the response body to the stream failed");
+        }
+    };
+    return fetch_url_to(client, url, sink, headers, timeout);
 }
 
 }  // namespace x8

@@ -191,6 +191,16 @@ inline int stream_read(void* user, std::uint8_t* buf, std::size_t cap, std::size
     }
 }
 
+/// Throws for a streamed call's failed status: the sink's or source's own exception if it threw one (not
+/// X8_STATUS_ABORTED), else the x8::Error. `err` is freed either way.
+[[noreturn]] inline void throw_streamed(x8_status status, x8_error* err, const Stream* stream) {
+    if (stream != nullptr && stream->error) {
+        x8_error_free(err);
+        std::rethrow_exception(stream->error);
+    }
+    throw_error(status, err);
+}
+
 inline Error invalid_argument(const std::string& message) {
     return Error(X8_STATUS_INVALID_ARGUMENT, message);
 }
@@ -900,11 +910,7 @@ private:
         x8_error* err = nullptr;
         const x8_status status = x8_request(handle_.get(), c_method.c_str(), c_path.c_str(), &opts, &out, &err);
         if (status != X8_STATUS_OK) {
-            if (stream != nullptr && stream->error) {
-                x8_error_free(err);
-                std::rethrow_exception(stream->error);  // the caller's own exception, not X8_STATUS_ABORTED
-            }
-            detail::throw_error(status, err);
+            detail::throw_streamed(status, err, stream);
         }
         x8_error_free(err);
         return Response(out);
