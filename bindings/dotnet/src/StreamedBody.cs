@@ -1,7 +1,7 @@
 // The write and read callbacks of a streamed x8_request: static delegates (alive for the process, so their
 // function pointers never dangle), each call finding its streams through a GCHandle passed as the user pointer.
 // An exception thrown by a stream is caught here (it must not unwind through libx8's Rust frames), kept, and
-// stops the transfer; SendStreamed rethrows it as the InnerException of the Aborted X8Exception.
+// stops the transfer; SendStreamed and FetchUrlTo rethrow it as the InnerException of the Aborted X8Exception.
 
 using System;
 using System.IO;
@@ -52,6 +52,22 @@ namespace X8
                 opts.ReadUser = user;
                 if (upload.CanSeek)
                     opts.UploadLen = (ulong)Math.Max(0, upload.Length - upload.Position);
+            }
+        }
+
+        /// <summary>Errors.Check for the streamed call, the stream's own exception, if it threw, as the
+        /// InnerException.</summary>
+        internal void Check(X8Status status, IntPtr err)
+        {
+            try
+            {
+                Errors.Check(status, err);
+            }
+            catch (X8Exception e)
+            {
+                if (Error != null)
+                    throw new X8Exception(e.Status, e.Message, e.HttpStatus, Error);
+                throw;
             }
         }
 

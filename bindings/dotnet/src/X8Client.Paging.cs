@@ -3,6 +3,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -93,18 +94,49 @@ namespace X8
             return RunAsync(() => Fetch(request), cancellationToken);
         }
 
-        private X8Response Fetch(PreparedRequest request)
+        /// <summary>
+        /// <see cref="FetchUrl"/> GET for bodies too large to hold: the body is written to
+        /// <paramref name="responseBody"/> as it arrives (constant memory, no MaxBodyBytes limit); the returned
+        /// response has the status and headers and an empty Body. Whatever the status, its body is written (an
+        /// expired link's 403 too): check <see cref="X8Response.StatusCode"/>. The stream is used on the calling
+        /// thread during the call only. <paramref name="timeout"/> bounds the whole transfer.
+        /// </summary>
+        /// <exception cref="X8Exception">As <see cref="FetchUrl"/> but BodyTooLarge, and Aborted (its
+        /// InnerException the stream's exception) when the stream threw.</exception>
+        public X8Response FetchUrlTo(string url, Stream responseBody, IDictionary<string, string> headers = null,
+            TimeSpan? timeout = null)
+        {
+            if (responseBody == null)
+                throw new ArgumentNullException("responseBody");
+            return Fetch(new PreparedRequest("GET", url, null, headers, timeout), responseBody);
+        }
+
+        /// <summary><see cref="FetchUrlTo"/> on the thread pool; the stream must not be used elsewhere until the
+        /// task completes. Cancellation is honoured until the native call starts.</summary>
+        public Task<X8Response> FetchUrlToAsync(string url, Stream responseBody,
+            IDictionary<string, string> headers = null, TimeSpan? timeout = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (responseBody == null)
+                throw new ArgumentNullException("responseBody");
+            var request = new PreparedRequest("GET", url, null, headers, timeout);
+            return RunAsync(() => Fetch(request, responseBody), cancellationToken);
+        }
+
+        private X8Response Fetch(PreparedRequest request, Stream responseBody = null)
         {
             ThrowIfDisposed();
+            using (var body = new StreamedBody(null, responseBody))
             using (var pinned = new PinnedRequest(request))
             {
+                body.Attach(ref pinned.Opts);
                 X8ResponseHandle response;
                 IntPtr err;
                 var status = NativeMethods.x8_fetch_url(handle, request.Method, request.Path, ref pinned.Opts,
                     out response, out err);
                 using (response)
                 {
-                    Errors.Check(status, err);
+                    body.Check(status, err);
                     return X8Response.CopyFrom(response);
                 }
             }

@@ -206,16 +206,7 @@ namespace X8
                     out response, out err);
                 using (response)
                 {
-                    try
-                    {
-                        Errors.Check(status, err);
-                    }
-                    catch (X8Exception e)
-                    {
-                        if (body.Error != null)
-                            throw new X8Exception(e.Status, e.Message, e.HttpStatus, body.Error);
-                        throw;
-                    }
+                    body.Check(status, err);
                     return X8Response.CopyFrom(response);
                 }
             }

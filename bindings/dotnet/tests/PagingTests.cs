@@ -5,6 +5,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
@@ -204,6 +205,14 @@ namespace X8.Tests
                 Assert.AreEqual(1, emulator.Stat("presigned_requests"));
                 Assert.AreEqual(0, emulator.Stat("token_requests"));
                 Assert.AreEqual(200, client.FetchUrlAsync("GET", url).Result.StatusCode);
+
+                using (var streamed = new MemoryStream())
+                {
+                    var to = client.FetchUrlTo(url, streamed);
+                    Assert.AreEqual(200, to.StatusCode);
+                    Assert.AreEqual(0, to.Body.Length);
+                    CollectionAssert.AreEqual(got.Body, streamed.ToArray());
+                }
 
                 var auth = new Dictionary<string, string> { { "Authorization", "Bearer x" } };
                 Assert.AreEqual(X8Status.InvalidArgument, Assert.Throws<X8Exception>(() => client.FetchUrl("GET", url, auth)).Status);
