@@ -463,23 +463,9 @@ impl Client {
                 return Ok(reply);
             };
             attempt += 1;
-            Stats::bump(&self.inner.stats.api_retries);
-            self.inner.settings.options.logger.log(Level::Info, || {
-                format!(
-                    "the API answered {} to {} {}; retry {attempt} in {} ms",
-                    reply.status,
-                    req.method,
-                    url.path(),
-                    wait.as_millis()
-                )
-            });
+            let status = reply.status;
             drop(reply);
-            if crate::rt::cancel::sleep_unless_cancelled(req.cancel, wait) {
-                return Err(Error::new(
-                    ErrorKind::Cancelled,
-                    "the call was cancelled by its caller while it waited to retry",
-                ));
-            }
+            self.pause_before_retry(req, url, status, attempt, wait)?;
         }
     }
 
@@ -522,24 +508,38 @@ impl Client {
                 return Ok(reply);
             };
             attempt += 1;
-            Stats::bump(&self.inner.stats.api_retries);
-            self.inner.settings.options.logger.log(Level::Info, || {
-                format!(
-                    "the API answered {} to {} {}; retry {attempt} in {} ms",
-                    reply.status,
-                    req.method,
-                    url.path(),
-                    wait.as_millis()
-                )
-            });
+            let status = reply.status;
             drop(reply);
-            if crate::rt::cancel::sleep_unless_cancelled(req.cancel, wait) {
-                return Err(Error::new(
-                    ErrorKind::Cancelled,
-                    "the call was cancelled by its caller while it waited to retry",
-                ));
-            }
+            self.pause_before_retry(req, url, status, attempt, wait)?;
         }
+    }
+
+    /// Counts and logs API retry number `attempt` (the API answered `status`), then waits `wait` for it, or
+    /// until the call's cancel: CANCELLED then, and nothing more is sent.
+    fn pause_before_retry(
+        &self,
+        req: &Request,
+        url: &Uri,
+        status: u16,
+        attempt: u32,
+        wait: Duration,
+    ) -> Result<()> {
+        Stats::bump(&self.inner.stats.api_retries);
+        self.inner.settings.options.logger.log(Level::Info, || {
+            format!(
+                "the API answered {status} to {} {}; retry {attempt} in {} ms",
+                req.method,
+                url.path(),
+                wait.as_millis()
+            )
+        });
+        if crate::rt::cancel::sleep_unless_cancelled(req.cancel, wait) {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                "the call was cancelled by its caller while it waited to retry",
+            ));
+        }
+        Ok(())
     }
 
     /// Waits for a turn of the client's rate limit, if it has one; TIMEOUT when the turn would come after the
