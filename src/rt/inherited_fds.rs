@@ -178,7 +178,7 @@ mod unix {
     }
 
     /// In the child just after fork(): points every registered descriptor at `/dev/null`. Only
-    /// async-signal-safe calls (open, dup3, close): the child of a threaded parent may call nothing else here.
+    /// async-signal-safe calls (open, dup2, fcntl, close): the child of a threaded parent may call nothing else here.
     fn abandon_in_child(fds: &[RawFd]) {
         if fds.is_empty() {
             return;
@@ -187,8 +187,12 @@ mod unix {
         let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
         for &fd in fds {
             if null >= 0 {
-                // SAFETY: both are descriptors of this process; dup3 replaces `fd` atomically.
-                unsafe { libc::dup3(null, fd, libc::O_CLOEXEC) };
+                // SAFETY: both are descriptors of this process; dup2 replaces `fd` atomically (dup3, which would
+                // set close-on-exec in the same call, is not on macOS), then `fd` gets close-on-exec back.
+                unsafe {
+                    libc::dup2(null, fd);
+                    libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+                }
             } else {
                 // No /dev/null (a bare chroot): closing still lets go of the lock or socket; the inherited
                 // object closing the number again later is the lesser harm.
