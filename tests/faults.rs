@@ -237,16 +237,16 @@ fn x8_now_ms() -> i64 {
 
 #[test]
 fn a_failed_renewal_keeps_serving_the_valid_token_until_it_expires() {
-    // A 10 s token: renewal starts between 8 s and 8.5 s (the last fifth, moved by the jitter), expiry is
-    // declared at 9 s (a tenth early). Waiting for the failed renewal to reach the endpoint puts the calls
-    // below in the stale window with a renewal that failed, the subject of this test, at least 0.5 s before
+    // A 20 s token: renewal starts between 16 s and 17 s (the last fifth, moved by the jitter), expiry is
+    // declared at 18 s (a tenth early). Waiting for the failed renewal to reach the endpoint puts the calls
+    // below in the stale window with a renewal that failed, the subject of this test, at least 1 s before
     // expiry. (A 5 s token and a fixed 4.1 s sleep left 0.4 s for a sleep that overshoots on a loaded machine,
     // and the calls could come before the jittered renewal, when the token was still fresh.)
-    let emu = emulator_with(|c| c.token_lifetime_secs = 10);
+    let emu = emulator_with(|c| c.token_lifetime_secs = 20);
     let c = client(&emu);
     let first = c.token(None).unwrap();
     emu.push_fault(FaultTarget::Token, status(503, None), 10_000);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while emu.stats().token_requests < 2 {
         assert_eq!(c.token(None).unwrap().access_token(), first.access_token());
         assert!(Instant::now() < deadline, "the renewal never started");
