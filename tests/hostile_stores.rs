@@ -215,7 +215,7 @@ fn rediss_with_the_clients_ca_shares_the_token_over_tls() {
         .unwrap()
         .contains(first.access_token()));
 
-    // Without the CA: the Mozilla roots do not know it.
+    // Without the CA: the platform's trust store (the default, as for HTTPS) does not know it.
     let untrusting = redis_client(&emu, url.clone());
     untrusting.token(None).unwrap();
     assert!(untrusting.stats().store_errors >= 1);
