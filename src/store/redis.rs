@@ -245,11 +245,10 @@ fn parse_url(url: &str) -> Result<Target> {
 
 impl RedisStore {
     /// Checks the URL (`redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or
-    /// `unix:///path/to/socket`); connects only when first used. `tls` is what `rediss://` verifies and speaks
-    /// with: the client's own HTTPS configuration, so Redis is trusted exactly as the API is.
-    pub fn open(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<RedisStore> {
+    /// `unix:///path/to/socket`); connects only when first used. `tls_config` is what `rediss://` verifies and
+    /// speaks with: the client's own HTTPS configuration, so Redis is trusted exactly as the API is.
+    pub fn open(url: &str, tls_config: Arc<rustls::ClientConfig>) -> Result<RedisStore> {
         let target = parse_url(url)?;
-        let tls_config = tls;
         let (shown, tls) = match &target.place {
             Place::Tcp { host, port, tls } => {
                 let host = if host.contains(':') {
@@ -304,8 +303,8 @@ impl RedisStore {
                     "Unix sockets are not supported on this system; use redis:// or rediss://",
                 ))
             }
-            Place::Tcp { host, .. } => {
-                let tcp = self.connect_tcp(deadline)?;
+            Place::Tcp { host, port, .. } => {
+                let tcp = connect_tcp(host, *port, deadline)?;
                 tcp.set_nodelay(true)?;
                 match &self.tls {
                     None => Connection::Tcp(tcp),
@@ -329,36 +328,6 @@ impl RedisStore {
             exchange(&mut connection, &[b"SELECT", db.as_bytes()], deadline, 0)?;
         }
         Ok(connection)
-    }
-
-    /// A TCP connection to Redis's host by `deadline`: each address in turn, each with its share of the time
-    /// (`rt::sockets`, as the HTTPS transport connects).
-    fn connect_tcp(&self, deadline: Instant) -> io::Result<Unshared<TcpStream>> {
-        let Place::Tcp { host, port, .. } = &self.target.place else {
-            unreachable!("only called for a TCP place");
-        };
-        let addrs = resolve_within(host, *port, deadline, system_lookup)?;
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
-        for (i, addr) in addrs.iter().enumerate() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "connecting to Redis took longer than the call's deadline",
-                ));
-            }
-            let share = sockets::share_for_address(left, i + 1 == addrs.len());
-            let socket = sockets::unconnected_tcp(addr)?;
-            match sockets::connect(
-                socket2::SockRef::from(&*socket),
-                &(*addr).into(),
-                Some(share),
-            ) {
-                Ok(()) => return Ok(socket),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
     }
 
     /// Sends one command on the connection, connecting first if needed; any error drops the connection. A
@@ -438,6 +407,33 @@ fn resolve_within(
             format!("looking up {host} took longer than the call's deadline"),
         ))
     })
+}
+
+/// A TCP connection to Redis's host by `deadline`: each address in turn, each with its share of the time
+/// (`rt::sockets`, as the HTTPS transport connects).
+fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Result<Unshared<TcpStream>> {
+    let addrs = resolve_within(host, port, deadline, system_lookup)?;
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
+    for (i, addr) in addrs.iter().enumerate() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connecting to Redis took longer than the call's deadline",
+            ));
+        }
+        let share = sockets::share_for_address(left, i + 1 == addrs.len());
+        let socket = sockets::unconnected_tcp(addr)?;
+        match sockets::connect(
+            socket2::SockRef::from(&*socket),
+            &(*addr).into(),
+            Some(share),
+        ) {
+            Ok(()) => return Ok(socket),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// TLS over `tcp`, handshaken by `deadline` (each read and write of it bounded, as an exchange is), so that a
