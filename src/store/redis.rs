@@ -670,6 +670,73 @@ mod tests {
         );
     }
 
+    /// A Redis stand-in on 127.0.0.1 holding one value: reads each RESP command whole and answers GET with the
+    /// value (nil before a SET), SET with OK (NX: nil), EVAL with 1.
+    fn fake_redis() -> u16 {
+        use std::io::BufRead;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut writer = conn.try_clone().unwrap();
+            let mut reader = io::BufReader::new(conn);
+            let mut value: Option<Vec<u8>> = None;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let n: usize = line.trim()[1..].parse().unwrap();
+                let mut args = Vec::new();
+                for _ in 0..n {
+                    line.clear();
+                    reader.read_line(&mut line).unwrap();
+                    let len: usize = line.trim()[1..].parse().unwrap();
+                    let mut arg = vec![0; len + 2];
+                    reader.read_exact(&mut arg).unwrap();
+                    arg.truncate(len);
+                    args.push(arg);
+                }
+                line.clear();
+                let reply = match &args[0][..] {
+                    b"GET" => match &value {
+                        Some(v) => [format!("${}\r\n", v.len()).as_bytes(), v, b"\r\n"].concat(),
+                        None => b"$-1\r\n".to_vec(),
+                    },
+                    b"SET" if args.iter().any(|a| a == b"NX") => b"$-1\r\n".to_vec(),
+                    b"SET" => {
+                        value = Some(args[2].clone());
+                        b"+OK\r\n".to_vec()
+                    }
+                    _ => b":1\r\n".to_vec(),
+                };
+                writer.write_all(&reply).unwrap();
+            }
+        });
+        port
+    }
+
+    /// The whole store over a TCP socket made by `rt::sockets` (run on Windows too, under Wine).
+    #[test]
+    fn a_record_goes_to_redis_and_comes_back() {
+        let store = open(&format!("redis://127.0.0.1:{}", fake_redis())).unwrap();
+        let d = || Deadline::after(Duration::from_secs(10));
+        assert_eq!(store.load("x8:token:k", d()).unwrap(), None);
+        store
+            .store("x8:token:k", "a record", Duration::from_secs(60), d())
+            .unwrap();
+        assert_eq!(
+            store
+                .load("x8:token:k", d())
+                .unwrap()
+                .as_deref()
+                .map(|s| s.as_str()),
+            Some("a record")
+        );
+        assert!(!store
+            .lock("x8:token:k", Duration::from_secs(1), d())
+            .unwrap());
+        store.unlock("x8:token:k", d()).unwrap();
+        store.remove("x8:token:k", "a record", d()).unwrap();
+    }
+
     #[test]
     fn a_redis_that_is_not_there_fails_fast() {
         // A port nothing listens on: refused at once; the call must not hang either way.
