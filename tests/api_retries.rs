@@ -87,14 +87,16 @@ fn a_wait_past_the_deadline_returns_the_429_at_once_and_the_count_bounds_retries
     let emu = emulator();
     let c = client_with(&emu, |o| {
         o.api_retries = 2;
-        o.timeout = Duration::from_secs(2);
+        o.timeout = Duration::from_secs(10);
     });
     c.token(None).unwrap();
     emu.push_fault(FaultTarget::Api, throttled("30"), 1);
     let started = Instant::now();
     assert_eq!(c.request(&get(QUEUES)).unwrap().status, 429);
+    // A client that waited would be back at its 10 s deadline at the earliest; half of it is room for a
+    // loaded machine (a 2 s timeout and bound left one request's time no room at all).
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -115,11 +117,17 @@ fn a_limit_of_5_per_second_spreads_20_calls_over_about_4_seconds() {
         o.timeout = Duration::from_secs(30);
     });
     c.token(None).unwrap();
+    // Released together, so that all 20 ask within the first interval however slowly threads start: a thread
+    // that started a second late would find a free turn and not wait, and the count of 15 waits would not hold.
+    let ready = std::sync::Arc::new(std::sync::Barrier::new(20));
     let started = Instant::now();
     let threads: Vec<_> = (0..20)
         .map(|_| {
-            let c = c.clone();
-            std::thread::spawn(move || c.request(&get(QUEUES)).unwrap().status)
+            let (c, ready) = (c.clone(), ready.clone());
+            std::thread::spawn(move || {
+                ready.wait();
+                c.request(&get(QUEUES)).unwrap().status
+            })
         })
         .collect();
     for t in threads {
@@ -146,13 +154,18 @@ fn a_caller_whose_turn_comes_after_its_deadline_times_out_at_once_sending_nothin
     let sent = emu.stats().api_requests;
     let started = Instant::now();
     let req = Request {
-        timeout: Some(Duration::from_secs(2)),
+        timeout: Some(Duration::from_secs(10)),
         ..get(QUEUES)
     };
     let e = c.request(&req).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     assert!(e.to_string().contains("rate limit"), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(1));
+    // A caller that waited for its turn or its deadline would be back after 10 s at the earliest.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(emu.stats().api_requests, sent);
 }
 

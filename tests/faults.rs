@@ -237,12 +237,21 @@ fn x8_now_ms() -> i64 {
 
 #[test]
 fn a_failed_renewal_keeps_serving_the_valid_token_until_it_expires() {
-    // A 5 s token: renewal starts at 4 s (last fifth), expiry is declared at 4.5 s (a tenth early).
-    let emu = emulator_with(|c| c.token_lifetime_secs = 5);
+    // A 20 s token: renewal starts between 16 s and 17 s (the last fifth, moved by the jitter), expiry is
+    // declared at 18 s (a tenth early). Waiting for the failed renewal to reach the endpoint puts the calls
+    // below in the stale window with a renewal that failed, the subject of this test, at least 1 s before
+    // expiry. (A 5 s token and a fixed 4.1 s sleep left 0.4 s for a sleep that overshoots on a loaded machine,
+    // and the calls could come before the jittered renewal, when the token was still fresh.)
+    let emu = emulator_with(|c| c.token_lifetime_secs = 20);
     let c = client(&emu);
     let first = c.token(None).unwrap();
     emu.push_fault(FaultTarget::Token, status(503, None), 10_000);
-    std::thread::sleep(Duration::from_millis(4_100)); // into the stale window: the subject of this test
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emu.stats().token_requests < 2 {
+        assert_eq!(c.token(None).unwrap().access_token(), first.access_token());
+        assert!(Instant::now() < deadline, "the renewal never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
     for _ in 0..1000 {
         assert_eq!(
             c.token(None).unwrap().access_token(),

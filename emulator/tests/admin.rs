@@ -214,16 +214,23 @@ fn concurrent_clients_are_served_concurrently() {
     use std::time::{Duration, Instant};
     use x8_emulator::{Fault, FaultTarget};
     let emu = start();
-    emu.push_fault(FaultTarget::Token, Fault::Delay { ms: 500 }, 4);
+    emu.push_fault(FaultTarget::Token, Fault::Delay { ms: 1_000 }, 4);
+    let ready = std::sync::Barrier::new(4);
     let began = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..4 {
-            s.spawn(|| token(&agent(), &emu));
+            s.spawn(|| {
+                let a = agent();
+                ready.wait();
+                token(&a, &emu)
+            });
         }
     });
-    // Four half-second delays served one after another would take two seconds.
+    // Four one-second delays served one after another would take four seconds; served together, one. The
+    // bound leaves two seconds for the threads and their requests on a loaded machine (with 500 ms delays and
+    // a 1.5 s bound it left half a second).
     assert!(
-        began.elapsed() < Duration::from_millis(1500),
+        began.elapsed() < Duration::from_millis(3_000),
         "{:?}",
         began.elapsed()
     );

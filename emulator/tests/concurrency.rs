@@ -36,12 +36,14 @@ fn a_delayed_reply_holds_up_no_other_connection_even_on_one_thread() {
         threads: 1,
         ..EmulatorConfig::default()
     });
-    emu.push_fault(FaultTarget::Token, Fault::Delay { ms: 500 }, 4);
+    emu.push_fault(FaultTarget::Token, Fault::Delay { ms: 1_000 }, 4);
     let began = Instant::now();
     clients_at_once(&emu, 4, 1);
-    // Four half-second delays served one after another would take two seconds.
+    // Four one-second delays served one after another would take four seconds; served together, one. The
+    // bound leaves two seconds for the threads and their requests on a loaded machine (with 500 ms delays and
+    // a 1.5 s bound it left half a second).
     assert!(
-        began.elapsed() < Duration::from_millis(1500),
+        began.elapsed() < Duration::from_millis(3_000),
         "{:?}",
         began.elapsed()
     );

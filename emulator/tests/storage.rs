@@ -365,7 +365,9 @@ fn unzip(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn bulk_download_start_status_and_zip() {
     let (emu, a, bearer) = setup();
-    emu.set_report_delay_ms(100);
+    // Long enough that the job is still IN_PROGRESS for the two checks below however slowly they run on a
+    // loaded machine (100 ms was not).
+    emu.set_report_delay_ms(1_000);
     let (_, page) = search(&a, &emu, &bearer, "limit=2");
     let objects: Vec<&Value> = page["content"].as_array().unwrap().iter().collect();
     let ids: Vec<&str> = objects.iter().map(|o| o["id"].as_str().unwrap()).collect();

@@ -103,17 +103,25 @@ fn a_matched_fault_fails_only_its_page_once() {
 
 #[test]
 fn slow_token_endpoint_shows_its_concurrency_in_the_stats() {
+    // The gauge reads 3 only if the three requests overlap at the emulator: each is held 1.5 s, far longer
+    // than three threads released together by a barrier take to send, however loaded the machine (300 ms
+    // was not: a thread that started late found the others answered).
     let emu = start_with(EmulatorConfig {
-        token_delay_ms: 300,
+        token_delay_ms: 1_500,
         ..EmulatorConfig::default()
     });
+    let ready = std::sync::Barrier::new(3);
     let began = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 0..3 {
-            s.spawn(|| token(&agent(), &emu));
+            s.spawn(|| {
+                let a = agent();
+                ready.wait();
+                token(&a, &emu)
+            });
         }
     });
-    assert!(began.elapsed() >= Duration::from_millis(300));
+    assert!(began.elapsed() >= Duration::from_millis(1_500));
     assert_eq!(emu.stats().max_token_requests_in_flight, 3);
     // One after another, never more than one at a time.
     emu.reset();
