@@ -45,6 +45,9 @@ fn a_request_blocked_on_a_slow_api_returns_cancelled_and_its_connection_is_not_r
     let warm = emu.stats().connections;
 
     slow_api(&emu);
+    // Counted before the call starts: read after, it could already include the slow request, and the wait
+    // below would then wait for one that never comes.
+    let before = emu.stats().api_requests;
     let cancel = Cancel::new();
     let call = {
         let (c, cancel) = (c.clone(), cancel.clone());
@@ -57,7 +60,6 @@ fn a_request_blocked_on_a_slow_api_returns_cancelled_and_its_connection_is_not_r
             (result, Instant::now())
         })
     };
-    let before = emu.stats().api_requests;
     wait_for(&emu, "the slow request reached the emulator", |s| {
         s.api_requests > before
     });
