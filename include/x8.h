@@ -452,9 +452,9 @@ typedef struct {
    * Streams the response body instead of holding it (no `max_body_bytes` limit, constant memory): x8 calls
    * `write(write_user, data, len)` with each chunk as it arrives (`len` > 0; `data` is borrowed for that
    * call only). Return 0 to go on; anything else stops the transfer and the call fails with
-   * X8_STATUS_ABORTED. Only the final reply's body is written, whatever its status unless `head` says otherwise (the body of a 401
-   * that x8 answers by replaying the request is not); the response `*out` then has the status and headers
-   * and an empty body. NULL: the body is held in the response as usual.
+   * X8_STATUS_ABORTED. Only the final reply's body is written (the body of a 401 that x8 answers by
+   * replaying the request is not), whatever its status unless `head` holds it; the response `*out` then
+   * has the status and headers and an empty body. NULL: the body is held in the response as usual.
    */
   x8_write_fn write;
   /**
@@ -824,15 +824,16 @@ const char *x8_status_str(int32_t status);
  * `write`/`write_user` stream the body to a callback as for `x8_request` (presigned recordings are large: no
  * `max_body_bytes` limit, constant memory; `*out` then has an empty body), and `head`/`head_user` see the
  * status and headers first and may hold the body instead (an expired link's 403) or abort, as for
- * `x8_request`; a body or `read` is refused (GET and
- * HEAD carry none). Arguments are borrowed for the call only.
+ * `x8_request`; a body or `read` is refused (GET and HEAD carry none), and so is `head` without `write`.
+ * Arguments are borrowed for the call only.
  *
  * On success `*out` is a new response owned by the caller (free with `x8_response_free`); any HTTP status is a
  * success (an expired link is S3's 403). On failure `*out` is NULL. Errors: X8_STATUS_INVALID_ARGUMENT (NULL,
  * non-UTF-8, another method, a body, a malformed or Authorization header, a URL that is not https or
  * loopback http), X8_STATUS_BODY_TOO_LARGE, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS,
- * X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero, or `head` returned neither X8_HEAD_STREAM nor
- * X8_HEAD_HOLD). Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
+ * X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero, or `head` returned neither
+ * X8_HEAD_STREAM nor X8_HEAD_HOLD). Never a token error: no token is needed. Thread safety: any thread, like
+ * `x8_request`.
  */
 x8_status x8_fetch_url(const x8_client *client,
                        const char *method,
@@ -1066,8 +1067,9 @@ void x8_free(void *ptr);
  *
  * On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
  * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write`,
- * `opts->read` or `opts->head` set (pages are held, not streamed), a style that is not an `x8_page_style` value). The method,
- * path and headers are checked when each page is sent, with `x8_request`'s rules. Thread safety: any thread; the client may be shared, the pager may not.
+ * `opts->read` or `opts->head` set (pages are held, not streamed), a style that is not an `x8_page_style`
+ * value). The method, path and headers are checked when each page is sent, with `x8_request`'s rules.
+ * Thread safety: any thread; the client may be shared, the pager may not.
  */
 x8_status x8_pager_new(const x8_client *client,
                        const char *method,
@@ -1152,8 +1154,9 @@ x8_status x8_page_items(const x8_response *page,
  * `x8_request_opts`.
  *
  * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
- * header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`, `head` without `write`), X8_STATUS_NOT_ENTITLED
- * (the key lacks the API's product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the
+ * header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`, `head` without
+ * `write`), X8_STATUS_NOT_ENTITLED (the key lacks the API's product; the message lists the token's
+ * products), X8_STATUS_BODY_TOO_LARGE (a held body, `head`'s X8_HEAD_HOLD included, over the limit), the
  * token errors of `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request
  * itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero, `head` returned neither
  * X8_HEAD_STREAM nor X8_HEAD_HOLD (or `read` broke its

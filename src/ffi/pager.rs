@@ -35,8 +35,9 @@ impl Boxed for x8_pager {}
 ///
 /// On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
 /// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write`,
-/// `opts->read` or `opts->head` set (pages are held, not streamed), a style that is not an `x8_page_style` value). The method,
-/// path and headers are checked when each page is sent, with `x8_request`'s rules. Thread safety: any thread; the client may be shared, the pager may not.
+/// `opts->read` or `opts->head` set (pages are held, not streamed), a style that is not an `x8_page_style`
+/// value). The method, path and headers are checked when each page is sent, with `x8_request`'s rules.
+/// Thread safety: any thread; the client may be shared, the pager may not.
 #[no_mangle]
 pub extern "C" fn x8_pager_new(
     client: *const x8_client,

@@ -89,9 +89,9 @@ pub struct x8_request_opts {
     /// Streams the response body instead of holding it (no `max_body_bytes` limit, constant memory): x8 calls
     /// `write(write_user, data, len)` with each chunk as it arrives (`len` > 0; `data` is borrowed for that
     /// call only). Return 0 to go on; anything else stops the transfer and the call fails with
-    /// X8_STATUS_ABORTED. Only the final reply's body is written, whatever its status unless `head` says otherwise (the body of a 401
-    /// that x8 answers by replaying the request is not); the response `*out` then has the status and headers
-    /// and an empty body. NULL: the body is held in the response as usual.
+    /// X8_STATUS_ABORTED. Only the final reply's body is written (the body of a 401 that x8 answers by
+    /// replaying the request is not), whatever its status unless `head` holds it; the response `*out` then
+    /// has the status and headers and an empty body. NULL: the body is held in the response as usual.
     pub write: x8_write_fn,
     /// Passed to `write` as is.
     pub write_user: *mut c_void,
@@ -165,8 +165,9 @@ unsafe impl SizedStruct for x8_request_opts {
 /// `x8_request_opts`.
 ///
 /// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
-/// header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`, `head` without `write`), X8_STATUS_NOT_ENTITLED
-/// (the key lacks the API's product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the
+/// header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`, `head` without
+/// `write`), X8_STATUS_NOT_ENTITLED (the key lacks the API's product; the message lists the token's
+/// products), X8_STATUS_BODY_TOO_LARGE (a held body, `head`'s X8_HEAD_HOLD included, over the limit), the
 /// token errors of `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request
 /// itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero, `head` returned neither
 /// X8_HEAD_STREAM nor X8_HEAD_HOLD (or `read` broke its
