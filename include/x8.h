@@ -33,7 +33,7 @@
  * held by a parent thread); create a new client in the child. Freeing the inherited client there is safe. A
  * child holds none of x8's descriptors of the parent: the cache-file lock (x8_options_set_token_cache) frees
  * when the parent releases it, and a pooled HTTP or Redis connection the parent closes is closed at the server
- * (each is /dev/null in the child).
+ * (each is /dev/null in the child), as is a socket whose connect was under way in another thread at fork().
  */
 
 #ifndef X8_H
@@ -895,9 +895,9 @@ x8_status x8_options_set_refresh_margin_ms(x8_options *opts,
 x8_status x8_options_set_user_agent(x8_options *opts, const char *user_agent, x8_error **err);
 
 /**
- * A PEM file of CA certificates to trust (for corporate TLS inspection or a test CA): besides the roots by
- * default, or instead of them (`x8_options_set_ca_mode`). Read by `x8_client_new` (X8_STATUS_CONFIG when it
- * cannot be read or holds no certificate). Also `X8_CA_FILE` for `x8_client_new_from_env`.
+ * A PEM file of CA certificates to trust, for HTTPS and a `rediss://` store (for corporate TLS inspection or a
+ * test CA): besides the roots by default, or instead of them (`x8_options_set_ca_mode`). Read by
+ * `x8_client_new` (X8_STATUS_CONFIG when it cannot be read or holds no certificate). Also `X8_CA_FILE` for `x8_client_new_from_env`.
  */
 x8_status x8_options_set_ca_file(x8_options *opts,
                                  const char *path,
@@ -1004,7 +1004,7 @@ x8_status x8_options_add_default_header(x8_options *opts,
                                         x8_error **err);
 
 /**
- * Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
+ * Which roots HTTPS (and a `rediss://` store) trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
  * store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a Linux without any
  * bundle falls back to the compiled-in roots with a warning; macOS builds, cross-built without a macOS SDK, use
  * the compiled-in roots) or X8_ROOTS_COMPILED_IN (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:
@@ -1224,8 +1224,9 @@ x8_status x8_options_set_token_store(x8_options *opts,
 
 /**
  * Keeps the shared token in Redis, for processes on many hosts (also `X8_REDIS_URL`): `url` is
- * `redis://[[user]:password@]host[:port][/db]`, `rediss://...` (TLS, checked against the CA bundle of
- * `x8_options_set_ca_file` when set, else the built-in Mozilla roots) or `unix:///path/to/redis.sock`. The
+ * `redis://[[user]:password@]host[:port][/db]`, `rediss://...` (TLS, trusting exactly what the client's HTTPS
+ * trusts: `x8_options_set_tls_roots`, `x8_options_set_ca_file` and `x8_options_set_ca_mode`; an untrusted
+ * certificate is a Redis failure, never a fall-back to clear text) or `unix:///path/to/redis.sock`. The
  * token is stored under `x8:token:<sha256 of token URL and client id>` with `SET ... PX <ms to expiry>`; a
  * `SET NX PX` lock under that key + `:lock` makes the processes that need a token at the same moment fetch it
  * once. The secret is never stored. Every Redis exchange ends by the call's deadline, and each gets at most a

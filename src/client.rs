@@ -84,7 +84,7 @@ impl Client {
         let endpoint =
             TokenEndpoint::new(&credentials, &settings, transport.clone(), stats.clone())?;
         let store_gate = Gate::open();
-        let source: Box<dyn TokenSource> = match shared_store(o)? {
+        let source: Box<dyn TokenSource> = match shared_store(o, &transport)? {
             Some(store) => Box::new(StoreSource::new(
                 Box::new(endpoint),
                 store,
@@ -626,7 +626,7 @@ const FILE_CACHE_ON_WINDOWS: &str = "the shared token-cache file (X8_TOKEN_CACHE
      (X8_REDIS_URL) or an x8_token_store instead";
 
 /// The store that shares the token among processes, if the options name one.
-fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
+fn shared_store(o: &Options, transport: &Transport) -> Result<Option<Arc<dyn SharedStore>>> {
     Ok(match &o.shared_store {
         SharedStoreSetting::InProcess => None,
         // A folder others could write is refused: the token then stays in this process.
@@ -650,7 +650,8 @@ fn shared_store(o: &Options) -> Result<Option<Arc<dyn SharedStore>>> {
         }
         #[cfg(feature = "redis")]
         SharedStoreSetting::Redis(url) => Some(Arc::new(
-            crate::store::redis::RedisStore::open_with_ca(url, o.ca_file.as_deref())?,
+            // `rediss://` trusts what the client's HTTPS trusts: the same configuration, not a second one.
+            crate::store::redis::RedisStore::open(url, transport.tls_config())?,
         )),
         #[cfg(not(feature = "redis"))]
         SharedStoreSetting::Redis(_) => {

@@ -130,6 +130,46 @@ fn a_hanging_redis_costs_a_short_call_half_its_time_not_more() {
     assert_eq!(emu.stats().token_requests, 1);
 }
 
+/// A Redis Unix socket whose listen queue is full (a listener with a backlog of 0, filled by one connection of
+/// the test's, never accepted): std's Unix connect has no timeout and waited for room in the queue for as long
+/// as it took; now the connect ends by the call's deadline and the client fetches on its own.
+#[cfg(unix)]
+#[test]
+fn a_unix_socket_redis_whose_queue_is_full_costs_a_call_its_bound_not_more() {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let path = std::env::temp_dir().join(format!("x8-full-queue-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+    listener.bind(&SockAddr::unix(&path).unwrap()).unwrap();
+    listener.listen(0).unwrap();
+    let _filler = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    let emu = emulator();
+    let url = format!("unix://{}", path.display());
+    let client = client_with(&emu, |o| o.shared_store = SharedStoreSetting::Redis(url));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let started = Instant::now();
+    std::thread::spawn(move || {
+        let outcome = client
+            .token(Some(Duration::from_secs(2)))
+            .map(|_| client.stats());
+        let _ = tx.send(outcome);
+    });
+    // Only so that a connect that is not bounded fails the test instead of hanging it.
+    let stats = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the call ends")
+        .unwrap();
+    // Generous: the bound is the call's 2 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stats.store_errors >= 1);
+    assert_eq!(emu.stats().token_requests, 1);
+    std::fs::remove_file(&path).unwrap();
+}
+
 /// The other side of the same rule: a slow but working Redis is waited for as long as the call allows. Its
 /// reply takes about 0.4 s; under the old fixed 200 ms bound per command the record was never read and
 /// every process fetched its own token.
@@ -215,7 +255,7 @@ fn rediss_with_the_clients_ca_shares_the_token_over_tls() {
         .unwrap()
         .contains(first.access_token()));
 
-    // Without the CA: the Mozilla roots do not know it.
+    // Without the CA: the platform's trust store (the default, as for HTTPS) does not know it.
     let untrusting = redis_client(&emu, url.clone());
     untrusting.token(None).unwrap();
     assert!(untrusting.stats().store_errors >= 1);

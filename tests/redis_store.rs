@@ -26,6 +26,40 @@ fn key(emu: &x8_emulator::Emulator) -> String {
     x8::store_key(&format!("{}/oauth/v2/token", emu.base_url()), ID)
 }
 
+/// The same through Redis's Unix socket (`unix:///path`, with a db), whose socket is made as the TCP ones are
+/// (`rt::sockets`: registered before its connect, connected within the deadline).
+#[cfg(unix)]
+#[test]
+fn clients_share_one_token_through_a_unix_socket() {
+    let emu = emulator();
+    let redis = RedisServer::start_unix();
+    let url = format!("unix://{}?db=2", redis.unix_socket().display());
+    let unix_client = || {
+        client_with(&emu, |o| {
+            o.shared_store = SharedStoreSetting::Redis(url.clone())
+        })
+    };
+    let first = unix_client().token(None).unwrap();
+    let second = unix_client();
+    assert_eq!(
+        second.token(None).unwrap().access_token(),
+        first.access_token()
+    );
+    assert_eq!(second.stats().store_hits, 1);
+    assert_eq!(second.stats().store_errors, 0);
+    assert_eq!(emu.stats().token_requests, 1);
+    // In db 2, not db 0.
+    assert!(redis.keys().is_empty());
+    assert_eq!(
+        redis.command(&[
+            "EVAL",
+            "redis.call('SELECT', 2) return redis.call('DBSIZE')",
+            "0"
+        ]),
+        Reply::Int(1)
+    );
+}
+
 #[test]
 fn clients_share_one_token_through_redis_and_it_holds_no_secret() {
     let emu = emulator();

@@ -1,9 +1,16 @@
 //! The trust store (issue 16 §3): the platform's verifier by default (on Linux the system bundle, which
 //! `SSL_CERT_FILE` names), the compiled-in Mozilla roots on request, and a CA file that adds to the roots or
 //! replaces them. The platform roots are read from the environment when the first client of a trust setting is
-//! made, so each test that sets `SSL_CERT_FILE` runs in a child process of its own.
+//! made, so each test that sets `SSL_CERT_FILE` runs in a child process of its own. `rediss://` (a real
+//! `redis-server` TLS listener) trusts exactly what HTTPS does (issue 13, defect 6).
 
 mod common;
+#[cfg(feature = "redis")]
+#[path = "common/redis_server.rs"]
+mod redis_server;
+#[cfg(feature = "redis")]
+#[path = "common/test_ca.rs"]
+mod test_ca;
 
 use common::*;
 use std::path::{Path, PathBuf};
@@ -127,4 +134,123 @@ fn the_environment_names_the_roots_and_the_mode() {
         assert_eq!(e.kind(), ErrorKind::Config);
         assert!(e.to_string().contains("add or replace"), "{e}");
     });
+}
+
+/// What a client with these trust settings made of a `rediss://` store: whether the TLS connection to Redis was
+/// trusted (the client's token is then in Redis), and the warnings it logged. Its API requests succeed either
+/// way: a store that cannot be used never breaks a request.
+#[cfg(feature = "redis")]
+fn rediss_outcome(
+    emu: &Emulator,
+    redis: &redis_server::RedisServer,
+    roots: TlsRoots,
+    ca: Option<(&Path, CaMode)>,
+) -> (bool, Vec<String>) {
+    use std::sync::Arc;
+    use x8::{Level, Logger, SharedStoreSetting};
+    let key = x8::store_key(&format!("{}/oauth/v2/token", emu.base_url()), ID);
+    redis.command(&["DEL", &key]);
+    let warnings = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let w = warnings.clone();
+    let c = client_with(emu, |o| {
+        o.tls_roots = roots;
+        if let Some((path, mode)) = ca {
+            o.ca_file = Some(path.to_owned());
+            o.ca_mode = mode;
+        }
+        o.shared_store =
+            SharedStoreSetting::Redis(format!("rediss://127.0.0.1:{}", redis.tls_port()));
+        o.logger = Logger::new(
+            Arc::new(move |level: Level, m: &str| {
+                if level <= Level::Warn {
+                    w.lock().push(m.to_owned());
+                }
+            }),
+            Level::Warn,
+        );
+    });
+    let token = c.token(None).unwrap();
+    assert_eq!(c.request(&get("/echo/rediss")).unwrap().status, 200);
+    let stats = c.stats();
+    let trusted = stats.store_errors == 0;
+    assert_eq!(
+        trusted,
+        redis
+            .get(&key)
+            .is_some_and(|r| r.contains(token.access_token())),
+        "a trusted store holds the token, an untrusted one does not"
+    );
+    let warnings = warnings.lock().clone();
+    (trusted, warnings)
+}
+
+/// The warning an untrusted Redis certificate gives says what is wrong and what to do.
+#[cfg(feature = "redis")]
+fn says_not_trusted(warnings: &[String]) -> bool {
+    warnings
+        .iter()
+        .any(|w| w.contains("Redis's TLS certificate is not trusted") && w.contains("CA file"))
+}
+
+/// The system's trust store holds the test CA (`SSL_CERT_FILE`): `rediss://` trusts it by default, as HTTPS
+/// does, with no CA file; with the compiled-in roots, or a CA file that replaces the roots, it does not. (Before,
+/// `rediss://` trusted the compiled-in roots or the CA file alone, whatever the client's trust setting.)
+#[cfg(feature = "redis")]
+#[test]
+fn rediss_trusts_the_system_store_by_default() {
+    in_child("rediss_trusts_the_system_store_by_default", || {
+        let (system, other) = (
+            test_ca::TestCa::new("rediss-system"),
+            test_ca::TestCa::new("rediss-other"),
+        );
+        std::env::set_var("SSL_CERT_FILE", system.ca_file());
+        let redis = redis_server::RedisServer::start_tls(&system.dir, None);
+        let emu = emulator();
+        let other_ca = other.ca_file();
+        let (trusted, warnings) = rediss_outcome(&emu, &redis, TlsRoots::Platform, None);
+        assert!(trusted, "platform roots: {warnings:?}");
+        let add = Some((other_ca.as_path(), CaMode::Add));
+        let (trusted, warnings) = rediss_outcome(&emu, &redis, TlsRoots::Platform, add);
+        assert!(trusted, "a CA file added keeps the system's: {warnings:?}");
+        let (trusted, warnings) = rediss_outcome(&emu, &redis, TlsRoots::CompiledIn, None);
+        assert!(!trusted, "compiled-in roots");
+        assert!(says_not_trusted(&warnings), "{warnings:?}");
+        let replace = Some((other_ca.as_path(), CaMode::Replace));
+        let (trusted, warnings) = rediss_outcome(&emu, &redis, TlsRoots::Platform, replace);
+        assert!(!trusted, "a CA file that replaces the roots");
+        assert!(says_not_trusted(&warnings), "{warnings:?}");
+    });
+}
+
+/// The system's trust store does not hold the test CA: the default refuses Redis's certificate, with a warning
+/// that says so, and requests still succeed; the test CA given as the client's CA file (added, or replacing the
+/// roots) is trusted, with the platform's roots and with the compiled-in ones.
+#[cfg(feature = "redis")]
+#[test]
+fn rediss_trusts_the_clients_ca_file_and_the_default_does_not_trust_a_private_ca() {
+    in_child(
+        "rediss_trusts_the_clients_ca_file_and_the_default_does_not_trust_a_private_ca",
+        || {
+            let (ca, system) = (
+                test_ca::TestCa::new("rediss-private"),
+                test_ca::TestCa::new("rediss-unrelated-system"),
+            );
+            std::env::set_var("SSL_CERT_FILE", system.ca_file());
+            let redis = redis_server::RedisServer::start_tls(&ca.dir, None);
+            let emu = emulator();
+            let ca_file = ca.ca_file();
+            let (trusted, warnings) = rediss_outcome(&emu, &redis, TlsRoots::Platform, None);
+            assert!(!trusted, "the platform's roots do not know a private CA");
+            assert!(says_not_trusted(&warnings), "{warnings:?}");
+            for (roots, mode) in [
+                (TlsRoots::Platform, CaMode::Add),
+                (TlsRoots::Platform, CaMode::Replace),
+                (TlsRoots::CompiledIn, CaMode::Add),
+            ] {
+                let (trusted, warnings) =
+                    rediss_outcome(&emu, &redis, roots, Some((ca_file.as_path(), mode)));
+                assert!(trusted, "{roots:?} {mode:?}: {warnings:?}");
+            }
+        },
+    );
 }

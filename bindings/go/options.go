@@ -130,7 +130,7 @@ func WithCAFile(path string) Option { return func(c *config) { c.caFile = &path 
 // WithCAMode sets what the CA file does: CAAdd (default) or CAReplace.
 func WithCAMode(mode CAMode) Option { return func(c *config) { c.caMode = &mode } }
 
-// WithTLSRoots chooses the roots HTTPS trusts: RootsPlatform (default: the OS store, on Linux the system bundle
+// WithTLSRoots chooses the roots HTTPS (and a rediss:// store) trusts: RootsPlatform (default: the OS store, on Linux the system bundle
 // or SSL_CERT_FILE) or RootsCompiledIn (Mozilla's roots built into libx8).
 func WithTLSRoots(roots TLSRoots) Option { return func(c *config) { c.tlsRoots = &roots } }
 
@@ -189,7 +189,8 @@ func WithTokenCache(dir string) Option {
 }
 
 // WithRedisStore keeps the token in Redis, shared by processes on many hosts (also X8_REDIS_URL): url is
-// redis://[[user]:password@]host[:port][/db] or unix:///path/to/redis.sock. Processes that need a token at the
+// redis://[[user]:password@]host[:port][/db], rediss://... (TLS, trusted as HTTPS is: WithTLSRoots, WithCAFile,
+// WithCAMode) or unix:///path/to/redis.sock. Processes that need a token at the
 // same moment fetch it once; a Redis that is down makes the client fetch by itself (with a warning), never fail.
 // Replaces WithTokenCache.
 func WithRedisStore(url string) Option {

@@ -298,7 +298,8 @@ pub struct Options {
     /// A token is treated as expired this long before the server's expiry, to absorb latency and clock drift.
     pub expiry_safety: Duration,
     pub user_agent: String,
-    /// Which roots HTTPS trusts: the platform's verifier (default) or the compiled-in Mozilla roots.
+    /// Which roots HTTPS and a `rediss://` store trust: the platform's verifier (default) or the compiled-in
+    /// Mozilla roots.
     pub tls_roots: TlsRoots,
     /// PEM file of CA certificates to trust (corporate TLS inspection, a test CA), besides the roots or instead
     /// of them (`ca_mode`).

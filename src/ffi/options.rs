@@ -149,9 +149,9 @@ pub extern "C" fn x8_options_set_user_agent(
     })
 }
 
-/// A PEM file of CA certificates to trust (for corporate TLS inspection or a test CA): besides the roots by
-/// default, or instead of them (`x8_options_set_ca_mode`). Read by `x8_client_new` (X8_STATUS_CONFIG when it
-/// cannot be read or holds no certificate). Also `X8_CA_FILE` for `x8_client_new_from_env`.
+/// A PEM file of CA certificates to trust, for HTTPS and a `rediss://` store (for corporate TLS inspection or a
+/// test CA): besides the roots by default, or instead of them (`x8_options_set_ca_mode`). Read by
+/// `x8_client_new` (X8_STATUS_CONFIG when it cannot be read or holds no certificate). Also `X8_CA_FILE` for `x8_client_new_from_env`.
 #[no_mangle]
 pub extern "C" fn x8_options_set_ca_file(
     opts: *mut x8_options,
@@ -384,7 +384,7 @@ fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str, ignore_c
     }
 }
 
-/// Which roots HTTPS trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
+/// Which roots HTTPS (and a `rediss://` store) trusts: X8_ROOTS_PLATFORM (default: the platform's verifier, i.e. the Windows certificate
 /// store, or the system bundle on Linux, where `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured; a Linux without any
 /// bundle falls back to the compiled-in roots with a warning; macOS builds, cross-built without a macOS SDK, use
 /// the compiled-in roots) or X8_ROOTS_COMPILED_IN (Mozilla's roots built into x8). Also `X8_TLS_ROOTS` (platform, compiled-in). Errors:

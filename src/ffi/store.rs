@@ -140,8 +140,9 @@ pub extern "C" fn x8_options_set_token_store(
 }
 
 /// Keeps the shared token in Redis, for processes on many hosts (also `X8_REDIS_URL`): `url` is
-/// `redis://[[user]:password@]host[:port][/db]`, `rediss://...` (TLS, checked against the CA bundle of
-/// `x8_options_set_ca_file` when set, else the built-in Mozilla roots) or `unix:///path/to/redis.sock`. The
+/// `redis://[[user]:password@]host[:port][/db]`, `rediss://...` (TLS, trusting exactly what the client's HTTPS
+/// trusts: `x8_options_set_tls_roots`, `x8_options_set_ca_file` and `x8_options_set_ca_mode`; an untrusted
+/// certificate is a Redis failure, never a fall-back to clear text) or `unix:///path/to/redis.sock`. The
 /// token is stored under `x8:token:<sha256 of token URL and client id>` with `SET ... PX <ms to expiry>`; a
 /// `SET NX PX` lock under that key + `:lock` makes the processes that need a token at the same moment fetch it
 /// once. The secret is never stored. Every Redis exchange ends by the call's deadline, and each gets at most a

@@ -56,6 +56,8 @@ pub struct Transport {
     agent: ureq::Agent,
     /// Without a proxy, for loopback and http:// targets; `None` when there is no proxy (then `agent` is direct).
     direct: Option<ureq::Agent>,
+    /// The TLS configuration of both agents, shared with the client's `rediss://` store.
+    tls: shared::SharedTls,
     default_timeout: Duration,
     connect_timeout: Duration,
     max_body_bytes: u64,
@@ -151,11 +153,18 @@ impl Transport {
         let direct = proxy.is_some().then(|| agent(None));
         Ok(Transport {
             agent: agent(proxy),
+            tls: tls_shared,
             direct,
             default_timeout: o.timeout,
             connect_timeout: o.connect_timeout,
             max_body_bytes: o.max_body_bytes,
         })
+    }
+
+    /// The rustls configuration HTTPS verifies with (the client's roots, CA file and mode): for the other TLS
+    /// connections the client makes (`rediss://`), so that one setting decides what every one of them trusts.
+    pub fn tls_config(&self) -> std::sync::Arc<rustls::ClientConfig> {
+        self.tls.config()
     }
 
     /// The agent for `uri`: without a proxy for loopback hosts and for plain http://. A proxy is for reaching

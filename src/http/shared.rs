@@ -112,6 +112,12 @@ pub fn tls(
     Ok(SharedTls(entry))
 }
 
+impl SharedTls {
+    pub fn config(&self) -> Arc<rustls::ClientConfig> {
+        self.0.connector.config.clone()
+    }
+}
+
 impl<In: Transport> Connector<In> for SharedTls {
     type Out = <TlsConnector as Connector<In>>::Out;
 

@@ -21,6 +21,7 @@ use ureq::unversioned::transport::{
 use ureq::Timeout;
 
 use crate::rt::inherited_fds::Unshared;
+use crate::rt::sockets;
 
 /// Socket timeouts are rounded up to this step, so that a budget which shrank by a few microseconds since the
 /// last request does not cost a setsockopt. Up, not down: a timeout may fire a little late, as every timer
@@ -32,9 +33,6 @@ const TIMEOUT_STEP: Duration = Duration::from_millis(10);
 /// window is the same race as it closing just after a probe (and far shorter than the round trip a request
 /// takes to reach the server, which that race always had).
 const PROBE_STILL_FRESH: Duration = Duration::from_millis(1);
-
-/// The least time one address of a multi-address host is given to connect.
-const MIN_CONNECT_PER_ADDRESS: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Default)]
 pub struct TcpConnector;
@@ -81,7 +79,7 @@ impl<In: Transport> Connector<In> for TcpConnector {
 }
 
 /// Tries each resolved address in turn. Every address but the last gets half of the time left (at least
-/// `MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second. The call's
+/// `sockets::MIN_CONNECT_PER_ADDRESS`), so a host whose first address blackholes still reaches its second. The call's
 /// cancel watches each socket from before its connect: on Linux a shutdown aborts a connect in progress (other
 /// systems finish or time out the connect first).
 fn connect_any(
@@ -100,17 +98,16 @@ fn connect_any(
                 if left.is_zero() {
                     return Err(ureq::Error::Timeout(timeout.reason));
                 }
-                let share = if last { left } else { left / 2 };
-                Some(share.max(MIN_CONNECT_PER_ADDRESS).min(left))
+                Some(sockets::share_for_address(left, last))
             }
         };
         let socket = new_socket(addr)?;
         super::cancel::watch(&socket)?;
-        let unconnected = socket2::SockRef::from(&*socket.stream);
-        let attempt = match share {
-            None => unconnected.connect(&(*addr).into()),
-            Some(share) => unconnected.connect_timeout(&(*addr).into(), share),
-        };
+        let attempt = sockets::connect(
+            socket2::SockRef::from(&*socket.stream),
+            &(*addr).into(),
+            share,
+        );
         match attempt {
             Ok(()) => return Ok(socket),
             Err(e) if is_timeout(&e) => {
@@ -132,23 +129,12 @@ fn connect_any(
     }))
 }
 
-/// A TCP socket for `addr`, not yet connected. socket2 rather than `TcpStream::connect_timeout`, which hides the
-/// socket until it is connected (so a cancel could not reach it). Close-on-exec (Unix) and not inheritable
-/// (Windows), as std's sockets.
+/// A TCP socket for `addr`, not yet connected (`rt::sockets`: registered from its creation, so even a fork during
+/// the connect leaves the child without it). Not `TcpStream::connect_timeout`, which hides the socket until it
+/// is connected: a cancel could not reach it.
 fn new_socket(addr: &std::net::SocketAddr) -> io::Result<Arc<SharedSocket>> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    // Made under the inherited-descriptor registry's lock, so even a fork during the connect leaves the child
-    // without it.
-    let stream = Unshared::open(|| {
-        Socket::new(
-            Domain::for_address(*addr),
-            Type::STREAM,
-            Some(Protocol::TCP),
-        )
-        .map(TcpStream::from)
-    })?;
     Ok(Arc::new(SharedSocket {
-        stream,
+        stream: sockets::unconnected_tcp(addr)?,
         killed: AtomicBool::new(false),
     }))
 }

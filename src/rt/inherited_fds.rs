@@ -20,9 +20,9 @@
 //! Closing happens under the registry's lock, which the fork handler holds across fork() (taken after every
 //! other layer's prepare hook, so a hook that waits for a thread closing a descriptor cannot deadlock), so a
 //! child never inherits a descriptor that is no longer registered, nor has a number replaced that was closed and
-//! reused. Opening under the lock is offered (`open`) where it is quick, as for a lock file; a socket is
-//! registered just after it connects (`register`), since a connect may block for seconds and must not hold up
-//! every other connect and fork: a fork in that window leaves the child one socket, as before.
+//! reused. Opening happens under the lock too (`open`), so no fork comes between a descriptor's creation and its
+//! registration: a lock file, and every socket (TCP or Unix), which is created unconnected and connected after, outside
+//! the lock (`sockets`: a connect may block for seconds and must not hold up every other connect and fork).
 //! The cost: one uncontended lock per descriptor opened and one per descriptor closed, nothing per request.
 //!
 //! Unix only: Windows has no fork(), and there `Unshared` only wraps.
@@ -64,7 +64,8 @@ impl<T: std::os::fd::AsRawFd> Unshared<T> {
         })
     }
 
-    /// Registers what is already open.
+    /// Registers what is already open, for tests: everything x8 opens is registered as it is made (`open`).
+    #[cfg(test)]
     pub fn register(inner: T) -> Unshared<T> {
         Unshared::open(|| Ok::<T, std::convert::Infallible>(inner))
             .unwrap_or_else(|never| match never {})
@@ -207,13 +208,19 @@ mod unix {
     }
 }
 
+/// Whether `fd` is registered now.
+#[cfg(all(test, unix))]
+pub(crate) fn is_registered(fd: std::os::fd::RawFd) -> bool {
+    unix::registry().contains(&fd)
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::fd::AsRawFd;
 
     fn registered(fd: std::os::fd::RawFd) -> bool {
-        unix::registry().contains(&fd)
+        is_registered(fd)
     }
 
     #[test]

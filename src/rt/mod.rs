@@ -1,5 +1,5 @@
 //! Runtime primitives that know nothing of tokens or 8x8: cancellation, clocks and deadlines, fork detection and
-//! the descriptors a forked child must not hold, the log sink, and the counters.
+//! the descriptors a forked child must not hold, the log sink, the counters, and how TCP sockets are made.
 
 /// cbindgen:ignore
 pub mod cancel;
@@ -9,4 +9,5 @@ pub mod inherited_fds;
 pub mod limiter;
 pub mod log;
 pub mod os;
+pub mod sockets;
 pub mod stats;

@@ -14,9 +14,12 @@
 //!   value over 64 KiB is refused from its length alone. The store protocol (`StoreSource`) gives each call at
 //!   most a second, and before a fetch at most half of the time left, so a Redis that is down, unreachable or
 //!   hostile costs a fetch at most that, and a slow but working one is no longer cut off at 200 ms.
-//! - `rediss://` is TLS (rustls, the same stack and roots as the HTTPS transport), checked against the
-//!   client's CA bundle (`x8_options_set_ca_file`) when one is set, else the built-in Mozilla roots: the token
-//!   and the AUTH password never cross the network in clear.
+//! - `rediss://` is TLS with the very rustls configuration the client's HTTPS uses (`http::tls::client_config`,
+//!   handed in by the client): the platform's trust store by default, the compiled-in roots on request, and the
+//!   client's CA file added or in their place. The token and the AUTH password never cross the network in
+//!   clear; a certificate that is not trusted fails the connection (the client then fetches on its own).
+//! - Every socket is made by `rt::sockets`: registered before its connect, so a child forked while a connect is
+//!   under way in another thread holds `/dev/null` in its place, not a live connection to Redis.
 //!
 //! Why not the `redis` crate: its synchronous client bounds each socket read, not an exchange (a reply
 //! trickling a byte per 150 ms held a 2 s call for 40 s), and reads whatever length a reply announces (a 60 MB
@@ -29,17 +32,18 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::record::MAX_RECORD_BYTES;
-use super::resp::{exchange, is_too_large, Reply, TimedStream};
+use super::resp::{exchange, is_too_large, Bounded, Reply, TimedStream};
 use super::{SharedStore, StoreResult};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rt::clock::Deadline;
 use crate::rt::inherited_fds::Unshared;
+use crate::rt::sockets;
 
 /// Deletes KEYS[1] only if it still holds ARGV[1].
 const DELETE_IF_EQUAL: &str =
@@ -63,8 +67,8 @@ enum Place {
     Unix(PathBuf),
 }
 
-/// Each socket registered from the moment it connects, so that a child forked meanwhile does not keep it open
-/// (`rt::inherited_fds`).
+/// Each socket registered from its creation, before its connect, so that a child forked meanwhile does not keep
+/// it open (`rt::sockets`).
 enum Connection {
     Tcp(Unshared<TcpStream>),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, Unshared<TcpStream>>>),
@@ -99,6 +103,14 @@ impl Write for Connection {
             #[cfg(unix)]
             Connection::Unix(s) => s.flush(),
         }
+    }
+}
+
+/// The TCP socket under a TLS handshake.
+impl TimedStream for Unshared<TcpStream> {
+    fn set_timeouts(&self, t: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(t))
+            .and(self.set_write_timeout(Some(t)))
     }
 }
 
@@ -231,49 +243,11 @@ fn parse_url(url: &str) -> Result<Target> {
     })
 }
 
-/// The TLS settings for `rediss://`: the CA bundle's certificates when one is given, else the Mozilla roots
-/// (what the HTTPS transport trusts).
-fn tls_config(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>> {
-    let mut roots = rustls::RootCertStore::empty();
-    match ca_file {
-        Some(path) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| config(format!("cannot read CA bundle {}: {e}", path.display())))?;
-            for item in ureq::tls::parse_pem(&pem) {
-                if let Ok(ureq::tls::PemItem::Certificate(c)) = item {
-                    roots
-                        .add(rustls::pki_types::CertificateDer::from(c.der().to_vec()))
-                        .map_err(|e| config(format!("CA bundle {}: {e}", path.display())))?;
-                }
-            }
-            if roots.is_empty() {
-                return Err(config(format!(
-                    "CA bundle {} holds no certificates",
-                    path.display()
-                )));
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| Error::new(ErrorKind::Internal, format!("TLS setup: {e}")))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
 impl RedisStore {
     /// Checks the URL (`redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or
-    /// `unix:///path/to/socket`); connects only when first used. TLS trusts the Mozilla roots.
-    pub fn open(url: &str) -> Result<RedisStore> {
-        RedisStore::open_with_ca(url, None)
-    }
-
-    /// As `open`, with TLS checked against the certificates in `ca_file` (PEM) instead of the Mozilla roots.
-    pub fn open_with_ca(url: &str, ca_file: Option<&Path>) -> Result<RedisStore> {
+    /// `unix:///path/to/socket`); connects only when first used. `tls_config` is what `rediss://` verifies and
+    /// speaks with: the client's own HTTPS configuration, so Redis is trusted exactly as the API is.
+    pub fn open(url: &str, tls_config: Arc<rustls::ClientConfig>) -> Result<RedisStore> {
         let target = parse_url(url)?;
         let (shown, tls) = match &target.place {
             Place::Tcp { host, port, tls } => {
@@ -285,7 +259,7 @@ impl RedisStore {
                 let scheme = if *tls { " (TLS)" } else { "" };
                 (
                     format!("Redis at {host}:{port}{scheme}"),
-                    tls.then(|| tls_config(ca_file)).transpose()?,
+                    tls.then(|| tls_config.clone()),
                 )
             }
             Place::Unix(path) => (format!("Redis at {}", path.display()), None),
@@ -312,7 +286,16 @@ impl RedisStore {
     fn connect(&self, deadline: Instant) -> io::Result<Connection> {
         let mut connection = match &self.target.place {
             #[cfg(unix)]
-            Place::Unix(path) => Connection::Unix(Unshared::register(UnixStream::connect(path)?)),
+            Place::Unix(path) => {
+                let socket = sockets::unconnected_unix()?;
+                let left = deadline.saturating_duration_since(Instant::now());
+                sockets::connect(
+                    socket2::SockRef::from(&*socket),
+                    &socket2::SockAddr::unix(path)?,
+                    Some(left),
+                )?;
+                Connection::Unix(socket)
+            }
             #[cfg(not(unix))]
             Place::Unix(_) => {
                 return Err(io::Error::new(
@@ -321,32 +304,12 @@ impl RedisStore {
                 ))
             }
             Place::Tcp { host, port, .. } => {
-                let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
-                let mut found = None;
-                for addr in resolve_within(host, *port, deadline, system_lookup)? {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match TcpStream::connect_timeout(&addr, left) {
-                        Ok(s) => {
-                            found = Some(Unshared::register(s));
-                            break;
-                        }
-                        Err(e) => last = e,
-                    }
-                }
-                let tcp = found.ok_or(last)?;
+                let tcp = connect_tcp(host, *port, deadline)?;
                 tcp.set_nodelay(true)?;
                 match &self.tls {
                     None => Connection::Tcp(tcp),
                     Some(config) => {
-                        let name = rustls::pki_types::ServerName::try_from(host.clone())
-                            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-                        let tls = rustls::ClientConnection::new(config.clone(), name)
-                            .map_err(io::Error::other)?;
-                        // The handshake happens on the first exchange, under its deadline.
-                        Connection::Tls(Box::new(rustls::StreamOwned::new(tls, tcp)))
+                        Connection::Tls(Box::new(handshake(config.clone(), host, tcp, deadline)?))
                     }
                 }
             }
@@ -444,6 +407,67 @@ fn resolve_within(
             format!("looking up {host} took longer than the call's deadline"),
         ))
     })
+}
+
+/// A TCP connection to Redis's host by `deadline`: each address in turn, each with its share of the time
+/// (`rt::sockets`, as the HTTPS transport connects).
+fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Result<Unshared<TcpStream>> {
+    let addrs = resolve_within(host, port, deadline, system_lookup)?;
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
+    for (i, addr) in addrs.iter().enumerate() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connecting to Redis took longer than the call's deadline",
+            ));
+        }
+        let share = sockets::share_for_address(left, i + 1 == addrs.len());
+        let socket = sockets::unconnected_tcp(addr)?;
+        match sockets::connect(
+            socket2::SockRef::from(&*socket),
+            &(*addr).into(),
+            Some(share),
+        ) {
+            Ok(()) => return Ok(socket),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// TLS over `tcp`, handshaken by `deadline` (each read and write of it bounded, as an exchange is), so that a
+/// certificate Redis's host is not trusted for fails here, with a message that says so.
+fn handshake(
+    config: Arc<rustls::ClientConfig>,
+    host: &str,
+    mut tcp: Unshared<TcpStream>,
+    deadline: Instant,
+) -> io::Result<rustls::StreamOwned<rustls::ClientConnection, Unshared<TcpStream>>> {
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let mut tls = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
+    while tls.is_handshaking() {
+        tls.complete_io(&mut Bounded::new(&mut tcp, deadline))
+            .map_err(tls_failure)?;
+    }
+    Ok(rustls::StreamOwned::new(tls, tcp))
+}
+
+/// A TLS failure in words a reader of the log can act on.
+fn tls_failure(e: io::Error) -> io::Error {
+    let kind = e.kind();
+    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(_)) => io::Error::new(
+            kind,
+            format!(
+                "Redis's TLS certificate is not trusted ({e}): add its CA to the system's trust store or give it \
+                 as the client's CA file (x8_options_set_ca_file, X8_CA_FILE)"
+            ),
+        ),
+        Some(_) => io::Error::new(kind, format!("the TLS handshake with Redis failed ({e})")),
+        None => e,
+    }
 }
 
 fn is_dead_connection(e: &io::Error) -> bool {
@@ -571,9 +595,21 @@ impl SharedStore for RedisStore {
 mod tests {
     use super::*;
 
+    /// A store whose TLS trusts nothing: these tests never get as far as a handshake.
+    fn open(url: &str) -> Result<RedisStore> {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+        RedisStore::open(url, Arc::new(config))
+    }
+
     #[test]
     fn urls_are_checked_without_connecting_and_never_shown_with_their_password() {
-        let store = RedisStore::open("redis://:hunter2@127.0.0.1:6399/3").unwrap();
+        let store = open("redis://:hunter2@127.0.0.1:6399/3").unwrap();
         assert_eq!(store.describe(), "Redis at 127.0.0.1:6399 db 3");
         assert!(!format!("{:?}", &store as &dyn SharedStore).contains("hunter2"));
         for bad in [
@@ -587,18 +623,18 @@ mod tests {
             "unix://relative",
             "rediss://user:hunter2@h:abc",
         ] {
-            let e = RedisStore::open(bad).err().unwrap();
+            let e = open(bad).err().unwrap();
             assert_eq!(e.kind(), ErrorKind::Config, "{bad}");
             assert!(!e.message().contains("hunter2"), "{}", e.message());
         }
-        let tls = RedisStore::open("rediss://user:hunter%32@[::1]:6380").unwrap();
+        let tls = open("rediss://user:hunter%32@[::1]:6380").unwrap();
         assert_eq!(tls.describe(), "Redis at [::1]:6380 (TLS)");
         assert_eq!(
             tls.target.password.as_deref().map(|s| s.as_str()),
             Some("hunter2")
         );
         assert_eq!(tls.target.user.as_deref().map(|s| s.as_str()), Some("user"));
-        let unix = RedisStore::open("unix:///run/redis.sock?db=2").unwrap();
+        let unix = open("unix:///run/redis.sock?db=2").unwrap();
         assert_eq!(unix.describe(), "Redis at /run/redis.sock db 2");
     }
 
@@ -634,6 +670,73 @@ mod tests {
         );
     }
 
+    /// A Redis stand-in on 127.0.0.1 holding one value: reads each RESP command whole and answers GET with the
+    /// value (nil before a SET), SET with OK (NX: nil), EVAL with 1.
+    fn fake_redis() -> u16 {
+        use std::io::BufRead;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut writer = conn.try_clone().unwrap();
+            let mut reader = io::BufReader::new(conn);
+            let mut value: Option<Vec<u8>> = None;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let n: usize = line.trim()[1..].parse().unwrap();
+                let mut args = Vec::new();
+                for _ in 0..n {
+                    line.clear();
+                    reader.read_line(&mut line).unwrap();
+                    let len: usize = line.trim()[1..].parse().unwrap();
+                    let mut arg = vec![0; len + 2];
+                    reader.read_exact(&mut arg).unwrap();
+                    arg.truncate(len);
+                    args.push(arg);
+                }
+                line.clear();
+                let reply = match &args[0][..] {
+                    b"GET" => match &value {
+                        Some(v) => [format!("${}\r\n", v.len()).as_bytes(), v, b"\r\n"].concat(),
+                        None => b"$-1\r\n".to_vec(),
+                    },
+                    b"SET" if args.iter().any(|a| a == b"NX") => b"$-1\r\n".to_vec(),
+                    b"SET" => {
+                        value = Some(args[2].clone());
+                        b"+OK\r\n".to_vec()
+                    }
+                    _ => b":1\r\n".to_vec(),
+                };
+                writer.write_all(&reply).unwrap();
+            }
+        });
+        port
+    }
+
+    /// The whole store over a TCP socket made by `rt::sockets` (run on Windows too, under Wine).
+    #[test]
+    fn a_record_goes_to_redis_and_comes_back() {
+        let store = open(&format!("redis://127.0.0.1:{}", fake_redis())).unwrap();
+        let d = || Deadline::after(Duration::from_secs(10));
+        assert_eq!(store.load("x8:token:k", d()).unwrap(), None);
+        store
+            .store("x8:token:k", "a record", Duration::from_secs(60), d())
+            .unwrap();
+        assert_eq!(
+            store
+                .load("x8:token:k", d())
+                .unwrap()
+                .as_deref()
+                .map(|s| s.as_str()),
+            Some("a record")
+        );
+        assert!(!store
+            .lock("x8:token:k", Duration::from_secs(1), d())
+            .unwrap());
+        store.unlock("x8:token:k", d()).unwrap();
+        store.remove("x8:token:k", "a record", d()).unwrap();
+    }
+
     #[test]
     fn a_redis_that_is_not_there_fails_fast() {
         // A port nothing listens on: refused at once; the call must not hang either way.
@@ -641,7 +744,7 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let store = RedisStore::open(&format!("redis://127.0.0.1:{port}")).unwrap();
+        let store = open(&format!("redis://127.0.0.1:{port}")).unwrap();
         let started = std::time::Instant::now();
         let d = || Deadline::after(Duration::from_secs(1));
         assert!(store.load("x8:token:k", d()).is_err());

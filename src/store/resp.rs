@@ -25,10 +25,16 @@ pub trait TimedStream: Read + Write {
 }
 
 /// Reads and writes `inner` only until `deadline`: each system call gets what is left of the time as its
-/// socket timeout, and none starts once it is spent.
-struct Bounded<'a, S: TimedStream + ?Sized> {
+/// socket timeout, and none starts once it is spent. (Also what a TLS handshake with Redis runs over.)
+pub struct Bounded<'a, S: TimedStream + ?Sized> {
     inner: &'a mut S,
     deadline: Instant,
+}
+
+impl<'a, S: TimedStream + ?Sized> Bounded<'a, S> {
+    pub fn new(inner: &'a mut S, deadline: Instant) -> Bounded<'a, S> {
+        Bounded { inner, deadline }
+    }
 }
 
 impl<S: TimedStream + ?Sized> Bounded<'_, S> {
@@ -110,10 +116,7 @@ pub fn exchange<S: TimedStream + ?Sized>(
     deadline: Instant,
     max_value: usize,
 ) -> io::Result<Reply> {
-    let mut bounded = Bounded {
-        inner: stream,
-        deadline,
-    };
+    let mut bounded = Bounded::new(stream, deadline);
     bounded.write_all(&encode(args))?;
     bounded.flush()?;
     let mut reader = BufReader::with_capacity(4096, bounded);

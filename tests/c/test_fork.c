@@ -3,7 +3,7 @@
  * and queued on the renewal scheduler; in the child every entry point on an
  * inherited client answers X8_STATUS_FORKED without calling any callback, freeing it never blocks, and a new
  * client works; a child forked while the parent holds the cache-file lock does not keep that lock (or any
- * descriptor of it), nor any of the parent's pooled sockets. Each child runs under alarm(): a child that hangs is killed and the test fails. */
+ * descriptor of it), nor any of the parent's pooled sockets, nor a Redis socket whose connect was under way. Each child runs under alarm(): a child that hangs is killed and the test fails. */
 #define _GNU_SOURCE
 #include "fixture.h"
 
@@ -712,6 +712,142 @@ static void fork_with_pooled_connections(void **state) {
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* ---- fork while a Redis connect is under way ---------------------------------------------------------- */
+
+/* A "Redis" whose connects never complete: a listener with a backlog of 0, never accepted, whose queue one
+ * connection of the test's own fills; Linux then drops the SYN of every further connect, which stays in
+ * SYN_SENT until its caller gives up. All on loopback. */
+typedef struct held_redis {
+    int listener, filler, port;
+} held_redis;
+
+static void held_redis_start(held_redis *h) {
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    h->listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(h->listener >= 0);
+    assert_int_equal(bind(h->listener, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(h->listener, (struct sockaddr *)&a, &len), 0);
+    h->port = ntohs(a.sin_port);
+    assert_int_equal(listen(h->listener, 0), 0);
+    h->filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(h->filler >= 0);
+    assert_int_equal(connect(h->filler, (struct sockaddr *)&a, sizeof a), 0);
+}
+
+static void held_redis_stop(held_redis *h) {
+    close(h->filler);
+    close(h->listener);
+}
+
+/* The socket inode behind descriptor `fd` of this process, or 0 when it is no socket. */
+static unsigned long socket_inode(int fd) {
+    char link[64], target[256];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t len = readlink(link, target, sizeof target - 1);
+    if (len <= 0) return 0;
+    target[len] = 0;
+    unsigned long inode = 0;
+    return sscanf(target, "socket:[%lu]", &inode) == 1 ? inode : 0;
+}
+
+/* Whether `inode` is an IPv4 TCP socket with remote port `port`, in `state` (/proc/net/tcp's hex code; 0 for
+ * any). */
+static int tcp_socket_to(unsigned long inode, int port, int state) {
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f) return 0;
+    char line[512];
+    int found = 0;
+    if (!fgets(line, sizeof line, f)) line[0] = 0; /* the column titles */
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned rem_port = 0, st = 0;
+        unsigned long ino = 0;
+        if (sscanf(line, " %*d: %*x:%*x %*x:%x %x %*x:%*x %*x:%*x %*x %*u %*u %lu", &rem_port, &st, &ino) == 3)
+            found = ino == inode && (int)rem_port == port && (state == 0 || (int)st == state);
+    }
+    fclose(f);
+    return found;
+}
+
+#define TCP_SYN_SENT 2
+
+/* The descriptors of this process, other than `except`, that are TCP sockets to `port` in `state`. */
+static int sockets_to(int port, int state, int except, int *out, int max) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        if (e->d_name[0] == '.') continue;
+        int fd = atoi(e->d_name);
+        if (fd == dirfd(d) || fd == except) continue;
+        unsigned long inode = socket_inode(fd);
+        if (inode && tcp_socket_to(inode, port, state)) out[n++] = fd;
+    }
+    closedir(d);
+    return n;
+}
+
+typedef struct held_connect {
+    held_redis *redis;
+    int fd; /* x8's socket whose connect was under way in the parent */
+} held_connect;
+
+/* In the child: the descriptor that was x8's connecting socket is no socket any more, and no descriptor but the
+ * test's own filler is a socket to the held Redis. */
+static int connecting_socket_is_not_inherited(void *arg) {
+    held_connect *h = arg;
+    int fds[MAX_FDS];
+    int still = sockets_to(h->redis->port, 0, h->redis->filler, fds, MAX_FDS);
+    unsigned long inode = socket_inode(h->fd);
+    if (inode) fprintf(stderr, "descriptor %d of the child is still socket %lu\n", h->fd, inode);
+    if (still) fprintf(stderr, "the child holds %d sockets to Redis\n", still);
+    return inode == 0 && still == 0 ? 0 : 1;
+}
+
+/* A child forked while another thread's Redis connect is under way (over TCP, and for rediss:// before its TLS
+ * handshake): before, the Redis store's socket was registered only once connected, and the child kept a live
+ * socket to Redis; now it is made registered, before its connect, and the child holds /dev/null. The token
+ * call itself still succeeds: the store fails within its bound and the client fetches on its own. */
+static void fork_while_a_redis_connect_is_in_flight(void **state) {
+    (void)state;
+    const char *schemes[] = {"redis", "rediss"};
+    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
+        held_redis redis;
+        held_redis_start(&redis);
+        char url[64];
+        snprintf(url, sizeof url, "%s://127.0.0.1:%d", schemes[i], redis.port);
+        x8_options *o = x8_options_new();
+        assert_int_equal(x8_options_set_base_url(o, emu.base_url, NULL), X8_STATUS_OK);
+        assert_int_equal(x8_options_set_redis_store(o, url, NULL), X8_STATUS_OK);
+        x8_client *c = NULL;
+        assert_int_equal(x8_client_new(TEST_ID, TEST_SECRET, o, &c, NULL), X8_STATUS_OK);
+        x8_options_free(o);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, fetch_once, c), 0);
+        /* Each store call gives its connect up to a second, and a fetch makes several: wait (bounded only so a
+         * broken run ends) until x8's socket is seen in SYN_SENT. */
+        held_connect h = {.redis = &redis, .fd = -1};
+        for (int spins = 0; h.fd < 0; spins++) {
+            assert_true(spins < 20000);
+            int fds[MAX_FDS];
+            if (sockets_to(redis.port, TCP_SYN_SENT, redis.filler, fds, MAX_FDS) > 0)
+                h.fd = fds[0];
+            else
+                usleep(500);
+        }
+        in_child(connecting_socket_is_not_inherited, &h);
+        void *st = NULL;
+        pthread_join(t, &st);
+        assert_int_equal((intptr_t)st, X8_STATUS_OK);
+        x8_client_free(c);
+        held_redis_stop(&redis);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(fork_while_idle_with_many_clients, reset_emulator),
@@ -721,6 +857,7 @@ int main(void) {
         cmocka_unit_test_setup(fork_while_a_log_callback_runs, reset_emulator),
         cmocka_unit_test_setup(fork_while_a_fetch_holds_the_cache_lock, reset_emulator),
         cmocka_unit_test_setup(fork_with_pooled_connections, reset_emulator),
+        cmocka_unit_test_setup(fork_while_a_redis_connect_is_in_flight, reset_emulator),
     };
     return cmocka_run_group_tests_name("x8 fork matrix", tests, start_emulator, stop_emulator);
 }

@@ -61,6 +61,29 @@ impl RedisServer {
         RedisServer::start_with(extra)
     }
 
+    /// A server that also listens on a Unix socket, `unix_socket()`, only its user may connect to.
+    pub fn start_unix() -> RedisServer {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = std::env::temp_dir().join(format!("x8-redis-{}-{n}.sock", std::process::id()));
+        RedisServer::start_with(vec![
+            "--unixsocket".to_owned(),
+            path.display().to_string(),
+            "--unixsocketperm".to_owned(),
+            "700".to_owned(),
+        ])
+    }
+
+    /// The socket given to `start_unix`.
+    pub fn unix_socket(&self) -> std::path::PathBuf {
+        let at = self
+            .extra
+            .iter()
+            .position(|a| a == "--unixsocket")
+            .expect("a Unix socket server");
+        self.extra[at + 1].clone().into()
+    }
+
     /// The TLS port given to `start_tls`.
     pub fn tls_port(&self) -> u16 {
         let at = self
@@ -219,6 +242,9 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(at) = self.extra.iter().position(|a| a == "--unixsocket") {
+            let _ = std::fs::remove_file(&self.extra[at + 1]);
+        }
     }
 }
 

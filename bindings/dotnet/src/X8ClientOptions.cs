@@ -72,7 +72,7 @@ namespace X8
         /// <summary>What <see cref="CaFile"/> does (x8 default Add).</summary>
         public X8CaMode? CaMode { get; set; }
 
-        /// <summary>Which roots HTTPS trusts (x8 default Platform).</summary>
+        /// <summary>Which roots HTTPS (and a rediss:// store) trusts (x8 default Platform).</summary>
         public X8TlsRoots? TlsRoots { get; set; }
 
         /// <summary>How the credentials go to the token endpoint (x8 default Basic, 8x8's).</summary>
@@ -122,7 +122,8 @@ namespace X8
         public string TokenCache { get; set; }
 
         /// <summary>Keeps the token in Redis, shared by processes on many hosts (also X8_REDIS_URL):
-        /// redis://[[user]:password@]host[:port][/db] or unix:///path/to/redis.sock. A Redis that is down makes
+        /// redis://[[user]:password@]host[:port][/db], rediss://... (TLS, trusted as HTTPS is: TlsRoots, CaFile,
+        /// CaMode) or unix:///path/to/redis.sock. A Redis that is down makes
         /// the client fetch by itself (with a warning), never fail.</summary>
         public string RedisUrl { get; set; }
 

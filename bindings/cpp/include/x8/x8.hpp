@@ -378,10 +378,11 @@ public:
     /// Token endpoint (default: the base URL's origin + "/oauth/v2/token").
     Options& token_url(std::string_view url) { return set(x8_options_set_token_url, url, "token_url"); }
     Options& user_agent(std::string_view ua) { return set(x8_options_set_user_agent, ua, "user_agent"); }
-    /// A PEM file of CA certificates to trust, besides the roots by default (see ca_mode).
+    /// A PEM file of CA certificates to trust (HTTPS and a rediss:// store), besides the roots by default
+    /// (see ca_mode).
     Options& ca_file(std::string_view path) { return set(x8_options_set_ca_file, path, "ca_file"); }
     Options& ca_mode(CaMode mode) { return set(x8_options_set_ca_mode, static_cast<std::int32_t>(mode)); }
-    /// The platform's verifier (default) or the compiled-in Mozilla roots.
+    /// The platform's verifier (default) or the compiled-in Mozilla roots, for HTTPS and a rediss:// store.
     Options& tls_roots(TlsRoots roots) { return set(x8_options_set_tls_roots, static_cast<std::int32_t>(roots)); }
     /// The token endpoint's client authentication (default ClientAuth::basic, 8x8's).
     Options& client_auth(ClientAuth style) {
