@@ -188,6 +188,17 @@ typedef enum {
 #define X8_CA_REPLACE 1
 
 /**
+ * What an `x8_head_fn` (x8_request_opts.head) returns to have the body streamed to `write` as it arrives.
+ */
+#define X8_HEAD_STREAM 0
+
+/**
+ * What an `x8_head_fn` returns to have the body held in the response `*out` instead, as if `write` were NULL
+ * (under `max_body_bytes`): nothing is written. For an error reply's body.
+ */
+#define X8_HEAD_HOLD 1
+
+/**
  * An `x8_token_store` callback succeeded. (Any negative return is a failure.)
  */
 #define X8_STORE_OK 0
@@ -394,6 +405,12 @@ typedef int (*x8_write_fn)(void *user, const uint8_t *data, size_t len);
 typedef int (*x8_read_fn)(void *user, uint8_t *buf, size_t cap, size_t *len);
 
 /**
+ * The reply-head callback of `x8_request_opts.head`: returns X8_HEAD_STREAM, X8_HEAD_HOLD, or anything else
+ * to abort; runs as `x8_write_fn` does.
+ */
+typedef int (*x8_head_fn)(void *user, const x8_response *head);
+
+/**
  * What a request carries besides its method and path, all optional: pass NULL to `x8_request` for none (a
  * plain GET). Set `size` to `sizeof(x8_request_opts)` and zero what you do not use, e.g.
  * `x8_request_opts o = {.size = sizeof o}; o.timeout_ms = 2000;` — x8 reads only the fields that fit in `size`, so
@@ -435,9 +452,9 @@ typedef struct {
    * Streams the response body instead of holding it (no `max_body_bytes` limit, constant memory): x8 calls
    * `write(write_user, data, len)` with each chunk as it arrives (`len` > 0; `data` is borrowed for that
    * call only). Return 0 to go on; anything else stops the transfer and the call fails with
-   * X8_STATUS_ABORTED. Only the final reply's body is written, whatever its status (the body of a 401
-   * that x8 answers by replaying the request is not); the response `*out` then has the status and headers
-   * and an empty body. NULL: the body is held in the response as usual.
+   * X8_STATUS_ABORTED. Only the final reply's body is written (the body of a 401 that x8 answers by
+   * replaying the request is not), whatever its status unless `head` holds it; the response `*out` then
+   * has the status and headers and an empty body. NULL: the body is held in the response as usual.
    */
   x8_write_fn write;
   /**
@@ -462,6 +479,26 @@ typedef struct {
    * bytes fails the call with X8_STATUS_ABORTED). 0: unknown, the body is sent chunked.
    */
   uint64_t upload_len;
+  /**
+   * With `write`: shows the final reply's status and headers before any of its body is written, and says
+   * where the body goes. x8 calls `head(head_user, reply)` once, on the calling thread, after the reply's
+   * head has arrived and before the first `write` (not for a 401 that x8 answers by replaying the request:
+   * only the reply that is the answer). `reply` is borrowed for that call only: a response with the status
+   * and headers and an empty body, read with `x8_response_status`, `x8_response_header` and the other
+   * accessors (never freed by the callback, never kept). The return value:
+   * X8_HEAD_STREAM streams the body to `write` (as without `head`; `*out` has an empty body);
+   * X8_HEAD_HOLD holds the body in `*out` as if `write` were NULL, under `max_body_bytes`
+   * (X8_STATUS_BODY_TOO_LARGE past it), and `write` is never called — what a caller writing a download to
+   * a file wants for a 4xx/5xx; anything else stops the transfer before any byte is written and the call
+   * fails with X8_STATUS_ABORTED (`*out` NULL). It runs as `x8_write_fn` does (any x8 function but freeing
+   * the client). Without `write`, `head` is refused (X8_STATUS_INVALID_ARGUMENT): the body is held anyway.
+   * NULL (or a `size` from before this field): the body goes to `write` whatever the status.
+   */
+  x8_head_fn head;
+  /**
+   * Passed to `head` as is.
+   */
+  void *head_user;
 } x8_request_opts;
 
 /**
@@ -785,14 +822,18 @@ const char *x8_status_str(int32_t status);
  *
  * `opts` (NULL for none): `headers` and `timeout_ms` as for `x8_request` (an Authorization header is refused);
  * `write`/`write_user` stream the body to a callback as for `x8_request` (presigned recordings are large: no
- * `max_body_bytes` limit, constant memory; `*out` then has an empty body); a body or `read` is refused (GET and
- * HEAD carry none). Arguments are borrowed for the call only.
+ * `max_body_bytes` limit, constant memory; `*out` then has an empty body), and `head`/`head_user` see the
+ * status and headers first and may hold the body instead (an expired link's 403) or abort, as for
+ * `x8_request`; a body or `read` is refused (GET and HEAD carry none), and so is `head` without `write`.
+ * Arguments are borrowed for the call only.
  *
  * On success `*out` is a new response owned by the caller (free with `x8_response_free`); any HTTP status is a
  * success (an expired link is S3's 403). On failure `*out` is NULL. Errors: X8_STATUS_INVALID_ARGUMENT (NULL,
  * non-UTF-8, another method, a body, a malformed or Authorization header, a URL that is not https or
  * loopback http), X8_STATUS_BODY_TOO_LARGE, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS,
- * X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero). Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
+ * X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero, or `head` returned neither
+ * X8_HEAD_STREAM nor X8_HEAD_HOLD). Never a token error: no token is needed. Thread safety: any thread, like
+ * `x8_request`.
  */
 x8_status x8_fetch_url(const x8_client *client,
                        const char *method,
@@ -1025,9 +1066,10 @@ void x8_free(void *ptr);
  * the pager keeps its own reference, so the `x8_cancel` may be freed before the pager.
  *
  * On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
- * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write` or
- * `opts->read` set (pages are held, not streamed), a style that is not an `x8_page_style` value). The method,
- * path and headers are checked when each page is sent, with `x8_request`'s rules. Thread safety: any thread; the client may be shared, the pager may not.
+ * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write`,
+ * `opts->read` or `opts->head` set (pages are held, not streamed), a style that is not an `x8_page_style`
+ * value). The method, path and headers are checked when each page is sent, with `x8_request`'s rules.
+ * Thread safety: any thread; the client may be shared, the pager may not.
  */
 x8_status x8_pager_new(const x8_client *client,
                        const char *method,
@@ -1112,10 +1154,12 @@ x8_status x8_page_items(const x8_response *page,
  * `x8_request_opts`.
  *
  * Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
- * header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`), X8_STATUS_NOT_ENTITLED
- * (the key lacks the API's product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the
+ * header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`, `head` without
+ * `write`), X8_STATUS_NOT_ENTITLED (the key lacks the API's product; the message lists the token's
+ * products), X8_STATUS_BODY_TOO_LARGE (a held body, `head`'s X8_HEAD_HOLD included, over the limit), the
  * token errors of `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request
- * itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero (or `read` broke its
+ * itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero, `head` returned neither
+ * X8_HEAD_STREAM nor X8_HEAD_HOLD (or `read` broke its
  * contract: more than `cap` bytes, or not `upload_len` bytes in all), and X8_STATUS_CANCELLED when
  * `opts->cancel` was triggered (before or during the call: a request blocked on the network returns promptly,
  * its connection closed, never reused).

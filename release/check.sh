@@ -5,7 +5,7 @@
 #   - its SHA-256 matches the .sha256 beside it, and it holds every file it should, with the soname links;
 #   - nothing in libx8.so or the x8 CLI needs a glibc symbol version newer than 2.17 (objdump -T);
 #   - libx8.so's soname is libx8.so.<major>, and it exports x8_ symbols only: exactly the functions x8.h declares;
-#   - the C suite (tests/c: test_api, test_arguments, test_concurrency) passes linked against the tarball's
+#   - the C suite (every program tests/run.sh runs: tests/c/programs.sh) passes linked against the tarball's
 #     libx8.so, and test_api also linked statically against its libx8.a;
 #   - the pkg-config file and the CMake package (x8::x8, x8::x8_static, C and C++) build working programs;
 #   - the CLI gets a token from the emulator.
@@ -124,7 +124,7 @@ emulator() {
   echo "emulator: $X8_EMULATOR"
 }
 
-C_TESTS=(test_api test_arguments test_concurrency)
+. tests/c/programs.sh # C_TESTS: every C test program, the same list tests/run.sh runs
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -g -pthread)
 build_c_suite() {
   local t

@@ -10,8 +10,8 @@ use crate::config::origin::refuse_control_chars;
 use crate::config::{Credentials, Options, Settings, SharedStoreSetting};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::throttle::ApiRetries;
-use crate::http::Response;
 use crate::http::Transport;
+use crate::http::{BodyRoute, Response, Streamed};
 use crate::oauth::TokenEndpoint;
 use crate::rt::cancel::Cancel;
 use crate::rt::clock::Deadline;
@@ -333,11 +333,25 @@ impl Client {
         upload: Option<&mut crate::http::Upload>,
         sink: &mut dyn std::io::Write,
     ) -> Result<Response> {
+        self.request_to_with_head(req, upload, sink, |_| Ok(BodyRoute::Stream))
+    }
+
+    /// As `request_to`, but `head` sees the final reply's status and headers before any byte reaches `sink`
+    /// (never those of a 401 that is replayed) and says where the body goes: streamed into `sink`, or held in
+    /// the returned response under `max_body_bytes` with nothing written — so an error body never lands in a
+    /// caller's file. An error from `head` ends the call with it, nothing written.
+    pub fn request_to_with_head(
+        &self,
+        req: &Request,
+        upload: Option<&mut crate::http::Upload>,
+        sink: &mut dyn std::io::Write,
+        head: impl FnOnce(&Streamed) -> Result<BodyRoute>,
+    ) -> Result<Response> {
         // The body is read here, on this thread, so the call's cancel covers it too.
         crate::http::cancellable(req.cancel, || {
-            let mut reply = self.request_reader(req, upload)?;
-            reply.copy_to(sink)?;
-            Ok(reply.into_head())
+            let reply = self.request_reader(req, upload)?;
+            let route = head(&reply)?;
+            reply.deliver(route, sink, self.options().max_body_bytes)
         })
     }
 

@@ -53,7 +53,7 @@ pub use config::{
     ENV_TOKEN_CACHE, ENV_TOKEN_URL,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use http::{Response, Streamed, Upload};
+pub use http::{BodyRoute, Response, Streamed, Upload};
 pub use pager::{
     items as page_items, items_json as page_items_json, PageStyle, Pager, DEFAULT_MAX_PAGES,
 };

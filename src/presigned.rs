@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::config::headers::validate_header;
 use crate::config::origin::check_fetch_url;
 use crate::error::{Error, Result};
-use crate::http::{Response, Streamed};
+use crate::http::{BodyRoute, Response, Streamed};
 use crate::rt::clock::Deadline;
 use crate::rt::log::Level;
 
@@ -57,9 +57,25 @@ impl Client {
         timeout: Option<Duration>,
         sink: &mut dyn std::io::Write,
     ) -> Result<Response> {
-        let mut reply = self.fetch_url_reader(method, url, headers, timeout)?;
-        reply.copy_to(sink)?;
-        Ok(reply.into_head())
+        self.fetch_url_to_with_head(method, url, headers, timeout, sink, |_| {
+            Ok(BodyRoute::Stream)
+        })
+    }
+
+    /// As `fetch_url_to`, but `head` sees the status and headers first and says where the body goes, as in
+    /// `Client::request_to_with_head` (an expired link's 403 body held, not written into the caller's file).
+    pub fn fetch_url_to_with_head(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Option<Duration>,
+        sink: &mut dyn std::io::Write,
+        head: impl FnOnce(&Streamed) -> Result<BodyRoute>,
+    ) -> Result<Response> {
+        let reply = self.fetch_url_reader(method, url, headers, timeout)?;
+        let route = head(&reply)?;
+        reply.deliver(route, sink, self.options().max_body_bytes)
     }
 
     /// The checks of a token-less fetch: the method, the URL (whose query is never shown), the headers.

@@ -96,6 +96,8 @@ proptest! {
             read: None,
             read_user: ptr::null_mut(),
             upload_len: 0,
+            head: None,
+            head_user: ptr::null_mut(),
         };
         let status = x8_request(client, method.as_ptr(), path.as_ptr(), &opts, &mut out, &mut err);
         // The client's origin has nothing listening, so nothing can succeed; whatever fails must say why.

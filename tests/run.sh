@@ -48,7 +48,7 @@ header_is_clean_c_and_cpp() {
   echo "$(wc -l <"$out/exported") x8_ functions declared and exported"
 }
 
-C_TESTS=(test_api test_arguments test_concurrency test_store test_fork test_paging test_cancel test_stream)
+. tests/c/programs.sh # C_TESTS: every tests/c/test_*.c, the same list release/check.sh runs
 build_c_tests() {
   mkdir -p tests/c/bin
   local t

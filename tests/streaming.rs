@@ -7,7 +7,7 @@ mod common;
 use std::io::{self, Read, Write};
 
 use common::*;
-use x8::{ErrorKind, Request, Upload};
+use x8::{BodyRoute, ErrorKind, Request, Upload};
 use x8_emulator::{Fault, FaultTarget};
 
 const STORAGE: &str = "/storage/us-west/v3";
@@ -362,4 +362,89 @@ fn a_503_before_the_body_is_retried_and_only_the_final_body_is_written() {
         .unwrap();
     assert_eq!(r.status, 503);
     assert_eq!(c.stats().api_retries, 1);
+}
+
+/// A head that streams a 2xx body and holds any other, as the bindings' does, noting each status it is shown.
+fn only_2xx(seen: &mut Vec<u16>) -> impl FnOnce(&x8::Streamed) -> x8::Result<BodyRoute> + '_ {
+    move |r| {
+        seen.push(r.status);
+        Ok(if r.status / 100 == 2 {
+            BodyRoute::Stream
+        } else {
+            BodyRoute::Hold
+        })
+    }
+}
+
+#[test]
+fn the_head_sees_the_final_reply_first_and_an_error_body_can_be_held_out_of_the_sink() {
+    let emu = emulator();
+    let c = client(&emu);
+    let (path, expected) = object(&emu, 1 << 20);
+    c.token(None).unwrap();
+    emu.revoke_all_tokens();
+    // The 401 answered by a replay is never shown.
+    let mut seen = Vec::new();
+    let mut sink = Hasher::new();
+    let head = c
+        .request_to_with_head(&get(&path), None, &mut sink, only_2xx(&mut seen))
+        .unwrap();
+    assert_eq!((head.status, seen.as_slice()), (200, &[200][..]));
+    assert!(head.body.is_empty());
+    assert_eq!(sink.hex(), expected);
+    assert_eq!(c.stats().replays_after_401, 1);
+
+    let mut seen = Vec::new();
+    let mut sink = Hasher::new();
+    let missing_path = format!("{STORAGE}/objects/nope/content");
+    let missing = get(&missing_path);
+    let held = c
+        .request_to_with_head(&missing, None, &mut sink, only_2xx(&mut seen))
+        .unwrap();
+    assert_eq!((held.status, seen.as_slice()), (404, &[404][..]));
+    assert!(held.body.starts_with(b"{"), "{:?}", held.body);
+    assert_eq!(sink.bytes, 0, "no byte of the 404 was written");
+
+    // An error from the head ends the call with it, before any byte is written.
+    let e = c
+        .request_to_with_head(&get(&path), None, &mut sink, |_| {
+            Err(x8::Error::new(ErrorKind::Aborted, "not this one"))
+        })
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Aborted);
+    assert_eq!(sink.bytes, 0);
+
+    // A presigned link whose signature does not match is S3's 403: held, not written.
+    let link = c.request(&get(&format!("{path}?presignUrl=true"))).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&link.body).unwrap();
+    let url = v["presignedUrl"].as_str().unwrap();
+    let bad = url.replace("X-Amz-Signature=", "X-Amz-Signature=0");
+    let mut seen = Vec::new();
+    let denied = c
+        .fetch_url_to_with_head("GET", &bad, &[], None, &mut sink, only_2xx(&mut seen))
+        .unwrap();
+    assert_eq!((denied.status, seen.as_slice()), (403, &[403][..]));
+    assert!(String::from_utf8_lossy(&denied.body).contains("SignatureDoesNotMatch"));
+    assert_eq!(sink.bytes, 0);
+    let mut seen = Vec::new();
+    let ok = c
+        .fetch_url_to_with_head("GET", url, &[], None, &mut sink, only_2xx(&mut seen))
+        .unwrap();
+    assert_eq!((ok.status, seen.as_slice()), (200, &[200][..]));
+    assert_eq!(sink.hex(), expected);
+}
+
+#[test]
+fn a_presigned_head_answers_the_objects_length_without_a_body() {
+    let emu = emulator();
+    let c = client(&emu);
+    let (path, _) = object(&emu, 654_321);
+    let link = c.request(&get(&format!("{path}?presignUrl=true"))).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&link.body).unwrap();
+    let head = c
+        .fetch_url("HEAD", v["presignedUrl"].as_str().unwrap(), &[], None)
+        .unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("654321"));
+    assert!(head.body.is_empty());
 }

@@ -13,13 +13,21 @@ package x8
 //     return x8goStreamRead((uintptr_t)user, buf, cap, len);
 // }
 //
+// // The head callback of every streamed download: a 2xx body goes to the io.Writer, any other status's body
+// // is held in the response (under WithMaxBodyBytes), so an error body never lands in the caller's stream.
+// static int x8go_stream_2xx_only(void *user, const x8_response *head) {
+//     (void)user;
+//     uint16_t status = x8_response_status(head);
+//     return status >= 200 && status < 300 ? X8_HEAD_STREAM : X8_HEAD_HOLD;
+// }
+//
 // // x8_request with write and/or read callbacks; user is a cgo.Handle, passed through C as an integer.
 // static x8_status x8go_request_stream(const x8_client *client, const char *method, const char *path,
 //                                      const char *const *headers, size_t header_count, uint32_t timeout_ms,
 //                                      uintptr_t user, int download, int upload, uint64_t upload_len,
 //                                      x8_response **out, x8_error **err) {
 //     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count, .timeout_ms = timeout_ms};
-//     if (download) { opts.write = x8go_stream_write; opts.write_user = (void *)user; }
+//     if (download) { opts.write = x8go_stream_write; opts.write_user = (void *)user; opts.head = x8go_stream_2xx_only; }
 //     if (upload) { opts.read = x8go_stream_read; opts.read_user = (void *)user; opts.upload_len = upload_len; }
 //     return x8_request(client, method, path, &opts, out, err);
 // }
@@ -29,7 +37,8 @@ package x8
 //                                        const char *const *headers, size_t header_count, uint32_t timeout_ms,
 //                                        uintptr_t user, x8_response **out, x8_error **err) {
 //     x8_request_opts opts = {.size = sizeof opts, .headers = headers, .header_count = header_count,
-//                             .timeout_ms = timeout_ms, .write = x8go_stream_write, .write_user = (void *)user};
+//                             .timeout_ms = timeout_ms, .write = x8go_stream_write, .write_user = (void *)user,
+//                             .head = x8go_stream_2xx_only};
 //     return x8_fetch_url(client, method, url, &opts, out, err);
 // }
 import "C"
@@ -57,8 +66,10 @@ type stream struct {
 // Response then has the status and headers and an empty Body. With w nil the body is held in Response.Body as
 // by Do.
 //
-// Only the final reply's body reaches w, whatever its status (check StatusCode before trusting what was
-// written); a 401 that libx8 answers by replaying the request is not written. Once body has given a byte the
+// Only a success's body reaches w: for a 2xx status the body is written to w; for any other (a 404, a 403, a
+// 500) nothing is written to w and the error body is held in Response.Body as by Do (under WithMaxBodyBytes;
+// ErrBodyTooLarge past it), so check StatusCode and read Body for why. A 401 that libx8 answers by replaying
+// the request is never seen. Once body has given a byte the
 // request is never sent again (a reader cannot be rewound): not on a stale pooled connection, not after a 401,
 // which is then returned (the rejected token is dropped, so a new call gets a new one).
 //
@@ -133,10 +144,10 @@ func (s *stream) wrap(err error) error {
 
 // FetchURLTo is FetchURL for bodies too large to hold: the response body is written to w as it arrives, in
 // chunks of at most 64 KiB, in constant memory and with no WithMaxBodyBytes limit; the returned Response has the
-// status and headers and an empty Body. Whatever the status, its body reaches w (an expired link's 403 too:
-// check StatusCode before trusting what was written). w is called on the calling goroutine during the call only.
-// ctx's deadline bounds the whole transfer. Errors: those of FetchURL but ErrBodyTooLarge, and an error matching
-// both ErrAborted and w's failure (or panic) when w fails.
+// status and headers and an empty Body. As for DoStream, only a 2xx body reaches w: any other status's body (an
+// expired link's 403) is held in Response.Body, nothing written to w. w is called on the calling goroutine
+// during the call only. ctx's deadline bounds the whole transfer. Errors: those of FetchURL (ErrBodyTooLarge only
+// for a held error body), and an error matching both ErrAborted and w's failure (or panic) when w fails.
 func (c *Client) FetchURLTo(ctx context.Context, method, url string, headers http.Header, w io.Writer) (*Response, error) {
 	if w == nil {
 		return nil, invalidArgument("FetchURLTo needs an io.Writer")

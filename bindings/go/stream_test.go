@@ -155,3 +155,46 @@ func TestDoStreamStopsWhenTheReaderFails(t *testing.T) {
 		t.Fatalf("got %v, want ErrAborted and the reader's error", err)
 	}
 }
+
+// An error reply's body is held in the Response, never written into the caller's stream: a 404 through
+// DoStream, an expired (here: tampered) presigned link's 403 through FetchURLTo.
+func TestStreamingHoldsAnErrorBodyInsteadOfWritingIt(t *testing.T) {
+	c := newTestClient(t, shared)
+	ctx := context.Background()
+	var n countingWriter
+	resp, err := c.DoStream(ctx, "GET", "/storage/us-west/v3/objects/nope/content", nil, nil, 0, &n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 404 || !bytes.Contains(resp.Body, []byte("{")) || n != 0 {
+		t.Fatalf("HTTP %d, body %q held, %d bytes written", resp.StatusCode, resp.Body, n)
+	}
+
+	path, want := addObject(t, shared, 300_000)
+	link, err := c.Do(ctx, "GET", path+"?presignUrl=true", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var presigned struct{ PresignedURL string }
+	if err := json.Unmarshal(link.Body, &presigned); err != nil {
+		t.Fatalf("%v %s", err, link.Body)
+	}
+	h := sha256.New()
+	ok, err := c.FetchURLTo(ctx, "GET", presigned.PresignedURL, nil, h)
+	if err != nil || ok.StatusCode != 200 || hex.EncodeToString(h.Sum(nil)) != want {
+		t.Fatalf("FetchURLTo: %v %v", err, ok)
+	}
+	at := strings.Index(presigned.PresignedURL, "Signature=") + len("Signature=")
+	tampered := presigned.PresignedURL[:at] + "0" + presigned.PresignedURL[at+1:]
+	if tampered == presigned.PresignedURL {
+		tampered = presigned.PresignedURL[:at] + "1" + presigned.PresignedURL[at+1:]
+	}
+	n = 0
+	denied, err := c.FetchURLTo(ctx, "GET", tampered, nil, &n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if denied.StatusCode != 403 || !bytes.Contains(denied.Body, []byte("SignatureDoesNotMatch")) || n != 0 {
+		t.Fatalf("HTTP %d, body %q held, %d bytes written", denied.StatusCode, denied.Body, n)
+	}
+}

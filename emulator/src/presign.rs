@@ -98,8 +98,10 @@ pub(crate) async fn dispatch(state: &State, req: &Incoming) -> Reply {
     }
 }
 
+/// HEAD is answered as S3 does: GET's status and headers (the object's Content-Length among them), no body
+/// (hyper sends none for a HEAD, whatever the reply holds).
 fn answer(state: &State, req: &Incoming) -> Reply {
-    if req.method != "GET" {
+    if req.method != "GET" && req.method != "HEAD" {
         return s3_error(
             405,
             "MethodNotAllowed",

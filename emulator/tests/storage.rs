@@ -320,6 +320,30 @@ fn presigned_url_is_on_the_second_origin_and_refuses_a_bearer_token() {
 }
 
 #[test]
+fn the_second_origin_answers_head_like_get_without_a_body() {
+    let (emu, a, bearer) = setup();
+    let (_, page) = search(&a, &emu, &bearer, "limit=1");
+    let id = page["content"][0]["id"].as_str().unwrap().to_string();
+    let direct = format!("{}/objects/{id}/content", base(&emu, "us-west"));
+    let (_, want) = download(&a, &direct, Some(&bearer));
+    let url = json(get(&a, &format!("{direct}?presignUrl=true"), Some(&bearer))).1["presignedUrl"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut reply = a.head(&url).call().unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(
+        header(&reply, "content-length"),
+        Some(want.len().to_string())
+    );
+    assert!(reply.body_mut().read_to_vec().unwrap().is_empty());
+    assert_eq!(emu.presigned_requests().last().unwrap().method, "HEAD");
+    // Any other method is still S3's 405.
+    let put = a.put(&url).send("x").unwrap();
+    assert_eq!(put.status().as_u16(), 405);
+}
+
+#[test]
 fn presigned_faults_hit_only_the_second_origin() {
     let (emu, a, bearer) = setup();
     let (_, page) = search(&a, &emu, &bearer, "limit=1");

@@ -2,6 +2,7 @@
 //! describes by a compile-time check, so the header cannot disagree with the code.
 
 use crate::config::{CaMode, ClientAuth, TlsRoots};
+use crate::http::BodyRoute;
 use crate::rt::log::Level;
 use crate::token::MAX_TOKEN_LEN;
 
@@ -50,3 +51,11 @@ pub const X8_CA_ADD: i32 = 0;
 /// CA file mode: only its certificates are trusted.
 pub const X8_CA_REPLACE: i32 = 1;
 const _: () = assert!(X8_CA_ADD == CaMode::Add as i32 && X8_CA_REPLACE == CaMode::Replace as i32);
+
+/// What an `x8_head_fn` (x8_request_opts.head) returns to have the body streamed to `write` as it arrives.
+pub const X8_HEAD_STREAM: i32 = 0;
+/// What an `x8_head_fn` returns to have the body held in the response `*out` instead, as if `write` were NULL
+/// (under `max_body_bytes`): nothing is written. For an error reply's body.
+pub const X8_HEAD_HOLD: i32 = 1;
+const _: () =
+    assert!(X8_HEAD_STREAM == BodyRoute::Stream as i32 && X8_HEAD_HOLD == BodyRoute::Hold as i32);

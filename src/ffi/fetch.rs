@@ -20,14 +20,18 @@ use crate::error::Error;
 ///
 /// `opts` (NULL for none): `headers` and `timeout_ms` as for `x8_request` (an Authorization header is refused);
 /// `write`/`write_user` stream the body to a callback as for `x8_request` (presigned recordings are large: no
-/// `max_body_bytes` limit, constant memory; `*out` then has an empty body); a body or `read` is refused (GET and
-/// HEAD carry none). Arguments are borrowed for the call only.
+/// `max_body_bytes` limit, constant memory; `*out` then has an empty body), and `head`/`head_user` see the
+/// status and headers first and may hold the body instead (an expired link's 403) or abort, as for
+/// `x8_request`; a body or `read` is refused (GET and HEAD carry none), and so is `head` without `write`.
+/// Arguments are borrowed for the call only.
 ///
 /// On success `*out` is a new response owned by the caller (free with `x8_response_free`); any HTTP status is a
 /// success (an expired link is S3's 403). On failure `*out` is NULL. Errors: X8_STATUS_INVALID_ARGUMENT (NULL,
 /// non-UTF-8, another method, a body, a malformed or Authorization header, a URL that is not https or
 /// loopback http), X8_STATUS_BODY_TOO_LARGE, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS,
-/// X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero). Never a token error: no token is needed. Thread safety: any thread, like `x8_request`.
+/// X8_STATUS_FORKED, X8_STATUS_ABORTED (the `write` callback returned non-zero, or `head` returned neither
+/// X8_HEAD_STREAM nor X8_HEAD_HOLD). Never a token error: no token is needed. Thread safety: any thread, like
+/// `x8_request`.
 #[no_mangle]
 pub extern "C" fn x8_fetch_url(
     client: *const x8_client,
@@ -42,6 +46,7 @@ pub extern "C" fn x8_fetch_url(
         *out = std::ptr::null_mut();
         let client = handle(client, "client")?;
         let o = opts_arg(opts)?;
+        o.check_head()?;
         if !o.body.is_null() || o.body_len != 0 || o.read.is_some() {
             return Err(Error::invalid(
                 "opts->body or opts->read is set: a presigned URL is fetched with GET or HEAD, which carry no body",
@@ -58,9 +63,14 @@ pub extern "C" fn x8_fetch_url(
                     write,
                     user: o.write_user,
                 };
-                client
-                    .inner
-                    .fetch_url_to(method, url, &headers, timeout, &mut sink)?
+                client.inner.fetch_url_to_with_head(
+                    method,
+                    url,
+                    &headers,
+                    timeout,
+                    &mut sink,
+                    |r| o.route(r),
+                )?
             }
         };
         *out = give(x8_response::from_reply(reply));

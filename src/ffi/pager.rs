@@ -34,9 +34,10 @@ impl Boxed for x8_pager {}
 /// the pager keeps its own reference, so the `x8_cancel` may be freed before the pager.
 ///
 /// On success `*out` is a new pager owned by the caller (free with `x8_pager_free`); on failure NULL.
-/// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write` or
-/// `opts->read` set (pages are held, not streamed), a style that is not an `x8_page_style` value). The method,
-/// path and headers are checked when each page is sent, with `x8_request`'s rules. Thread safety: any thread; the client may be shared, the pager may not.
+/// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, a malformed header, `opts->size` unset, `opts->write`,
+/// `opts->read` or `opts->head` set (pages are held, not streamed), a style that is not an `x8_page_style`
+/// value). The method, path and headers are checked when each page is sent, with `x8_request`'s rules.
+/// Thread safety: any thread; the client may be shared, the pager may not.
 #[no_mangle]
 pub extern "C" fn x8_pager_new(
     client: *const x8_client,
@@ -58,10 +59,10 @@ pub extern "C" fn x8_pager_new(
             ))
         })?;
         let o = opts_arg(opts)?;
-        if o.write.is_some() || o.read.is_some() {
+        if o.write.is_some() || o.read.is_some() || o.head.is_some() {
             // Each page is parsed for the next one's position: a page streamed past x8 could not be.
             return Err(Error::invalid(
-                "opts->write or opts->read is set: a pager's pages are held, not streamed",
+                "opts->write, opts->read or opts->head is set: a pager's pages are held, not streamed",
             ));
         }
         let request = request_arg(method, path, &o)?;

@@ -9,8 +9,8 @@ use super::client::{timeout_arg, x8_client};
 use super::error::{x8_error, x8_status};
 use super::own::{c_string, give, read_sized, take, Boxed, SizedStruct};
 use crate::client::Request;
-use crate::error::{Error, Result};
-use crate::http::Upload;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{BodyRoute, Streamed, Upload};
 use std::io::{Read, Write};
 
 /// Most headers one request may carry; more is a caller bug, not a real request.
@@ -40,6 +40,19 @@ impl x8_response {
                 .map(|(n, v)| (c_string(n), c_string(v)))
                 .collect(),
             body,
+        }
+    }
+
+    /// The status and headers of a reply whose body is still unread, with an empty body: what `head` sees.
+    fn head_of(reply: &Streamed) -> x8_response {
+        x8_response {
+            status: reply.status,
+            headers: reply
+                .headers
+                .iter()
+                .map(|(n, v)| (c_string(n.clone()), c_string(v.clone())))
+                .collect(),
+            body: vec![0],
         }
     }
 
@@ -76,9 +89,9 @@ pub struct x8_request_opts {
     /// Streams the response body instead of holding it (no `max_body_bytes` limit, constant memory): x8 calls
     /// `write(write_user, data, len)` with each chunk as it arrives (`len` > 0; `data` is borrowed for that
     /// call only). Return 0 to go on; anything else stops the transfer and the call fails with
-    /// X8_STATUS_ABORTED. Only the final reply's body is written, whatever its status (the body of a 401
-    /// that x8 answers by replaying the request is not); the response `*out` then has the status and headers
-    /// and an empty body. NULL: the body is held in the response as usual.
+    /// X8_STATUS_ABORTED. Only the final reply's body is written (the body of a 401 that x8 answers by
+    /// replaying the request is not), whatever its status unless `head` holds it; the response `*out` then
+    /// has the status and headers and an empty body. NULL: the body is held in the response as usual.
     pub write: x8_write_fn,
     /// Passed to `write` as is.
     pub write_user: *mut c_void,
@@ -94,6 +107,22 @@ pub struct x8_request_opts {
     /// With `read`: the upload's length in bytes, sent as Content-Length (a source that gives fewer or more
     /// bytes fails the call with X8_STATUS_ABORTED). 0: unknown, the body is sent chunked.
     pub upload_len: u64,
+    /// With `write`: shows the final reply's status and headers before any of its body is written, and says
+    /// where the body goes. x8 calls `head(head_user, reply)` once, on the calling thread, after the reply's
+    /// head has arrived and before the first `write` (not for a 401 that x8 answers by replaying the request:
+    /// only the reply that is the answer). `reply` is borrowed for that call only: a response with the status
+    /// and headers and an empty body, read with `x8_response_status`, `x8_response_header` and the other
+    /// accessors (never freed by the callback, never kept). The return value:
+    /// X8_HEAD_STREAM streams the body to `write` (as without `head`; `*out` has an empty body);
+    /// X8_HEAD_HOLD holds the body in `*out` as if `write` were NULL, under `max_body_bytes`
+    /// (X8_STATUS_BODY_TOO_LARGE past it), and `write` is never called — what a caller writing a download to
+    /// a file wants for a 4xx/5xx; anything else stops the transfer before any byte is written and the call
+    /// fails with X8_STATUS_ABORTED (`*out` NULL). It runs as `x8_write_fn` does (any x8 function but freeing
+    /// the client). Without `write`, `head` is refused (X8_STATUS_INVALID_ARGUMENT): the body is held anyway.
+    /// NULL (or a `size` from before this field): the body goes to `write` whatever the status.
+    pub head: x8_head_fn,
+    /// Passed to `head` as is.
+    pub head_user: *mut c_void,
 }
 
 /// The response-body callback of `x8_request_opts.write`. Runs on the thread that called `x8_request`, during
@@ -102,14 +131,19 @@ pub struct x8_request_opts {
 pub type x8_write_fn =
     Option<unsafe extern "C" fn(user: *mut c_void, data: *const u8, len: usize) -> c_int>;
 
+/// The reply-head callback of `x8_request_opts.head`: returns X8_HEAD_STREAM, X8_HEAD_HOLD, or anything else
+/// to abort; runs as `x8_write_fn` does.
+pub type x8_head_fn =
+    Option<unsafe extern "C" fn(user: *mut c_void, head: *const x8_response) -> c_int>;
+
 /// The request-body callback of `x8_request_opts.read`; runs as `x8_write_fn` does.
 pub type x8_read_fn = Option<
     unsafe extern "C" fn(user: *mut c_void, buf: *mut u8, cap: usize, len: *mut usize) -> c_int,
 >;
 
 // SAFETY: repr(C), `size: usize` first, then pointers, sizes, a u32, a pointer, nullable function pointers
-// (`Option<fn>` is a plain pointer, NULL for None) and a u64; all-zero is "no headers, no body, the client's
-// timeout, not cancellable, nothing streamed".
+// (`Option<fn>` is a plain pointer, NULL for None), a u64, then a nullable function pointer and a pointer;
+// all-zero is "no headers, no body, the client's timeout, not cancellable, nothing streamed, no head callback".
 unsafe impl SizedStruct for x8_request_opts {
     const MIN_SIZE: usize = std::mem::size_of::<usize>();
     const NAME: &'static str = "opts";
@@ -131,10 +165,12 @@ unsafe impl SizedStruct for x8_request_opts {
 /// `x8_request_opts`.
 ///
 /// Errors: X8_STATUS_INVALID_ARGUMENT (NULL, non-UTF-8, CR/LF or NUL in method, path or header, malformed
-/// header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`), X8_STATUS_NOT_ENTITLED
-/// (the key lacks the API's product; the message lists the token's products), X8_STATUS_BODY_TOO_LARGE, the
+/// header, another origin, absurd sizes, `opts->size` unset, both `body` and `read`, `head` without
+/// `write`), X8_STATUS_NOT_ENTITLED (the key lacks the API's product; the message lists the token's
+/// products), X8_STATUS_BODY_TOO_LARGE (a held body, `head`'s X8_HEAD_HOLD included, over the limit), the
 /// token errors of `x8_get_token`, X8_STATUS_TRANSPORT / X8_STATUS_TIMEOUT / X8_STATUS_TLS for the request
-/// itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero (or `read` broke its
+/// itself, and X8_STATUS_ABORTED when a `write` or `read` callback returned non-zero, `head` returned neither
+/// X8_HEAD_STREAM nor X8_HEAD_HOLD (or `read` broke its
 /// contract: more than `cap` bytes, or not `upload_len` bytes in all), and X8_STATUS_CANCELLED when
 /// `opts->cancel` was triggered (before or during the call: a request blocked on the network returns promptly,
 /// its connection closed, never reused).
@@ -153,6 +189,7 @@ pub extern "C" fn x8_request(
         *out = std::ptr::null_mut();
         let client = handle(client, "client")?;
         let o = opts_arg(opts)?;
+        o.check_head()?;
         let request = request_arg(method, path, &o)?;
         let mut source = o.read.map(|read| CSource {
             read,
@@ -168,7 +205,9 @@ pub extern "C" fn x8_request(
                     write,
                     user: o.write_user,
                 };
-                client.inner.request_to(&request, upload, &mut sink)?
+                client
+                    .inner
+                    .request_to_with_head(&request, upload, &mut sink, |r| o.route(r))?
             }
             // The reply is read here, on this thread: the call's cancel covers it as it covers the upload.
             (None, Some(upload)) => crate::http::cancellable(request.cancel, || {
@@ -189,6 +228,38 @@ pub(crate) fn opts_arg(opts: *const x8_request_opts) -> Result<x8_request_opts> 
         Ok(EMPTY_OPTS)
     } else {
         read_sized(opts)
+    }
+}
+
+impl x8_request_opts {
+    /// `head` is only meaningful with `write`: without it the body is held whatever the callback would say.
+    pub(crate) fn check_head(&self) -> Result<()> {
+        if self.head.is_some() && self.write.is_none() {
+            return Err(Error::invalid(
+                "opts->head is set without opts->write: head says where a streamed body goes, and without write the body is held anyway",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where the body of `reply` goes: its head shown to the caller's `head` callback, or streamed when there
+    /// is none.
+    pub(crate) fn route(&self, reply: &Streamed) -> Result<BodyRoute> {
+        let Some(head) = self.head else {
+            return Ok(BodyRoute::Stream);
+        };
+        let shown = x8_response::head_of(reply);
+        // SAFETY: the caller's callback with its own pointer; `shown` lives until after it returns.
+        let rc = unsafe { head(self.head_user, &shown) };
+        BodyRoute::from_code(rc).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Aborted,
+                format!(
+                    "the head callback returned {rc} (status {}): the body was not read",
+                    reply.status
+                ),
+            )
+        })
     }
 }
 
@@ -221,6 +292,8 @@ const EMPTY_OPTS: x8_request_opts = x8_request_opts {
     read: None,
     read_user: std::ptr::null_mut(),
     upload_len: 0,
+    head: None,
+    head_user: std::ptr::null_mut(),
 };
 
 /// The caller's `write` callback as a `Write`.

@@ -23,7 +23,7 @@ pub mod throttle;
 mod tls;
 
 pub use response::{apigee_errorcode, Response, MAX_FAULT_BODY};
-pub use stream::{Streamed, Upload};
+pub use stream::{BodyRoute, Streamed, Upload};
 use tcp::TcpConnector;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
 

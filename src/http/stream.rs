@@ -83,6 +83,26 @@ impl Read for Upload<'_> {
     }
 }
 
+/// Where a streamed reply's body goes, decided once its status and headers have been seen (`Streamed::deliver`):
+/// a caller streaming a download to a file wants a 200's body there, and an error's body held to read instead.
+/// The codes are the C header's `X8_HEAD_*` (`ffi/constants.rs`): never renumbered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyRoute {
+    /// Into the sink, as it arrives.
+    Stream = 0,
+    /// Held in the response, under the size limit, as a buffered request's would be.
+    Hold = 1,
+}
+
+impl BodyRoute {
+    const ALL: [BodyRoute; 2] = [BodyRoute::Stream, BodyRoute::Hold];
+
+    /// The route whose code (`BodyRoute::X as i32`) is `code`; `None` for any other value.
+    pub fn from_code(code: i32) -> Option<BodyRoute> {
+        Self::ALL.into_iter().find(|r| *r as i32 == code)
+    }
+}
+
 /// A reply whose body has not been read: the status and headers, and the body as it arrives. The deadline of
 /// the call that made it keeps running while the body is read.
 pub struct Streamed {
@@ -147,6 +167,23 @@ impl Streamed {
                 )
             })?;
             total += n as u64;
+        }
+    }
+
+    /// The body where `route` says: streamed into `sink` (the response returned has an empty body), or held in
+    /// the response under `limit` (`BodyTooLarge` past it), with nothing written to `sink`.
+    pub fn deliver(
+        mut self,
+        route: BodyRoute,
+        sink: &mut dyn io::Write,
+        limit: u64,
+    ) -> Result<super::Response> {
+        match route {
+            BodyRoute::Stream => {
+                self.copy_to(sink)?;
+                Ok(self.into_head())
+            }
+            BodyRoute::Hold => self.into_response(limit),
         }
     }
 
@@ -260,5 +297,48 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(s.copy_to(&mut out).unwrap(), 12);
         assert_eq!(&out[..3], &[0, 0, 1]);
+    }
+
+    fn reply(status: u16, body: &[u8]) -> Streamed {
+        Streamed::new(
+            status,
+            vec![("content-type".into(), "application/json".into())],
+            Box::new(io::Cursor::new(body.to_vec())),
+            LIMITS,
+        )
+    }
+
+    #[test]
+    fn deliver_streams_or_holds_the_body_and_never_both() {
+        let mut sink = Vec::new();
+        let head = reply(200, b"object")
+            .deliver(BodyRoute::Stream, &mut sink, 3)
+            .unwrap();
+        assert_eq!(sink, b"object", "streamed past the held limit");
+        assert!(head.body.is_empty());
+        assert_eq!(head.header("Content-Type"), Some("application/json"));
+
+        let mut sink = Vec::new();
+        let held = reply(404, b"{\"error\":1}")
+            .deliver(BodyRoute::Hold, &mut sink, 100)
+            .unwrap();
+        assert_eq!(held.status, 404);
+        assert_eq!(held.body, b"{\"error\":1}");
+        assert!(sink.is_empty(), "a held body is not written");
+
+        let e = reply(500, b"0123456789")
+            .deliver(BodyRoute::Hold, &mut sink, 9)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BodyTooLarge);
+        assert!(sink.is_empty());
+    }
+
+    #[test]
+    fn body_route_codes_round_trip_and_others_are_none() {
+        for route in BodyRoute::ALL {
+            assert_eq!(BodyRoute::from_code(route as i32), Some(route));
+        }
+        assert_eq!(BodyRoute::from_code(2), None);
+        assert_eq!(BodyRoute::from_code(-1), None);
     }
 }

@@ -10,7 +10,7 @@ What counts as a counterpart:
 - a status: Go defines a constant from C.X8_STATUS_...; .NET's X8Status has the CamelCase name with the same
   value; C++ uses the header's x8_status itself.
 - a constant (.NET only: C++ and Go take the header's #defines themselves): the value .NET copies equals the
-  header's (X8_TOKEN_BUFFER_SIZE, X8_LOG_*, X8_STORE_*, X8_CLIENT_AUTH_*, X8_ROOTS_*, X8_CA_*).
+  header's (X8_TOKEN_BUFFER_SIZE, X8_LOG_*, X8_STORE_*, X8_CLIENT_AUTH_*, X8_ROOTS_*, X8_CA_*, X8_HEAD_*).
 - a stats field: C++ aliases x8_stats itself; Go reads it from C.x8_stats into its Stats; .NET's
   NativeMethods.Stats declares it in the header's order (the layout is the ABI) and X8Stats exposes it.
 Run: python3 tests/parity/parity.py (from anywhere). Exit status 1 lists every gap and what to add.
@@ -114,6 +114,8 @@ DOTNET_CONSTANTS = {
     "X8_ROOTS_COMPILED_IN": ("X8ClientOptions.cs", r"\bCompiledIn = (-?\d+),"),
     "X8_CA_ADD": ("X8ClientOptions.cs", r"\bAdd = (-?\d+),"),
     "X8_CA_REPLACE": ("X8ClientOptions.cs", r"\bReplace = (-?\d+),"),
+    "X8_HEAD_STREAM": ("StreamedBody.cs", r"\bHeadStream = (-?\d+);"),
+    "X8_HEAD_HOLD": ("StreamedBody.cs", r"\bHeadHold = (-?\d+);"),
 }
 
 
@@ -121,7 +123,8 @@ def dotnet_constant_gaps(defines):
     src = ROOT / "bindings/dotnet/src"
     gaps = []
     for name, value in sorted(defines.items()):
-        if not name.startswith(("X8_TOKEN_", "X8_LOG_", "X8_STORE_", "X8_CLIENT_AUTH_", "X8_ROOTS_", "X8_CA_")):
+        if not name.startswith(("X8_TOKEN_", "X8_LOG_", "X8_STORE_", "X8_CLIENT_AUTH_", "X8_ROOTS_", "X8_CA_",
+                                "X8_HEAD_")):
             continue  # version macros: .NET reads x8_version_num() at run time
         if name not in DOTNET_CONSTANTS:
             gaps.append(("constant", name, f"mirror {name} = {value} in bindings/dotnet/src and add it to "

@@ -1,5 +1,8 @@
 // Streamed bodies: a download into a std::ostream and through a callback, uploads from a std::istream with a
-// length and chunked, and callbacks whose exceptions come back out of the call.
+// length and chunked, callbacks whose exceptions come back out of the call, and error replies whose body is
+// held in the Response instead of delivered to the sink or stream.
+#include <x8/pager.hpp>
+
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -77,6 +80,39 @@ TEST_F(StreamTest, AnExceptionFromTheSourceComesOutOfTheCall) {
     } catch (const x8::Error& e) {
         EXPECT_EQ(e.code(), X8_STATUS_ABORTED);
     }
+}
+
+TEST_F(StreamTest, AnErrorBodyIsHeldInTheResponseAndNeverReachesTheSinkOrStream) {
+    const x8::Client c = client();
+    std::size_t written = 0;
+    const x8::Client::BodySink sink = [&written](const std::uint8_t*, std::size_t len) { written += len; };
+    const std::string missing = "/storage/us-west/v3/objects/nope/content";
+    const x8::Response r = c.request_streamed("GET", missing, {}, x8::Client::BodySource(), 0, sink);
+    EXPECT_EQ(r.status(), 404);
+    EXPECT_TRUE(contains(r.body(), "{")) << r.body();
+    EXPECT_EQ(written, 0u);
+    std::ostringstream out;
+    const x8::Response d = c.download(missing, out);
+    EXPECT_EQ(d.status(), 404);
+    EXPECT_FALSE(d.body().empty());
+    EXPECT_TRUE(out.str().empty()) << out.str();
+
+    // An expired (here: tampered) presigned link's 403 is held too; the good link streams.
+    const std::string path = emulator().add_storage_object(300000);
+    const std::string link(c.get(path + "?presignUrl=true").body());
+    const std::string key = "\"presignedUrl\":\"";
+    const std::size_t start = link.find(key) + key.size();
+    std::string url = link.substr(start, link.find('"', start) - start);
+    std::ostringstream good;
+    EXPECT_EQ(x8::fetch_url_to(c, url, good).status(), 200);
+    EXPECT_EQ(good.str().size(), 300000u);
+    const std::size_t at = url.find("Signature=") + std::string("Signature=").size();
+    url[at] = url[at] == '0' ? '1' : '0';
+    std::ostringstream denied;
+    const x8::Response expired = x8::fetch_url_to(c, url, denied);
+    EXPECT_EQ(expired.status(), 403);
+    EXPECT_TRUE(contains(expired.body(), "SignatureDoesNotMatch")) << expired.body();
+    EXPECT_TRUE(denied.str().empty());
 }
 
 }  // namespace

@@ -70,6 +70,8 @@ namespace X8
             public IntPtr Read;
             public IntPtr ReadUser;
             public ulong UploadLen;
+            public IntPtr Head;
+            public IntPtr HeadUser;
         }
 
         // x8_request_opts' body callbacks (see StreamedBody.cs); the function pointers come from static delegates.
@@ -78,6 +80,10 @@ namespace X8
 
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int ReadCallback(IntPtr user, IntPtr buf, UIntPtr cap, out UIntPtr len);
+
+        // x8_request_opts.head: sees the reply's status and headers (a borrowed x8_response) before the body.
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int HeadCallback(IntPtr user, IntPtr head);
 
         // x8_token_store and its callbacks (see X8TokenStore.cs); the function pointers come from static delegates.
         [StructLayout(LayoutKind.Sequential)]
@@ -300,6 +306,10 @@ namespace X8
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern ushort x8_response_status(X8ResponseHandle response);
+
+        // The same, for the borrowed response a head callback is given (not a handle the caller owns).
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ushort x8_response_status(IntPtr response);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr x8_response_body(X8ResponseHandle response, out UIntPtr len);

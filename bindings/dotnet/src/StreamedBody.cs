@@ -2,6 +2,8 @@
 // function pointers never dangle), each call finding its streams through a GCHandle passed as the user pointer.
 // An exception thrown by a stream is caught here (it must not unwind through libx8's Rust frames), kept, and
 // stops the transfer; SendStreamed and FetchUrlTo rethrow it as the InnerException of the Aborted X8Exception.
+// A download also gets the head callback, which lets only a 2xx body reach the caller's Stream: any other
+// status's body is held in the response (X8Response.Body), so an error body never lands in a file being written.
 
 using System;
 using System.IO;
@@ -14,6 +16,12 @@ namespace X8
         private const int Stop = 1;
         private const int ChunkSize = 64 * 1024;
 
+        // X8_HEAD_STREAM and X8_HEAD_HOLD: what the head callback answers (tests/parity/parity.py checks them).
+        internal const int HeadStream = 0;
+        internal const int HeadHold = 1;
+
+        private static readonly NativeMethods.HeadCallback HeadThunk = OnHead;
+        private static readonly IntPtr HeadPointer = Marshal.GetFunctionPointerForDelegate(HeadThunk);
         private static readonly NativeMethods.WriteCallback WriteThunk = OnWrite;
         private static readonly NativeMethods.ReadCallback ReadThunk = OnRead;
         private static readonly IntPtr WritePointer = Marshal.GetFunctionPointerForDelegate(WriteThunk);
@@ -45,6 +53,7 @@ namespace X8
             {
                 opts.Write = WritePointer;
                 opts.WriteUser = user;
+                opts.Head = HeadPointer;
             }
             if (upload != null)
             {
@@ -74,6 +83,12 @@ namespace X8
         private static StreamedBody Of(IntPtr user)
         {
             return (StreamedBody)GCHandle.FromIntPtr(user).Target;
+        }
+
+        private static int OnHead(IntPtr user, IntPtr head)
+        {
+            var status = NativeMethods.x8_response_status(head);
+            return status >= 200 && status < 300 ? HeadStream : HeadHold;
         }
 
         private static int OnWrite(IntPtr user, IntPtr data, UIntPtr len)

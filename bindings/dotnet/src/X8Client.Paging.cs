@@ -97,12 +97,13 @@ namespace X8
         /// <summary>
         /// <see cref="FetchUrl"/> GET for bodies too large to hold: the body is written to
         /// <paramref name="responseBody"/> as it arrives (constant memory, no MaxBodyBytes limit); the returned
-        /// response has the status and headers and an empty Body. Whatever the status, its body is written (an
-        /// expired link's 403 too): check <see cref="X8Response.StatusCode"/>. The stream is used on the calling
-        /// thread during the call only. <paramref name="timeout"/> bounds the whole transfer.
+        /// response has the status and headers and an empty Body. Only a 2xx body is written: for any other status
+        /// (an expired link's 403) nothing is written to the stream and the error body is held in
+        /// <see cref="X8Response.Body"/>, so check <see cref="X8Response.StatusCode"/>. The stream is used on the
+        /// calling thread during the call only. <paramref name="timeout"/> bounds the whole transfer.
         /// </summary>
-        /// <exception cref="X8Exception">As <see cref="FetchUrl"/> but BodyTooLarge, and Aborted (its
-        /// InnerException the stream's exception) when the stream threw.</exception>
+        /// <exception cref="X8Exception">As <see cref="FetchUrl"/> (BodyTooLarge only for a held error body), and
+        /// Aborted (its InnerException the stream's exception) when the stream threw.</exception>
         public X8Response FetchUrlTo(string url, Stream responseBody, IDictionary<string, string> headers = null,
             TimeSpan? timeout = null)
         {

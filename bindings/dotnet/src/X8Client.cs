@@ -183,8 +183,10 @@ namespace X8
         /// <see cref="Send(string, string, byte[], IDictionary{string, string}, TimeSpan?)"/> for bodies too large to hold. <paramref name="requestBody"/>, if not null, is read as
         /// it is sent: with its remaining length as Content-Length when it can seek, else chunked.
         /// <paramref name="responseBody"/>, if not null, receives the body as it arrives (constant memory, no
-        /// MaxBodyBytes limit); the returned response then has the status and headers and an empty Body. Only the
-        /// final reply's body is written, whatever its status: check <see cref="X8Response.StatusCode"/>.
+        /// MaxBodyBytes limit); the returned response then has the status and headers and an empty Body. Only a 2xx
+        /// body is written: for any other status (a 404, a 500) nothing is written to the stream and the error body
+        /// is held in <see cref="X8Response.Body"/> as by Send (under MaxBodyBytes), so check
+        /// <see cref="X8Response.StatusCode"/>. A 401 that x8 answers by replaying the request is never seen.
         /// Once the request body has given a byte the request is never sent again (not after a 401, which is then
         /// returned). Both streams are used on the calling thread during the call only, and may use this client.
         /// <paramref name="timeout"/> bounds the whole transfer: give a large download one.

@@ -1,5 +1,6 @@
 // SendStreamed against the emulator: a download larger than MaxBodyBytes into a Stream (hashed against the
-// emulator's object), uploads from a seekable and a non-seekable Stream, and streams that throw.
+// emulator's object), uploads from a seekable and a non-seekable Stream, streams that throw, and error replies
+// whose body is held in the response instead of written to the Stream (SendStreamed, FetchUrlTo).
 
 using System;
 using System.IO;
@@ -129,6 +130,35 @@ namespace X8.Tests
                 var response = client.SendStreamedAsync("GET", obj[0], null, sink).Result;
                 Assert.AreEqual(200, response.StatusCode);
                 Assert.AreEqual(obj[1], sink.Finish());
+            }
+        }
+
+        [Test]
+        public void AnErrorBodyIsHeldInTheResponseAndNotWrittenToTheStream()
+        {
+            using (var client = emulator.NewClient())
+            {
+                var sink = new HashingStream();
+                var missing = client.SendStreamed("GET", "/storage/us-west/v3/objects/nope/content", null, sink);
+                Assert.AreEqual(404, missing.StatusCode);
+                StringAssert.Contains("{", missing.BodyText);
+                Assert.AreEqual(0, sink.Count, "nothing of the 404 was written");
+
+                var obj = emulator.AddStorageObject(300000);
+                var link = client.Send("GET", obj[0] + "?presignUrl=true").BodyText;
+                var url = Regex.Match(link, "\"presignedUrl\":\"([^\"]+)\"").Groups[1].Value;
+                StringAssert.Contains("X-Amz-Signature=", url);
+                var good = new HashingStream();
+                Assert.AreEqual(200, client.FetchUrlTo(url, good).StatusCode);
+                Assert.AreEqual(obj[1], good.Finish());
+
+                var at = url.IndexOf("Signature=", StringComparison.Ordinal) + "Signature=".Length;
+                var tampered = url.Substring(0, at) + (url[at] == '0' ? "1" : "0") + url.Substring(at + 1);
+                var denied = new HashingStream();
+                var expired = client.FetchUrlToAsync(tampered, denied).Result;
+                Assert.AreEqual(403, expired.StatusCode);
+                StringAssert.Contains("SignatureDoesNotMatch", expired.BodyText);
+                Assert.AreEqual(0, denied.Count, "nothing of the 403 was written");
             }
         }
     }

@@ -192,6 +192,7 @@ inline Response fetch(const Client& client, std::string_view method, std::string
     if (stream != nullptr) {
         opts.write = stream_write;
         opts.write_user = stream;
+        opts.head = stream_2xx_only;
     }
     x8_response* out = nullptr;
     x8_error* err = nullptr;
@@ -215,9 +216,10 @@ inline Response fetch_url(const Client& client, std::string_view method, std::st
 }
 
 /// fetch_url GET for bodies too large to hold: the body goes to `sink` as it arrives (in constant memory, no
-/// max_body_bytes limit) and the Response has the status and headers and an empty body. Whatever the status,
-/// its body is delivered (an expired link's 403 too). `sink` runs on the calling thread during the call only;
-/// its exception comes out of the call. `timeout` bounds the whole transfer.
+/// max_body_bytes limit) and the Response has the status and headers and an empty body. Only a 2xx body is
+/// delivered: for any other status (an expired link's 403) `sink` is never called and the error body is held in
+/// the Response's body(). `sink` runs on the calling thread during the call only; its exception comes out of the
+/// call. `timeout` bounds the whole transfer.
 inline Response fetch_url_to(const Client& client, std::string_view url, const Client::BodySink& sink,
                              const std::vector<Header>& headers = {},
                              std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {

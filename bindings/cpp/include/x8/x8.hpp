@@ -191,6 +191,13 @@ inline int stream_read(void* user, std::uint8_t* buf, std::size_t cap, std::size
     }
 }
 
+/// The head callback of every streamed download: only a 2xx body goes to the sink; any other status's body is
+/// held in the Response (under max_body_bytes), so an error body never lands in the caller's file or stream.
+inline int stream_2xx_only(void*, const x8_response* head) noexcept {
+    const std::uint16_t status = x8_response_status(head);
+    return status >= 200 && status < 300 ? X8_HEAD_STREAM : X8_HEAD_HOLD;
+}
+
 /// Throws for a streamed call's failed status: the sink's or source's own exception if it threw one (not
 /// X8_STATUS_ABORTED), else the x8::Error. `err` is freed either way.
 [[noreturn]] inline void throw_streamed(x8_status status, x8_error* err, const Stream* stream) {
@@ -776,7 +783,9 @@ public:
     /// `upload_len` bytes (sent as Content-Length; a source giving fewer or more fails with
     /// X8_STATUS_ABORTED), or 0 when unknown (sent chunked). `download`, if set, receives the response body as
     /// it arrives, in constant memory and with no max_body_bytes limit; the Response then has the status and
-    /// headers and an empty body. Only the final reply's body is delivered, whatever its status. Once `upload`
+    /// headers and an empty body. Only a 2xx body is delivered to `download`: for any other status (a 404, a 500)
+    /// `download` is never called and the error body is held in the Response's body() as by `request` (under
+    /// max_body_bytes), so check status(). A 401 that x8 answers by replaying is never seen. Once `upload`
     /// has given a byte the request is never sent again (not after a 401, which is then returned). Both run on
     /// the calling thread during the call only and may use this client. `timeout` bounds the whole transfer.
     Response request_streamed(std::string_view method, std::string_view path, const std::vector<Header>& headers,
@@ -789,6 +798,7 @@ public:
     }
 
     /// GET `path` with the body written to `out` as it arrives (e.g. a std::ofstream opened in binary mode).
+    /// A non-2xx reply writes nothing to `out`: its body is in the returned Response (check status()).
     /// A stream that fails (badbit or failbit) stops the transfer with std::ios_base::failure.
     Response download(std::string_view path, std::ostream& out, const std::vector<Header>& headers = {},
                       std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
@@ -902,6 +912,7 @@ private:
         if (stream != nullptr && stream->sink != nullptr) {
             opts.write = detail::stream_write;
             opts.write_user = stream;
+            opts.head = detail::stream_2xx_only;
         }
         if (stream != nullptr && stream->source != nullptr) {
             opts.read = detail::stream_read;
