@@ -1,7 +1,7 @@
 //! Which cancellation handle the request running on this thread answers to, and the sockets it has touched.
 //!
 //! ureq's transport calls carry nothing of the request they serve, but ureq runs a request on the calling
-//! thread (our resolver spawns no thread either), so `Transport::send` puts the call's `Cancel` in a
+//! thread (our resolver reads the handle before its lookup thread starts), so `Transport::send` puts the call's `Cancel` in a
 //! thread-local for the request and its body read, and the TCP layer registers each socket it reads or writes
 //! meanwhile: a cancel shuts that socket down (shutdown(2), which wakes a read or write blocked on it: ureq's
 //! Agent::shutdown relies on the same on every OS, and tests/windows.rs checks it under Wine) and marks it dead, so the pool can never hand it out again. The registrations end with the scope, so a
@@ -75,6 +75,16 @@ pub fn scoped<R>(cancel: Option<&Cancel>, f: impl FnOnce() -> R) -> (R, bool) {
     });
     drop(restore);
     (out, cut)
+}
+
+/// The handle of the call running on this thread, if it has one (the resolver's lookups answer to it).
+pub fn current() -> Option<Cancel> {
+    CURRENT.with(|c| c.borrow().as_ref().map(|scope| scope.cancel.clone()))
+}
+
+/// What a call cut by its cancel fails with, for the layers that notice the cancel themselves.
+pub fn cancelled_call() -> ureq::Error {
+    cancelled()
 }
 
 /// Before a connect: fails when the call's handle is cancelled.

@@ -1,5 +1,6 @@
 //! Runtime primitives that know nothing of tokens or 8x8: cancellation, clocks and deadlines, fork detection and
-//! the descriptors a forked child must not hold, the log sink, the counters, and how TCP sockets are made.
+//! the descriptors a forked child must not hold, the log sink, the counters, name lookups that end at a
+//! deadline or a cancel, and how TCP sockets are made.
 
 /// cbindgen:ignore
 pub mod cancel;
@@ -8,6 +9,7 @@ pub mod fork;
 pub mod inherited_fds;
 pub mod limiter;
 pub mod log;
+pub mod lookup;
 pub mod os;
 pub mod sockets;
 pub mod stats;

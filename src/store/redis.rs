@@ -29,7 +29,7 @@
 
 use parking_lot::Mutex;
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -43,6 +43,7 @@ use super::{SharedStore, StoreResult};
 use crate::error::{Error, ErrorKind, Result};
 use crate::rt::clock::Deadline;
 use crate::rt::inherited_fds::Unshared;
+use crate::rt::lookup;
 use crate::rt::sockets;
 
 /// Deletes KEYS[1] only if it still holds ARGV[1].
@@ -374,45 +375,11 @@ impl RedisStore {
     }
 }
 
-type Lookup = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
-
-fn system_lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    Ok((host, port).to_socket_addrs()?.collect())
-}
-
-/// The addresses of `host`, by `deadline`. The system's resolver has no timeout of its own (glibc waits 5 s
-/// per attempt and server, so a DNS server that is down held a Redis call for 10 s and more whatever its
-/// deadline): a name is looked up on a thread of its own, waited for until the deadline, and left to finish
-/// alone after that. IP literals need no lookup.
-fn resolve_within(
-    host: &str,
-    port: u16,
-    deadline: Instant,
-    lookup: Lookup,
-) -> io::Result<Vec<SocketAddr>> {
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let name = host.to_owned();
-    std::thread::Builder::new()
-        .name("x8-redis-lookup".into())
-        .spawn(move || {
-            let _ = tx.send(lookup(&name, port));
-        })?;
-    let left = deadline.saturating_duration_since(Instant::now());
-    rx.recv_timeout(left).unwrap_or_else(|_| {
-        Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("looking up {host} took longer than the call's deadline"),
-        ))
-    })
-}
-
 /// A TCP connection to Redis's host by `deadline`: each address in turn, each with its share of the time
 /// (`rt::sockets`, as the HTTPS transport connects).
 fn connect_tcp(host: &str, port: u16, deadline: Instant) -> io::Result<Unshared<TcpStream>> {
-    let addrs = resolve_within(host, port, deadline, system_lookup)?;
+    // Redis calls take no cancel: only the deadline bounds the lookup.
+    let addrs = lookup::resolve(host, port, Some(deadline), None, lookup::system)?;
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
     for (i, addr) in addrs.iter().enumerate() {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -636,38 +603,6 @@ mod tests {
         assert_eq!(tls.target.user.as_deref().map(|s| s.as_str()), Some("user"));
         let unix = open("unix:///run/redis.sock?db=2").unwrap();
         assert_eq!(unix.describe(), "Redis at /run/redis.sock db 2");
-    }
-
-    /// A DNS server that does not answer cannot hold a call past its deadline; a literal needs no lookup.
-    #[test]
-    fn a_name_lookup_that_hangs_is_bounded_by_the_deadline() {
-        fn hangs(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
-            std::thread::sleep(Duration::from_secs(30));
-            Ok(Vec::new())
-        }
-        fn answers(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-            Ok(vec![SocketAddr::from(([10, 0, 0, 5], port))])
-        }
-        let started = Instant::now();
-        let e = resolve_within(
-            "redis.internal",
-            6379,
-            Instant::now() + Duration::from_millis(200),
-            hangs,
-        )
-        .unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
-        // Generous: the bound is 200 ms, the lookup takes 30 s.
-        assert!(started.elapsed() < Duration::from_secs(5));
-        let far = Instant::now() + Duration::from_secs(5);
-        assert_eq!(
-            resolve_within("redis.internal", 6379, far, answers).unwrap(),
-            [SocketAddr::from(([10, 0, 0, 5], 6379))]
-        );
-        assert_eq!(
-            resolve_within("::1", 6380, far, hangs).unwrap(),
-            [SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 6380))]
-        );
     }
 
     /// A Redis stand-in on 127.0.0.1 holding one value: reads each RESP command whole and answers GET with the
