@@ -108,7 +108,9 @@ func TestDefaultHeadersAreSentAndAuthorizationIsRefused(t *testing.T) {
 
 func TestAPIRetriesWaitOutA429AndTheRateLimitCounts(t *testing.T) {
 	e := newEmulator(t)
-	c := newTestClient(t, e, WithAPIRetries(2), WithRateLimit(1, 500*time.Millisecond), WithTLSRoots(RootsPlatform),
+	// One turn per 2 s, longer than the 429's Retry-After of 1 s: the retry asks for its turn about 1 s after
+	// its first attempt took one, so it waits for the rate limit however slowly this test runs.
+	c := newTestClient(t, e, WithAPIRetries(2), WithRateLimit(1, 2*time.Second), WithTLSRoots(RootsPlatform),
 		WithCAMode(CAAdd))
 	if _, err := c.Do(context.Background(), "GET", queuesPath, nil, nil); err != nil {
 		t.Fatal(err)
