@@ -338,3 +338,49 @@ fn records_with_extreme_times_are_replaced() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A writer killed between creating its temporary record and renaming it left that file (a token in it)
+/// for good. The next write removes such leftovers once they are a minute old — only regular files of ours
+/// named as x8 names them: a fresh one (a writer at work), a symlink or someone else's file stay.
+#[test]
+fn temporary_records_left_by_killed_writers_are_removed_by_the_next_write() {
+    let emu = emulator();
+    let (record, _) = record_and_lock_names(&emu);
+    let dir = fresh_dir("abandoned-temporaries");
+    let two_minutes_ago = SystemTime::now() - Duration::from_secs(120);
+    let plant = |name: &str, age: Option<SystemTime>| {
+        let path = dir.join(name);
+        write_private(&path, "{\"access_token\":\"left-behind\"}");
+        if let Some(at) = age {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(at)
+                .unwrap();
+        }
+        path
+    };
+    let abandoned = plant(&format!("{record}.tmp4242.0badc0de"), Some(two_minutes_ago));
+    let other_key = plant(
+        "x8-token-00000000000000000000000000000000.json.tmp7.00c0ffee",
+        Some(two_minutes_ago),
+    );
+    let in_progress = plant(&format!("{record}.tmp4343.00000001"), None);
+    let not_ours = plant("notes.json.tmp1.00000002", Some(two_minutes_ago));
+    let foreign = plant(&format!("{record}.tmp4444.00000003"), Some(two_minutes_ago));
+    chown(&foreign, NOBODY);
+    let linked = dir.join(format!("{record}.tmp4545.00000004"));
+    symlink(&not_ours, &linked).unwrap();
+
+    let (c, _) = cached_client(&emu, &dir);
+    c.token(None).unwrap();
+    assert!(dir.join(&record).is_file(), "the record was written");
+    assert!(!abandoned.exists(), "an abandoned temporary of this record stayed");
+    assert!(!other_key.exists(), "an abandoned temporary of another key stayed");
+    for kept in [&in_progress, &not_ours, &foreign] {
+        assert!(kept.exists(), "{} was removed", kept.display());
+    }
+    assert!(std::fs::symlink_metadata(&linked).is_ok(), "the symlink was removed");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -61,7 +61,10 @@ impl FileStore {
             .filter(char::is_ascii_hexdigit)
             .take(32)
             .collect();
-        (format!("x8-token-{id}.json"), format!("x8-token-{id}.lock"))
+        (
+            format!("{RECORD_PREFIX}{id}.json"),
+            format!("{RECORD_PREFIX}{id}.lock"),
+        )
     }
 
     fn distrusted(&self, why: &Refusal) {
@@ -114,6 +117,64 @@ impl FileStore {
     }
 }
 
+/// What every file of the store is named with.
+const RECORD_PREFIX: &str = "x8-token-";
+
+/// How old a temporary record must be to be taken for abandoned: a write takes milliseconds, so one this old
+/// belongs to a writer that died between creating and renaming it.
+const ABANDONED_AFTER: Duration = Duration::from_secs(60);
+
+/// The private temporary file a record `name` is written to before it is renamed into place.
+fn temporary_name(name: &str) -> String {
+    format!("{name}.tmp{}.{:08x}", std::process::id(), fastrand::u32(..))
+}
+
+/// Whether `entry` is named as [`temporary_name`] names a record's temporary file.
+fn is_temporary_name(entry: &str) -> bool {
+    let Some((record, rest)) = entry.split_once(".json.tmp") else {
+        return false;
+    };
+    let Some((pid, suffix)) = rest.split_once('.') else {
+        return false;
+    };
+    record.starts_with(RECORD_PREFIX)
+        && !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && suffix.len() == 8
+        && suffix.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl FileStore {
+    /// Removes the temporary records that writers killed mid-write left behind (each holds a token): regular
+    /// files of ours, named as x8 names them, unchanged for [`ABANDONED_AFTER`]. Best effort: a folder that
+    /// cannot be listed costs a debug line, never the write that just succeeded.
+    fn remove_abandoned_temporaries(&self, dir: &PrivateDir) {
+        let names = match dir.names() {
+            Ok(names) => names,
+            Err(e) => {
+                self.logger.log(Level::Debug, || {
+                    format!("listing {}: {e}", self.dir.display())
+                });
+                return;
+            }
+        };
+        for entry in names.iter().filter(|n| is_temporary_name(n)) {
+            if dir
+                .is_own_file_older_than(entry, ABANDONED_AFTER)
+                .unwrap_or(false)
+                && dir.remove(entry).is_ok()
+            {
+                self.logger.log(Level::Info, || {
+                    format!(
+                        "removed {}/{entry}, a temporary token record a writer left unfinished",
+                        self.dir.display()
+                    )
+                });
+            }
+        }
+    }
+}
+
 impl SharedStore for FileStore {
     fn describe(&self) -> String {
         format!("the token cache {}", self.dir.display())
@@ -135,7 +196,7 @@ impl SharedStore for FileStore {
     ) -> StoreResult<()> {
         let (name, _) = Self::names(key);
         let dir = self.folder()?;
-        let tmp = format!("{name}.tmp{}.{:08x}", std::process::id(), fastrand::u32(..));
+        let tmp = temporary_name(&name);
         let result = (|| {
             let mut f = dir.create_new(&tmp)?;
             f.write_all(record.as_bytes())?;
@@ -144,6 +205,8 @@ impl SharedStore for FileStore {
         })();
         if result.is_err() {
             let _ = dir.remove(&tmp);
+        } else {
+            self.remove_abandoned_temporaries(&dir);
         }
         Ok(result.map_err(|e| format!("{}/{name}: {e}", self.dir.display()))?)
     }
@@ -184,5 +247,29 @@ impl SharedStore for FileStore {
             dir.remove(&name)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_names_of_record_temporaries_are_taken_for_them() {
+        let (record, lock) = FileStore::names("x8:v1:0123456789abcdef0123456789abcdef0123");
+        let made = temporary_name(&record);
+        assert!(is_temporary_name(&made), "{made}");
+        for other in [
+            record.clone(),
+            lock,
+            format!("{record}.tmp"),
+            format!("{record}.tmp12.xyz00000"),
+            format!("{record}.tmp.0badc0de"),
+            format!("{record}.tmp12.0badc0de1"),
+            "notes.json.tmp12.0badc0de".to_owned(),
+            "x8-token-.json.tmpab.0badc0de".to_owned(),
+        ] {
+            assert!(!is_temporary_name(&other), "{other}");
+        }
     }
 }

@@ -203,6 +203,64 @@ impl PrivateDir {
         cvt(unsafe { libc::renameat(fd, from.as_ptr(), fd, to.as_ptr()) }).map(drop)
     }
 
+    /// The names of the folder's entries (not `.` and `..`), read through its descriptor, not its path.
+    pub fn names(&self) -> io::Result<Vec<String>> {
+        // SAFETY: duplicates a valid descriptor; the copy is owned by the DIR stream below (closedir closes it).
+        let copy = cvt(unsafe { libc::fcntl(self.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+        // SAFETY: `copy` is a directory descriptor of ours; on success the stream owns it.
+        let dir = unsafe { libc::fdopendir(copy) };
+        if dir.is_null() {
+            let e = io::Error::last_os_error();
+            // SAFETY: fdopendir failed, so `copy` is still ours to close.
+            unsafe { libc::close(copy) };
+            return Err(e);
+        }
+        let mut names = Vec::new();
+        // SAFETY: `dir` is a valid stream used by this thread alone; each entry is read before the next call
+        // to readdir, and the stream is closed once, at the end. A copied descriptor shares its offset, so the
+        // stream starts from the top.
+        unsafe {
+            libc::rewinddir(dir);
+            loop {
+                let entry = libc::readdir(dir);
+                if entry.is_null() {
+                    break;
+                }
+                let name = std::ffi::CStr::from_ptr((*entry).d_name.as_ptr());
+                if let Ok(name) = name.to_str() {
+                    if name != "." && name != ".." {
+                        names.push(name.to_owned());
+                    }
+                }
+            }
+            libc::closedir(dir);
+        }
+        Ok(names)
+    }
+
+    /// Whether `name` is a regular file of this user (a symlink is not followed, so it is not one) last
+    /// changed longer than `age` ago.
+    pub fn is_own_file_older_than(&self, name: &str, age: std::time::Duration) -> io::Result<bool> {
+        let c = c_name(name)?;
+        // SAFETY: an all-zero stat is a valid value for fstatat to fill.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid directory descriptor, a NUL-terminated name and a stat to fill.
+        cvt(unsafe {
+            libc::fstatat(
+                self.fd.as_raw_fd(),
+                c.as_ptr(),
+                &mut st,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        })?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG || st.st_uid != euid() {
+            return Ok(false);
+        }
+        let changed =
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(st.st_mtime.max(0) as u64);
+        Ok(changed.elapsed().is_ok_and(|since| since > age))
+    }
+
     /// Removes `name` (the entry itself, never what a symlink points to); a missing one is not an error.
     pub fn remove(&self, name: &str) -> io::Result<()> {
         let c = c_name(name)?;
