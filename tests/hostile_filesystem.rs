@@ -376,11 +376,20 @@ fn temporary_records_left_by_killed_writers_are_removed_by_the_next_write() {
     let (c, _) = cached_client(&emu, &dir);
     c.token(None).unwrap();
     assert!(dir.join(&record).is_file(), "the record was written");
-    assert!(!abandoned.exists(), "an abandoned temporary of this record stayed");
-    assert!(!other_key.exists(), "an abandoned temporary of another key stayed");
+    assert!(
+        !abandoned.exists(),
+        "an abandoned temporary of this record stayed"
+    );
+    assert!(
+        !other_key.exists(),
+        "an abandoned temporary of another key stayed"
+    );
     for kept in [&in_progress, &not_ours, &foreign] {
         assert!(kept.exists(), "{} was removed", kept.display());
     }
-    assert!(std::fs::symlink_metadata(&linked).is_ok(), "the symlink was removed");
+    assert!(
+        std::fs::symlink_metadata(&linked).is_ok(),
+        "the symlink was removed"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
