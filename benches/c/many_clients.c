@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "../../tests/c/x8_threads.h"
 
 #define SECRET_FMT "secret-%05d"
 #define ID_FMT "key-%05d"
@@ -34,19 +35,8 @@
 
 /* Threads whose name x8 gave them (the renewal scheduler's are "x8-renew-timer" and "x8-renew"). */
 static int x8_threads(void) {
-    DIR *d = opendir("/proc/self/task");
-    if (!d) die("no /proc/self/task");
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char path[300], comm[32] = "";
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f && fgets(comm, sizeof comm, f) && !strncmp(comm, "x8-", 3)) n++;
-        if (f) fclose(f);
-    }
-    closedir(d);
+    int n = x8_named_threads();
+    if (n < 0) die("no /proc/self/task");
     return n;
 }
 

@@ -6,6 +6,7 @@
  * descriptor of it), nor any of the parent's pooled sockets, nor a Redis socket whose connect was under way. Each child runs under alarm(): a child that hangs is killed and the test fails. */
 #define _GNU_SOURCE
 #include "fixture.h"
+#include "x8_threads.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -135,24 +136,6 @@ static void fork_while_idle_with_many_clients(void **state) {
 
 #define QUEUED 12
 
-/* Threads of this process that x8 named (the renewal scheduler's "x8-renew-timer" and "x8-renew"). */
-static int x8_threads(void) {
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char path[300], comm[32] = "";
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f && fgets(comm, sizeof comm, f) && !strncmp(comm, "x8-", 3)) n++;
-        if (f) fclose(f);
-    }
-    closedir(d);
-    return n;
-}
-
 typedef struct queued {
     x8_client *c[QUEUED];
 } queued;
@@ -162,7 +145,7 @@ static int queued_renewals_never_run_in_the_child(void *arg) {
     int bad = 0;
     /* The parent's scheduler threads do not exist here, and nothing of an inherited client starts one. */
     for (int i = 0; i < QUEUED; i++) bad += entry_points_not_forked(qs->c[i]);
-    int threads = x8_threads();
+    int threads = x8_named_threads();
     for (int i = 0; i < QUEUED; i++) x8_client_free(qs->c[i]);
     if (bad) fprintf(stderr, "%d entry points did not answer FORKED\n", bad);
     if (threads != 0) fprintf(stderr, "%d x8 threads in the child\n", threads);
